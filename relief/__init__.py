@@ -1,0 +1,43 @@
+"""relief: disaster emergency-relief coordination on a live map.
+
+``create_app(config=None)`` builds the Flask application: settings from
+``RELIEF_*`` variables (overlaid with ``config``), the store, Babel, CSRF,
+Socket.IO and the blueprints. The schema is brought up to date on first use.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+__version__ = "0.1.0"
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def asset_folder(name: str) -> str:
+    """``static``/``templates`` inside an installed wheel, else beside the package in a checkout."""
+    packaged = _PACKAGE / name
+    return str(packaged if packaged.is_dir() else _PACKAGE.parent / name)
+
+
+def create_app(config: Mapping[str, Any] | None = None):
+    from flask import Flask
+
+    from relief import config as settings
+    from relief import i18n, live
+    from relief.store.db import Store
+    from relief.store.migrate import upgrade
+    from relief.web import register
+
+    values = settings.load(config)
+    app = Flask(__name__, static_folder=asset_folder("static"), template_folder=asset_folder("templates"),
+                instance_path=values["INSTANCE_PATH"])
+    app.config.update(values)
+    store = Store(app.config["DATABASE_URL"])
+    app.extensions["relief.store"] = store
+    if app.config.get("AUTO_MIGRATE", True):
+        upgrade(store)
+    i18n.init_app(app)
+    live.init_app(app)
+    register(app)
+    return app

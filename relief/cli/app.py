@@ -1,0 +1,16 @@
+"""The app and a system Context for command-line use."""
+from __future__ import annotations
+
+from relief import create_app, live
+from relief.services.context import Actor, Context
+from relief.services.standards import standards_loader
+
+
+def cli_app(**overrides):
+    return create_app(overrides or None)
+
+
+def cli_context(app, actor: Actor | None = None) -> Context:
+    store = app.extensions["relief.store"]
+    return Context(store=store, actor=actor or Actor.system(), publish=live.publish,
+                   standards_loader=standards_loader(store), settings=app.config)

@@ -1,0 +1,56 @@
+"""Settings from ``RELIEF_*`` environment variables, with safe defaults.
+
+``create_app(config)`` overlays a mapping on top of these, which is how tests
+point the app at their own database.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("RELIEF_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """The env var, or a key generated once and kept in the instance folder."""
+    if os.environ.get("RELIEF_SECRET_KEY"):
+        return os.environ["RELIEF_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    instance = Path(overrides.get("INSTANCE_PATH") or default_instance_path())
+    env = os.environ.get
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": env("RELIEF_DATABASE_URL") or f"sqlite:///{instance / 'relief.db'}",
+        "REDIS_URL": env("RELIEF_REDIS_URL") or None,
+        "TILE_URL": env("RELIEF_TILE_URL") or None,
+        "TILE_ATTRIBUTION": env("RELIEF_TILE_ATTRIBUTION") or "",
+        "PHOTO_DIR": env("RELIEF_PHOTO_DIR") or str(instance / "photos"),
+        "BABEL_DEFAULT_LOCALE": env("RELIEF_DEFAULT_LOCALE") or "zh",
+        "LANGUAGES": ("zh", "en"),
+        "MAX_CONTENT_LENGTH": int(env("RELIEF_MAX_UPLOAD_BYTES") or 32 * 1024 * 1024),
+        "PAGE_SIZE": int(env("RELIEF_PAGE_SIZE") or 1000),
+        "MAX_PAGE_SIZE": 20000,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "EVENT_CATCHUP_LIMIT": int(env("RELIEF_EVENT_CATCHUP_LIMIT") or 500),
+        "TIMEZONE": env("RELIEF_TIMEZONE") or "+08:00",
+    }
+    config.update(overrides)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _secret_key(instance)
+    return config

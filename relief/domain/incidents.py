@@ -1,0 +1,217 @@
+"""Incident kinds, statuses and the lifecycle, as data.
+
+The lifecycle is one table, :data:`TRANSITIONS`; every other rule here
+(allowed actions, who may do what, which statuses are open) is read from it or
+from the small constants beside it, so a change to the process is a change to
+one row. Duplicate search is here too because it decides whether a fresh
+report is a new incident at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from relief.errors import Forbidden, TransitionRefused, ValidationFailed
+
+# --- kinds ---------------------------------------------------------------
+
+#: Incident kinds, with the Chinese name used on reports and alerts.
+KIND_LABELS: dict[str, str] = {
+    "landslide": "滑坡",
+    "collapse": "崩塌",
+    "debris_flow": "泥石流",
+    "flood": "暴雨洪涝",
+    "snow_ice": "低温雨雪冰冻",
+    "hail": "风雹",
+    "earthquake": "地震",
+    "drought": "干旱",
+    "other": "其他",
+}
+KINDS: tuple[str, ...] = tuple(KIND_LABELS)
+
+# --- statuses ------------------------------------------------------------
+
+STATUSES: tuple[str, ...] = (
+    "reported", "verifying", "verified", "responding", "stabilised", "closed",
+    "rejected", "duplicate",
+)
+INITIAL_STATUS = "reported"
+#: Statuses from which nothing more happens.
+TERMINAL_STATUSES: frozenset[str] = frozenset({"closed", "rejected", "duplicate"})
+#: Incidents still on the map and still candidates for duplicate matching.
+OPEN_STATUSES: frozenset[str] = frozenset(STATUSES) - TERMINAL_STATUSES
+
+# --- roles ---------------------------------------------------------------
+
+ROLES: tuple[str, ...] = (
+    "admin", "commander", "verifier", "field_reporter", "warehouse_keeper",
+    "site_manager", "reconstruction_officer", "viewer",
+)
+#: Who may create an incident or send a field report.
+REPORT_ROLES: frozenset[str] = frozenset({"field_reporter", "verifier", "commander", "admin"})
+
+_VERIFIERS = frozenset({"verifier", "admin"})
+_COMMANDERS = frozenset({"commander", "admin"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the lifecycle: ``action`` moves ``sources`` → ``target`` for ``roles``."""
+
+    action: str
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+
+
+def _row(action: str, sources: Iterable[str], target: str, roles: Iterable[str]) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles))
+
+
+#: The lifecycle. Verifiers may verify straight from ``reported`` (a team on
+#: site needs no separate "start"); only verified incidents get a response;
+#: an incident is closed only after it has been stabilised. Admin is named in
+#: every row rather than special-cased, so the table alone is the truth.
+TRANSITIONS: tuple[Transition, ...] = (
+    _row("start_verification", {"reported"}, "verifying", _VERIFIERS),
+    _row("verify", {"reported", "verifying"}, "verified", _VERIFIERS),
+    _row("reject", {"reported", "verifying"}, "rejected", _VERIFIERS),
+    _row("mark_duplicate", {"reported", "verifying", "verified"}, "duplicate", _VERIFIERS),
+    _row("respond", {"verified"}, "responding", _COMMANDERS),
+    _row("stabilise", {"responding"}, "stabilised", _COMMANDERS),
+    _row("close", {"stabilised"}, "closed", _COMMANDERS),
+)
+_BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
+ACTIONS: tuple[str, ...] = tuple(_BY_ACTION)
+#: Actions that must name the original incident.
+NEEDS_ORIGINAL: frozenset[str] = frozenset({"mark_duplicate"})
+
+
+def check_kind(kind: Any) -> str:
+    """Return ``kind`` if it is a known incident kind, else refuse naming the field."""
+    if kind not in KIND_LABELS:
+        raise ValidationFailed(f"unknown incident kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
+    return kind
+
+
+def can_report(role: str) -> bool:
+    """Whether ``role`` may create an incident or a field report."""
+    return role in REPORT_ROLES
+
+
+def allowed_actions(status: str, role: str) -> list[str]:
+    """The actions ``role`` may take on an incident in ``status``, in table order."""
+    return [t.action for t in TRANSITIONS if status in t.sources and role in t.roles]
+
+
+def transition(
+    status: str,
+    action: str,
+    role: str,
+    *,
+    duplicate_of: int | str | None = None,
+    incident_id: int | str | None = None,
+) -> str:
+    """The status after ``role`` performs ``action`` on an incident in ``status``.
+
+    Raises :class:`Forbidden` when the role may never perform the action (so
+    the answer does not depend on the incident's state), and
+    :class:`TransitionRefused` when the role could, but not from this status;
+    its message names the status and the actions the role has there.
+    ``mark_duplicate`` needs ``duplicate_of`` (the original's id, which the
+    caller stores); ``incident_id``, when given, stops an incident being marked
+    a duplicate of itself.
+    """
+    if status not in STATUSES:
+        raise ValidationFailed(f"unknown incident status {status!r}", field="status")
+    row = _BY_ACTION.get(action)
+    if row is None:
+        raise ValidationFailed(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}", field="action")
+    if role not in row.roles:
+        raise Forbidden(f"role {role!r} may not {action} an incident", field="role")
+    if status not in row.sources:
+        options = allowed_actions(status, role)
+        listed = ", ".join(options) if options else "none"
+        raise TransitionRefused(
+            f"cannot {action} an incident that is {status}; allowed actions: {listed}",
+            field="action",
+            detail={"status": status, "action": action, "allowed_actions": options},
+        )
+    if action in NEEDS_ORIGINAL:
+        if duplicate_of is None or duplicate_of == "":
+            raise ValidationFailed("mark_duplicate needs the id of the original incident", field="duplicate_of")
+        if incident_id is not None and str(duplicate_of) == str(incident_id):
+            raise ValidationFailed("an incident cannot be a duplicate of itself", field="duplicate_of")
+    elif duplicate_of is not None:
+        raise ValidationFailed(f"duplicate_of only applies to mark_duplicate, not {action}", field="duplicate_of")
+    return row.target
+
+
+# --- possible duplicates ---------------------------------------------------
+
+#: Distances are measured in UTM zone 49N, which covers Enshi (108–111° E).
+METRIC_CRS = "EPSG:32649"
+WGS84 = "EPSG:4326"
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    """A timestamp in UTC; naive values are taken to be UTC, as the store keeps them."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def duplicate_candidates(
+    kind: str,
+    point_or_geom: BaseGeometry,
+    occurred_at: datetime,
+    open_incidents: pd.DataFrame,
+    distance_m: float | None = None,
+    window_hours: float | None = None,
+    *,
+    exclude_id: Any = None,
+) -> list[dict[str, Any]]:
+    """Open incidents of the same kind near in space and time, nearest first.
+
+    A field team often reports what another team already reported; the
+    verifier decides, this only points. ``open_incidents`` needs the columns
+    ``id, kind, geometry, occurred_at, status`` with WGS 84 geometry (a
+    GeoDataFrame's own CRS is honoured). Distance is the shortest distance
+    between the geometries in UTM 49N (0 when they touch); both limits are
+    inclusive. Defaults come from the ``duplicates`` section of the standards.
+    Returns ``[{"id", "distance_m"}]``.
+    """
+    if distance_m is None or window_hours is None:
+        from relief.domain.standards import Standards
+
+        defaults = Standards().duplicates
+        distance_m = defaults["distance_m"] if distance_m is None else distance_m
+        window_hours = defaults["window_hours"] if window_hours is None else window_hours
+    if point_or_geom is None or point_or_geom.is_empty or open_incidents is None or len(open_incidents) == 0:
+        return []
+    frame = open_incidents
+    keep = frame["kind"].eq(kind) & frame["status"].isin(OPEN_STATUSES) & frame["geometry"].notna()
+    if exclude_id is not None:
+        keep &= frame["id"].astype(str).ne(str(exclude_id))
+    times = pd.to_datetime(frame["occurred_at"], utc=True)
+    window = pd.Timedelta(hours=float(window_hours))
+    keep &= (times - _utc(occurred_at)).abs().le(window)
+    frame = frame.loc[keep.fillna(False).astype(bool)]
+    if frame.empty:
+        return []
+    crs = getattr(open_incidents, "crs", None) or WGS84
+    theirs = gpd.GeoSeries(list(frame["geometry"]), index=frame.index, crs=crs).to_crs(METRIC_CRS)
+    mine = gpd.GeoSeries([point_or_geom], crs=WGS84).to_crs(METRIC_CRS).iloc[0]
+    distances = theirs.distance(mine)
+    near = distances[distances.le(float(distance_m))]
+    found = [{"id": _plain(frame.at[i, "id"]), "distance_m": round(float(d), 1)} for i, d in near.items()]
+    return sorted(found, key=lambda c: (c["distance_m"], str(c["id"])))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python ones, so results serialise as JSON."""
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,293 @@
+"""Statutory disaster reports: the series rule, aggregation and deadlines.
+
+Under 应急〔2020〕19号 each disaster has one initial report (初报), any number
+of continued reports (续报) and one verified report (核报), per township.
+Figures are cumulative, so only the latest report of each (incident,
+township) counts; summing every report would count the same dead twice.
+Deadlines are data (``report_deadlines`` in the standards document).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from relief.domain.indicators import AMOUNT_INDICATORS, COUNT_INDICATORS, INDICATORS
+from relief.errors import Conflict, ValidationFailed
+
+REPORT_KINDS: tuple[str, ...] = ("initial", "continued", "verified")
+
+
+# --- the series rule --------------------------------------------------------
+
+def check_report_kind(existing_kinds: Iterable[str], new_kind: str) -> str:
+    """Refuse a report that breaks the 初报 → 续报… → 核报 series.
+
+    ``existing_kinds`` are the kinds already filed for this incident and
+    township. Exactly one initial report, first; continued reports after it;
+    one verified report, after which the series is closed. Raises
+    :class:`Conflict` (field ``kind``) saying why; returns ``new_kind``.
+    """
+    if new_kind not in REPORT_KINDS:
+        raise ValidationFailed(f"unknown report kind {new_kind!r}; expected one of {', '.join(REPORT_KINDS)}", field="kind")
+    existing = list(existing_kinds)
+    if "verified" in existing:
+        raise Conflict(f"a verified report has already been filed; no {new_kind} report may follow it", field="kind")
+    if new_kind == "initial" and existing:
+        raise Conflict("an initial report has already been filed; send a continued or verified report", field="kind")
+    if new_kind != "initial" and "initial" not in existing:
+        raise Conflict(f"the first report must be the initial report, not a {new_kind} report", field="kind")
+    return new_kind
+
+
+# --- aggregation -------------------------------------------------------------
+
+_KEY = ["incident_id", "township_code"]
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """Figures that count: per incident, per county and for the prefecture.
+
+    ``counted`` holds the one report per (incident, township) that was used;
+    ``by_incident`` and ``by_county`` sum it (with a ``townships`` count);
+    ``total`` is the prefecture sum as plain numbers.
+    """
+
+    counted: pd.DataFrame
+    by_incident: pd.DataFrame
+    by_county: pd.DataFrame
+    total: dict[str, int | float] = field(default_factory=dict)
+
+
+def latest_reports(reports: pd.DataFrame) -> pd.DataFrame:
+    """The report that counts for each (incident, township).
+
+    A verified report supersedes every other one whatever its dates; otherwise
+    the latest wins, ordered by ``figures_to``, then ``submitted_at``, then
+    ``id``.
+    """
+    if reports.empty:
+        return reports.copy()
+    ranked = reports.assign(
+        _verified=reports["kind"].eq("verified"),
+        _figures_to=pd.to_datetime(reports["figures_to"], utc=True),
+        _submitted=pd.to_datetime(reports["submitted_at"], utc=True),
+    )
+    ranked = ranked.sort_values(_KEY + ["_verified", "_figures_to", "_submitted", "id"], kind="stable")
+    kept = ranked.groupby(_KEY, sort=False, dropna=False).tail(1)
+    return kept.drop(columns=["_verified", "_figures_to", "_submitted"]).reset_index(drop=True)
+
+
+def _with_indicators(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for name in COUNT_INDICATORS:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype("int64") if name in frame else 0
+    for name in AMOUNT_INDICATORS:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0.0).astype(float) if name in frame else 0.0
+    if "county_code" not in frame:
+        frame["county_code"] = None
+    return frame
+
+
+def _sum_by(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    grouped = frame.groupby(key, dropna=False, sort=True)
+    out = grouped[list(INDICATORS)].sum()
+    out.insert(0, "townships", grouped["township_code"].nunique(dropna=False))
+    return out.reset_index()
+
+
+def aggregate(reports: pd.DataFrame) -> Aggregates:
+    """Sum the reports that count, with no double counting.
+
+    ``reports`` needs ``id, incident_id, township_code, county_code, kind,
+    figures_to, submitted_at`` and the indicator columns (missing ones are 0).
+    The county is the report's own (an incident may cross a county line).
+    """
+    needed = {"id", "incident_id", "township_code", "kind", "figures_to", "submitted_at"}
+    missing = needed - set(reports.columns)
+    if missing:
+        raise ValidationFailed(f"reports lack columns: {', '.join(sorted(missing))}", field="reports")
+    counted = _with_indicators(latest_reports(reports))
+    by_incident = _sum_by(counted, "incident_id")
+    by_county = _sum_by(counted, "county_code")
+    total: dict[str, int | float] = {
+        name: (int(counted[name].sum()) if name in COUNT_INDICATORS else float(counted[name].sum()))
+        for name in INDICATORS
+    }
+    return Aggregates(counted=counted, by_incident=by_incident, by_county=by_county, total=total)
+
+
+# --- deadlines ---------------------------------------------------------------
+
+#: Incidents for which no report is due at all (the original carries them).
+NO_REPORTS_STATUSES = frozenset({"rejected", "duplicate"})
+#: Statuses in which daily continued reports have stopped.
+NO_CONTINUED_STATUSES = frozenset({"stabilised", "closed", "rejected", "duplicate"})
+#: Statuses after which a verified report becomes due.
+VERIFIED_DUE_STATUSES = frozenset({"stabilised", "closed"})
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    """The ``report_deadlines`` section, parsed."""
+
+    initial: timedelta
+    daily_at: time
+    verified_after: timedelta
+    tz: timezone
+
+    @classmethod
+    def parse(cls, rules: Mapping[str, Any] | None = None) -> "DeadlineRules":
+        """Read the standards section; a malformed entry is refused by name."""
+        if rules is None:
+            from relief.domain.standards import Standards
+
+            rules = Standards().report_deadlines
+        try:
+            initial = timedelta(hours=float(rules["initial_hours"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValidationFailed("initial_hours must be a number of hours", field="report_deadlines.initial_hours") from None
+        try:
+            daily_at = time.fromisoformat(str(rules["continued_daily_at"]))
+        except (KeyError, ValueError):
+            raise ValidationFailed("continued_daily_at must be HH:MM", field="report_deadlines.continued_daily_at") from None
+        try:
+            verified_after = timedelta(days=float(rules["verified_days_after_stabilised"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValidationFailed("verified_days_after_stabilised must be a number of days",
+                                   field="report_deadlines.verified_days_after_stabilised") from None
+        try:
+            offset = datetime.strptime(str(rules.get("timezone", "+08:00")).replace(":", ""), "%z").utcoffset()
+        except ValueError:
+            raise ValidationFailed("timezone must be an offset like +08:00", field="report_deadlines.timezone") from None
+        return cls(initial, daily_at, verified_after, timezone(offset))
+
+    def daily(self, day: date) -> datetime:
+        """The continued-report deadline on a local calendar day."""
+        return datetime.combine(day, self.daily_at, tzinfo=self.tz)
+
+    def last_daily_before(self, moment: datetime, occurred_at: datetime) -> datetime | None:
+        """The latest daily deadline strictly before ``moment`` and after the day of occurrence."""
+        local = moment.astimezone(self.tz)
+        deadline = self.daily(local.date())
+        if deadline >= moment:
+            deadline = self.daily(local.date() - timedelta(days=1))
+        first = self.daily(occurred_at.astimezone(self.tz).date() + timedelta(days=1))
+        return deadline if deadline >= first else None
+
+
+def _aware(value: Any) -> datetime | None:
+    """A timezone-aware datetime; naive values are UTC, as the store keeps them."""
+    if value is None or (not isinstance(value, datetime) and pd.isna(value)):
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    return ts.to_pydatetime()
+
+
+def _item(incident: Mapping[str, Any], kind: str, due_at: datetime, as_of: datetime, tz: timezone) -> dict[str, Any]:
+    late = as_of - due_at
+    incident_id = incident["id"]
+    county = incident.get("county_code")
+    return {
+        "incident_id": incident_id.item() if hasattr(incident_id, "item") else incident_id,
+        "county_code": None if county is None or (isinstance(county, float) and pd.isna(county)) else county,
+        "kind": kind,
+        "due_at": due_at.astimezone(tz),
+        "overdue_by": late,
+        "overdue_seconds": int(late.total_seconds()),
+    }
+
+
+def overdue(
+    incidents: pd.DataFrame,
+    reports: pd.DataFrame,
+    *,
+    as_of: datetime,
+    rules: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Reports that are due and missing at ``as_of``, oldest deadline first.
+
+    ``incidents``: ``id, county_code, status, occurred_at`` and optionally
+    ``stabilised_at``; ``reports``: ``incident_id, kind, submitted_at``. Only
+    reports submitted at or before ``as_of`` count. Checked per incident, not
+    per township: one report from any township meets the incident's deadline.
+    Rejected and duplicate incidents owe nothing. An item is listed only while
+    ``as_of`` is strictly after its deadline, so a report can still be sent at
+    the deadline itself.
+
+    - initial: due ``occurred_at + initial_hours``; listed until an initial
+      report is submitted (a late one clears it).
+    - continued: while the incident is not stabilised/closed, a deadline falls
+      at ``continued_daily_at`` local time on every day after the day of
+      occurrence. Only the latest passed deadline D is checked: it is met by
+      any report of the incident submitted in (D − 1 day, D] and cleared by a
+      late one in (D, as_of]. Earlier missed days are history, not listed.
+      No continued report is due once a verified report exists.
+    - verified: due ``stabilised_at + verified_days_after_stabilised``
+      (calendar days) for stabilised or closed incidents; listed until one is
+      submitted.
+
+    Each item: ``incident_id, county_code, kind`` (the report kind due),
+    ``due_at`` (aware, local offset), ``overdue_by`` (timedelta) and
+    ``overdue_seconds``.
+    """
+    parsed = DeadlineRules.parse(rules)
+    now = _aware(as_of)
+    if now is None:
+        raise ValidationFailed("as_of is required", field="as_of")
+    sent = _submitted_by_incident(reports, now)
+    items: list[dict[str, Any]] = []
+    for incident in incidents.to_dict("records"):
+        status = incident.get("status")
+        occurred = _aware(incident.get("occurred_at"))
+        if status in NO_REPORTS_STATUSES or occurred is None:
+            continue
+        mine = sent.get(incident["id"], [])
+        kinds = {kind for kind, _ in mine}
+        due = occurred + parsed.initial
+        if now > due and "initial" not in kinds:
+            items.append(_item(incident, "initial", due, now, parsed.tz))
+        if status not in NO_CONTINUED_STATUSES and "verified" not in kinds:
+            deadline = parsed.last_daily_before(now, occurred)
+            if deadline is not None:
+                opened = deadline - timedelta(days=1)
+                if not any(at > opened for _, at in mine):
+                    items.append(_item(incident, "continued", deadline, now, parsed.tz))
+        stabilised = _aware(incident.get("stabilised_at"))
+        if status in VERIFIED_DUE_STATUSES and stabilised is not None and "verified" not in kinds:
+            due = stabilised + parsed.verified_after
+            if now > due:
+                items.append(_item(incident, "verified", due, now, parsed.tz))
+    return sorted(items, key=lambda i: (i["due_at"], str(i["incident_id"]), REPORT_KINDS.index(i["kind"])))
+
+
+def _submitted_by_incident(reports: pd.DataFrame, now: datetime) -> dict[Any, list[tuple[str, datetime]]]:
+    """(kind, submitted_at) of each incident's reports sent by ``now``."""
+    out: dict[Any, list[tuple[str, datetime]]] = {}
+    if reports is None or reports.empty:
+        return out
+    for row in reports[["incident_id", "kind", "submitted_at"]].to_dict("records"):
+        at = _aware(row["submitted_at"])
+        if at is not None and at <= now:
+            out.setdefault(row["incident_id"], []).append((row["kind"], at))
+    return out
+
+
+def overdue_by_county(items: Iterable[Mapping[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """Count overdue items per county: ``{county: {count, initial, continued, verified, max_overdue_seconds}}``."""
+    out: dict[Any, dict[str, Any]] = {}
+    for item in items:
+        entry = out.setdefault(item.get("county_code"), {"count": 0, **{k: 0 for k in REPORT_KINDS}, "max_overdue_seconds": 0})
+        entry["count"] += 1
+        entry[item["kind"]] += 1
+        seconds = item.get("overdue_seconds")
+        if seconds is None:
+            seconds = int(item["overdue_by"].total_seconds())
+        entry["max_overdue_seconds"] = max(entry["max_overdue_seconds"], seconds)
+    return out

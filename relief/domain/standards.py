@@ -1,0 +1,95 @@
+"""The figures relief computes against, loaded as data.
+
+Every threshold (Sphere minimums, response levels, report deadlines) lives in
+one versioned JSON document so that an administrator can publish a local
+table without a code change, and every verdict can name the version it used.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Mapping
+
+from relief.errors import ValidationFailed
+
+
+def default_document() -> dict[str, Any]:
+    """The bundled default standards document (a fresh copy)."""
+    text = resources.files("relief.data").joinpath("standards.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class Standards:
+    """A read-only view over one standards document."""
+
+    document: Mapping[str, Any] = field(default_factory=default_document)
+
+    @property
+    def version(self) -> str:
+        return str(self.document["version"])
+
+    def figure(self, name: str, profile: str = "normal") -> float:
+        """A guarantee figure, with the profile's substitutions applied.
+
+        ``profile='cold'`` swaps e.g. ``shelter_m2_per_person`` for its cold
+        season counterpart, as the profile table says.
+        """
+        profiles = self.document.get("profiles", {})
+        if profile not in profiles:
+            raise ValidationFailed(f"unknown standards profile {profile!r}", field="profile")
+        key = profiles[profile].get(name, name)
+        entry = self.document["guarantees"][key]
+        return float(entry["value"] if isinstance(entry, Mapping) else entry)
+
+    def figures(self, profile: str = "normal") -> dict[str, float]:
+        """All guarantee figures for a profile, by their base name."""
+        return {name: self.figure(name, profile) for name in self.document["guarantees"]}
+
+    @property
+    def profiles(self) -> list[str]:
+        return list(self.document.get("profiles", {}))
+
+    @property
+    def response_levels(self) -> Mapping[str, Any]:
+        return self.document["response_levels"]
+
+    @property
+    def report_deadlines(self) -> Mapping[str, Any]:
+        return self.document["report_deadlines"]
+
+    @property
+    def duplicates(self) -> Mapping[str, Any]:
+        return self.document["duplicates"]
+
+    @property
+    def photos(self) -> Mapping[str, Any]:
+        return self.document["photos"]
+
+
+def validate_document(document: Any) -> dict[str, Any]:
+    """Check that a submitted standards document has what relief reads.
+
+    Returns the document; raises :class:`ValidationFailed` naming the first
+    missing or malformed part.
+    """
+    if not isinstance(document, dict):
+        raise ValidationFailed("standards must be a JSON object", field="standards")
+    for key in ("version", "guarantees", "profiles", "response_levels", "report_deadlines"):
+        if key not in document:
+            raise ValidationFailed(f"standards document lacks {key!r}", field=key)
+    for name, entry in document["guarantees"].items():
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        if not isinstance(value, (int, float)) or value < 0:
+            raise ValidationFailed(f"guarantee figure {name!r} must be a non-negative number", field=f"guarantees.{name}")
+    levels = document["response_levels"].get("levels")
+    if not isinstance(levels, list) or not levels:
+        raise ValidationFailed("response_levels.levels must be a non-empty list", field="response_levels.levels")
+    for i, level in enumerate(levels):
+        if "level" not in level or not isinstance(level.get("thresholds"), dict):
+            raise ValidationFailed("each response level needs 'level' and 'thresholds'", field=f"response_levels.levels[{i}]")
+    Standards(document).figures()  # profiles refer to figures that exist
+    for profile in document["profiles"]:
+        Standards(document).figures(profile)
+    return document

@@ -1,0 +1,89 @@
+"""Typed errors with stable codes.
+
+Every error a user can cause is one of these; the web layer turns them into
+``{"error": {"code", "message", "field"}}`` with the class's HTTP status and
+the CLI prints the message. Nobody parses message text.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReliefError(Exception):
+    """Base of all expected errors."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, detail: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "field": self.field}
+        if self.detail is not None:
+            body["detail"] = self.detail
+        return body
+
+
+class ValidationFailed(ReliefError):
+    code = "invalid"
+    status = 400
+
+
+class NotAuthenticated(ReliefError):
+    code = "not_authenticated"
+    status = 401
+
+
+class Forbidden(ReliefError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(ReliefError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ReliefError):
+    """The request is well formed but the current state does not allow it."""
+
+    code = "conflict"
+    status = 409
+
+
+class TransitionRefused(Conflict):
+    code = "transition_refused"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+
+
+class CapacityExceeded(Conflict):
+    code = "capacity_exceeded"
+
+
+class PayloadTooLarge(ReliefError):
+    code = "too_large"
+    status = 413
+
+
+class UnsupportedMedia(ReliefError):
+    code = "unsupported_media"
+    status = 415
+
+
+class ImportRejected(ReliefError):
+    """A bulk import was refused; ``file``, ``row`` and ``column`` say where."""
+
+    code = "import_rejected"
+    status = 400
+
+    def __init__(self, message: str, *, file: str, row: int | None = None, column: str | None = None):
+        where = file + (f", row {row}" if row is not None else "") + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}", field=column, detail={"file": file, "row": row, "column": column})
+        self.file, self.row, self.column = file, row, column

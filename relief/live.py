@@ -1,0 +1,77 @@
+"""The one Socket.IO object, and ``publish``: the only place that emits.
+
+Services write events into the ``events`` outbox inside their transaction and
+hand them here after commit. Each event goes to the rooms of its topic for
+its county and for "all areas"; staff rooms get every event, public rooms only
+public ones. With ``REDIS_URL`` set, Socket.IO uses Redis as its message
+queue, so an event published by any process (a web worker, ``relief
+import``) reaches the clients of every worker.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from flask_socketio import SocketIO
+
+NAMESPACE = "/live"
+ALL_AREAS = "*"
+TOPICS = ("incidents", "reports", "sites", "stock", "guarantees", "dispatch", "areas")
+
+log = logging.getLogger(__name__)
+socketio = SocketIO()
+
+
+def init_app(app) -> None:
+    async_mode = app.config.get("ASYNC_MODE") or _detect_async_mode()
+    socketio.init_app(
+        app,
+        async_mode=async_mode,
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("SOCKET_CORS_ORIGINS", []),
+        ping_interval=10,
+        ping_timeout=10,
+    )
+
+
+def _detect_async_mode() -> str:
+    """gevent when ``relief serve`` monkey-patched the process, else threads."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        pass
+    return "threading"
+
+
+def room(topic: str, area: str | None, *, staff: bool) -> str:
+    return f"{'staff' if staff else 'public'}/{topic}@{area or ALL_AREAS}"
+
+
+def rooms_for(event: dict[str, Any]) -> list[str]:
+    areas = [ALL_AREAS] + ([event["area_code"]] if event.get("area_code") else [])
+    scopes = [True, False] if event.get("public", True) else [True]
+    return [room(event["topic"], area, staff=staff) for staff in scopes for area in areas]
+
+
+def publish(events: Iterable[dict[str, Any]]) -> None:
+    """Emit committed events; a failure to emit never undoes the change."""
+    for event in events:
+        try:
+            socketio.emit("event", wire(event), to=rooms_for(event), namespace=NAMESPACE)
+        except Exception:  # the change is committed; clients catch up by seq
+            log.exception("could not publish event %s", event.get("seq"))
+
+
+def wire(event: dict[str, Any]) -> dict[str, Any]:
+    """The JSON shape clients receive (also used by catch-up)."""
+    return {
+        "seq": event["seq"],
+        "kind": event["kind"],
+        "topic": event["topic"],
+        "area_code": event.get("area_code"),
+        "at": event["at"],
+        "payload": event["payload"],
+    }

@@ -1,0 +1,90 @@
+"""What every use case runs with: the store, who acts, the clock, the standards.
+
+A :class:`Context` is built by the web layer per request (or by the CLI) and
+handed to service functions, so services never reach for Flask globals.
+``ctx.transaction()`` is the unit of work: the session, the audit rows and
+the outbox events of one change commit together, and the events are
+published only after that commit succeeds.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from relief.domain.standards import Standards
+from relief.store import events as event_store
+from relief.store.audit import record_audit
+from relief.store.db import Store
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting; ``id`` is None for the system (demo, migrations)."""
+
+    id: int | None
+    name: str
+    role: str
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(id=None, name="system", role="admin")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Unit:
+    """One transaction's session plus the audit rows and events it will commit."""
+
+    session: Any
+    actor: Actor
+    now: datetime
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def audit(self, action: str, entity: str, entity_id: Any = None, *, reason: str | None = None, detail: dict | None = None) -> None:
+        record_audit(self.session, actor_id=self.actor.id, actor_name=self.actor.name, action=action,
+                     entity=entity, entity_id=None if entity_id is None else str(entity_id),
+                     reason=reason, detail=detail, at=self.now)
+
+    def emit(self, kind: str, topic: str, payload: dict[str, Any], *, area_code: str | None = None, public: bool = True) -> None:
+        self.events.append(event_store.add_event(self.session, kind=kind, topic=topic, payload=payload,
+                                                 area_code=area_code, public=public, at=self.now))
+
+
+@dataclass
+class Context:
+    store: Store
+    actor: Actor = field(default_factory=Actor.system)
+    publish: Callable[[list[dict[str, Any]]], None] = lambda events: None
+    clock: Callable[[], datetime] = _utcnow
+    standards_loader: Callable[[], Standards] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def standards(self) -> Standards:
+        return self.standards_loader() if self.standards_loader else Standards()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def as_actor(self, actor: Actor) -> "Context":
+        return Context(self.store, actor, self.publish, self.clock, self.standards_loader, self.settings)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Unit]:
+        """Commit once at the end; publish the unit's events only after commit."""
+        with self.store.write() as session:
+            unit = Unit(session=session, actor=self.actor, now=self.now())
+            yield unit
+            event_store.assign_sequence(session, unit.events)
+        if unit.events:
+            self.publish([event_store.materialise(e) for e in unit.events])
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        with self.store.read() as session:
+            yield session

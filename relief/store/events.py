@@ -1,0 +1,63 @@
+"""The event outbox: rows written with the change, numbered in commit order.
+
+Events are collected during a transaction and inserted at its very end. On
+PostgreSQL an advisory transaction lock is taken first, so sequence numbers
+are handed out in the order transactions commit and a client that has seen
+``seq`` N can never later miss an event numbered below N. SQLite already
+serialises writers.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
+from relief.store.tables import Event
+
+_OUTBOX_LOCK_KEY = 7_714_001
+
+
+def add_event(session: Session, *, kind: str, topic: str, payload: dict[str, Any], area_code: str | None,
+              public: bool, at: datetime) -> dict[str, Any]:
+    return {"kind": kind, "topic": topic, "payload": payload, "area_code": area_code, "public": public, "at": at}
+
+
+def assign_sequence(session: Session, pending: list[dict[str, Any]]) -> None:
+    """Insert the pending events; fills in each one's ``seq``."""
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
+    rows = [Event(**event) for event in pending]
+    session.add_all(rows)
+    session.flush()
+    for event, row in zip(pending, rows):
+        event["seq"] = row.seq
+
+
+def materialise(event: dict[str, Any]) -> dict[str, Any]:
+    out = dict(event)
+    out["at"] = event["at"].isoformat()
+    return out
+
+
+def _row(event: Event) -> dict[str, Any]:
+    return {"seq": event.seq, "kind": event.kind, "topic": event.topic, "area_code": event.area_code,
+            "public": event.public, "at": event.at.isoformat(), "payload": event.payload}
+
+
+def latest_seq(session: Session) -> int:
+    return session.scalar(select(func.max(Event.seq))) or 0
+
+
+def events_since(session: Session, since: int, *, topics: Iterable[str], areas: Iterable[str] | None,
+                 include_private: bool, limit: int) -> list[dict[str, Any]]:
+    """Events after ``since`` for these topics/areas, oldest first, at most ``limit + 1``."""
+    query = select(Event).where(Event.seq > since, Event.topic.in_(list(topics))).order_by(Event.seq).limit(limit + 1)
+    if areas is not None:
+        query = query.where(or_(Event.area_code.in_(list(areas)), Event.area_code.is_(None)))
+    if not include_private:
+        query = query.where(Event.public.is_(True))
+    return [_row(e) for e in session.scalars(query)]

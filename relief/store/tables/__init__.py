@@ -1,0 +1,15 @@
+"""ORM tables, one module per concern; importing this package registers them all."""
+from .accounts import ApiToken, AuditEntry, Event, StandardsVersion, User
+from .areas import Area
+from .base import Base, bbox_of
+from .incidents import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport
+from .people import GuaranteeStatus, Household, MedicalVisit
+from .places import Depot, Facility, Site
+from .stock import DispatchPlan, Distribution, Donation, Item, StockBalance, StockMovement
+
+__all__ = [
+    "ApiToken", "Area", "AuditEntry", "Base", "Depot", "DispatchPlan", "Distribution", "Donation",
+    "Event", "Facility", "FieldReport", "GuaranteeStatus", "Household", "Incident",
+    "IncidentTransition", "Item", "MedicalVisit", "Photo", "Site", "StandardsVersion",
+    "StatutoryReport", "StockBalance", "StockMovement", "User", "bbox_of",
+]

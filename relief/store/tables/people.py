@@ -1,0 +1,70 @@
+"""Households, their medical visits and their last computed guarantees."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, SpatialMixin, utcnow
+
+HOUSE_DAMAGE = ("none", "general", "severe", "collapsed")
+SHELTER = ("home", "site", "dispersed", "none")
+DISPERSED_KINDS = ("host_family", "rented", "other")
+
+
+class Household(SpatialMixin, Base):
+    __tablename__ = "households"
+    geometry_type = "POINT"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    head_name: Mapped[str] = mapped_column(String(80))
+    id_number: Mapped[str | None] = mapped_column(String(24))
+    phone: Mapped[str | None] = mapped_column(String(24))
+    members: Mapped[int] = mapped_column(Integer)
+    infants: Mapped[int] = mapped_column(Integer, default=0)
+    children: Mapped[int] = mapped_column(Integer, default=0)
+    elderly: Mapped[int] = mapped_column(Integer, default=0)
+    disabled: Mapped[int] = mapped_column(Integer, default=0)
+    chronic: Mapped[int] = mapped_column(Integer, default=0)
+    pregnant: Mapped[int] = mapped_column(Integer, default=0)
+    injured: Mapped[int] = mapped_column(Integer, default=0)
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    county_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    house_damage: Mapped[str] = mapped_column(String(12), default="none")
+    assistance_category: Mapped[str | None] = mapped_column(String(24))
+    needs_living_aid: Mapped[bool] = mapped_column(Boolean, default=False)
+    evacuated: Mapped[bool] = mapped_column(Boolean, default=False)
+    shelter: Mapped[str] = mapped_column(String(12), default="home")
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    dispersed_kind: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MedicalVisit(Base):
+    __tablename__ = "medical_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column()
+    facility_id: Mapped[str | None] = mapped_column(ForeignKey("facilities.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class GuaranteeStatus(Base):
+    """The last verdict per household, kept so changes can be detected and pushed."""
+
+    __tablename__ = "guarantee_status"
+
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    village_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    food: Mapped[str] = mapped_column(String(16))
+    clothing: Mapped[str] = mapped_column(String(16))
+    water: Mapped[str] = mapped_column(String(16))
+    housing: Mapped[str] = mapped_column(String(16))
+    medical: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shortfalls: Mapped[dict[str, Any]] = mapped_column(JSON)
+    as_of: Mapped[datetime] = mapped_column()
+    standards_version: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,48 @@
+"""Relocation sites, depots and health facilities."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, SpatialMixin
+
+SITE_KINDS = ("school", "gym", "tent_camp", "community_centre", "other")
+SITE_STATUSES = ("open", "closed")
+
+
+class Site(SpatialMixin, Base):
+    __tablename__ = "sites"
+    geometry_type = "POINT"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(24))
+    county_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    capacity_persons: Mapped[int] = mapped_column(Integer)
+    covered_area_m2: Mapped[float] = mapped_column(Float)
+    water_l_per_day: Mapped[float] = mapped_column(Float, default=0)
+    provides_meals: Mapped[bool] = mapped_column(Boolean, default=False)
+    medical_post: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+
+
+class Depot(SpatialMixin, Base):
+    __tablename__ = "depots"
+    geometry_type = "POINT"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(24), default="county")
+    county_code: Mapped[str | None] = mapped_column(String(24), index=True)
+
+
+class Facility(SpatialMixin, Base):
+    __tablename__ = "facilities"
+    geometry_type = "POINT"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(24))
+    county_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    operating: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,25 @@
+"""The thin web layer: validate, call a service, respond."""
+from __future__ import annotations
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def register(app) -> None:
+    from relief.web import api_layers, errors, pages, sockets
+
+    errors.init_app(app)
+    csrf.init_app(app)
+    for blueprint in (api_layers.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    for module in _api_write_modules():
+        csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.context.requires)
+        app.register_blueprint(module.bp)
+    sockets.init_app(app)
+
+
+def _api_write_modules():
+    from relief.web import api_admin
+
+    return [api_admin]

@@ -1,0 +1,47 @@
+"""GET /api/areas|incidents|sites|depots|facilities and /api/health."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from relief.domain.incidents import KINDS, STATUSES
+from relief.services import layers, system
+from relief.store.tables.areas import AREA_LEVELS
+from relief.web import params
+from relief.web.context import base_context
+
+bp = Blueprint("api_layers", __name__, url_prefix="/api")
+
+
+@bp.get("/health")
+def health():
+    return jsonify(system.health(base_context()))
+
+
+@bp.get("/areas")
+def areas():
+    level = params.words("level", AREA_LEVELS)
+    return jsonify(layers.feature_collection(base_context(), "areas", bbox=params.bbox(), level=level[0] if level else None,
+                                             parent=request.args.get("parent") or None, **params.paging()))
+
+
+@bp.get("/incidents")
+def incidents():
+    return jsonify(layers.feature_collection(
+        base_context(), "incidents", bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
+        statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
+        until=params.query_time("until"), **params.paging()))
+
+
+@bp.get("/sites")
+def sites():
+    return jsonify(layers.feature_collection(base_context(), "sites", bbox=params.bbox(), **params.paging()))
+
+
+@bp.get("/depots")
+def depots():
+    return jsonify(layers.feature_collection(base_context(), "depots", bbox=params.bbox(), **params.paging()))
+
+
+@bp.get("/facilities")
+def facilities():
+    return jsonify(layers.feature_collection(base_context(), "facilities", bbox=params.bbox(), **params.paging()))

@@ -1,0 +1,93 @@
+"""HTML pages: the map, login/logout and the language switch."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from relief.errors import NotAuthenticated
+from relief.services import accounts
+from relief.web.context import base_context, current_actor
+
+bp = Blueprint("pages", __name__)
+
+
+class LoginForm(FlaskForm):
+    name = StringField("name", validators=[DataRequired()])
+    password = PasswordField("password", validators=[DataRequired()])
+
+
+def map_settings() -> dict:
+    """What the map script needs from the server: tiles and who is looking."""
+    config = current_app.config
+    actor = current_actor()
+    return {
+        "tileUrl": config.get("TILE_URL"),
+        "tileAttribution": config.get("TILE_ATTRIBUTION"),
+        "user": {"name": actor.name, "role": actor.role} if actor.id else None,
+    }
+
+
+@bp.app_context_processor
+def page_globals() -> dict:
+    return {"current_actor": current_actor, "map_strings": map_strings, "get_locale": get_locale}
+
+
+def map_strings() -> dict[str, str]:
+    """UI words the map script shows, translated on the server."""
+    return {
+        "areas": _("Administrative areas"), "incidents": _("Incidents"), "sites": _("Relocation sites"),
+        "depots": _("Depots"), "facilities": _("Health facilities"), "households": _("Households"),
+        "kind": _("Kind"), "status": _("Status"), "occurred_at": _("Occurred"), "description": _("Description"),
+        "response_level": _("Response level"), "occupants": _("Occupants"), "capacity": _("Capacity"),
+        "m2_per_person": _("m² per person"), "free_capacity": _("Free places"), "operating": _("Operating"),
+        "items_in_stock": _("Items in stock"), "yes": _("yes"), "no": _("no"), "none": _("none"),
+        "landslide": _("landslide"), "collapse": _("collapse"), "debris_flow": _("debris flow"),
+        "flood": _("rainstorm / flood"), "snow_ice": _("snow / ice"), "hail": _("hail"),
+        "earthquake": _("earthquake"), "drought": _("drought"), "other": _("other"),
+        "reported": _("reported"), "verifying": _("verifying"), "verified": _("verified"),
+        "responding": _("responding"), "stabilised": _("stabilised"), "closed": _("closed"),
+        "rejected": _("rejected"), "duplicate": _("duplicate"),
+        "school": _("school"), "gym": _("gym"), "tent_camp": _("tent camp"), "community_centre": _("community centre"),
+    }
+
+
+@bp.get("/")
+def map_page():
+    return render_template("map.html", settings=map_settings())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            actor = accounts.login(base_context(), form.name.data, form.password.data)
+        except NotAuthenticated:
+            error = _("Wrong user name or password.")
+        else:
+            session.clear()
+            session["user_id"] = actor.id
+            return redirect(request.args.get("next") or url_for("pages.map_page"))
+    return render_template("login.html", form=form, error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("pages.map_page"))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.referrer or url_for("pages.map_page")
+    return redirect(target if target.startswith(request.host_url) else url_for("pages.map_page"))
