@@ -20,6 +20,36 @@ from relief.store.db import Store
 from relief.store.migrate import upgrade
 
 PG_URL = os.environ.get("RELIEF_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(value: str | None, what: str, how: str) -> str:
+    """Skip with a reason where a real service is absent; in CI its absence is a failure."""
+    if value:
+        return value
+    message = f"{what} is not available: {how}"
+    if IN_CI:
+        pytest.fail(f"CI must provide it: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL/PostGIS server for PostgreSQL-only tests, whatever store the suite runs on."""
+    return require(os.environ.get("RELIEF_TEST_POSTGRES_URL") or PG_URL, "PostgreSQL/PostGIS",
+                   "set RELIEF_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return require(os.environ.get("RELIEF_TEST_REDIS_URL"), "Redis",
+                   "set RELIEF_TEST_REDIS_URL=redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("RELIEF_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return require(path, "Chromium", "install Debian's chromium or set RELIEF_TEST_CHROMIUM to its path")
 
 
 def _pg_database(base_url: str, name: str) -> str:

@@ -32,14 +32,15 @@ def test_store_kind_is_detected(empty_store):
     assert empty_store.describe() == ("postgresql+postgis" if PG_URL else "sqlite")
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostGIS specifics need RELIEF_TEST_DATABASE_URL (PostgreSQL)")
-def test_postgis_columns_have_gist_indexes(empty_store):
-    upgrade(empty_store)
-    with empty_store.engine.connect() as conn:
+def test_postgis_columns_have_gist_indexes(postgres_url):
+    store = Store(_pg_database(postgres_url, "relief_test_gist"))
+    upgrade(store)
+    with store.engine.connect() as conn:
         kinds = dict(conn.execute(text(
             "SELECT f_table_name, type FROM geometry_columns WHERE f_geometry_column = 'geom'")).all())
         gist = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist%'"))}
     assert kinds["households"] == "POINT" and kinds["areas"] == "MULTIPOLYGON" and kinds["incidents"] == "GEOMETRY"
+    store.dispose()
     assert {"areas", "households", "incidents", "sites", "depots", "facilities"} <= gist
 
 

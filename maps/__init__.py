@@ -1,0 +1,1 @@
+"""Map building: folium/Leaflet layers and styles from GeoDataFrames."""
