@@ -17,6 +17,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from relief.domain.incidents import KIND_LABELS
+from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -30,8 +31,6 @@ POINT_RADIUS_KM = 1.0
 
 def point_radius_km() -> float:
     """The circle radius for point incidents, from the standards document."""
-    from relief.domain.standards import Standards
-
     return float(Standards().document.get("cap", {}).get("point_radius_km", POINT_RADIUS_KM))
 
 # CAP 1.2 enumerations (OASIS CAP 1.2 §3.2).
@@ -133,7 +132,8 @@ def cap_alert(
 ) -> str:
     """A CAP 1.2 alert (XML text) describing one incident.
 
-    ``incident`` needs ``kind, status, title`` and may have ``description,
+    ``incident`` needs ``kind, status, title`` and may have ``id`` (sent as
+    CAP ``incidents``, grouping all messages about it), ``description,
     geometry`` (shapely, WGS 84), ``occurred_at`` (sent as ``onset``) and
     ``response_level`` (used when the argument is not given). ``msgType`` is
     Alert, or Cancel for a closed/rejected/duplicate incident; ``references``
@@ -165,6 +165,8 @@ def cap_alert(
     _sub(alert, "scope", "Public")
     if references:
         _sub(alert, "references", references)
+    if incident.get("id") is not None:  # lets consumers group every message about one incident
+        _sub(alert, "incidents", _token(incident["id"], "id"))
 
     info = _sub(alert, "info")
     _sub(info, "language", LANGUAGE)

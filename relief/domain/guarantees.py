@@ -30,7 +30,7 @@ is ``open``; its covered area counts for whoever is recorded there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -305,7 +305,10 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
     quantity = distributions["quantity"].to_numpy(dtype=float, na_value=np.nan)
     if not (quantity >= 0).all():
         raise ValidationFailed("quantity must be a non-negative number", field="distributions.quantity")
-    item = pd.Index(items["item_code"]).get_indexer(distributions["item_code"])
+    catalogue = pd.Index(items["item_code"])
+    if not catalogue.is_unique:
+        raise ValidationFailed("item_code must be unique", field="items.item_code")
+    item = catalogue.get_indexer(distributions["item_code"])
     keep = (t_ns <= now_ns) & (item >= 0) & (t_ns != np.iinfo(np.int64).min)
     if not keep.all():
         t_ns, quantity, item = t_ns[keep], quantity[keep], item[keep]
@@ -359,7 +362,7 @@ def coverage_end(group: np.ndarray, t: np.ndarray, duration: np.ndarray, n_group
     out = np.full(n_groups, -np.inf)
     if len(group) == 0:
         return out
-    order = np.argsort(_sort_key(group, t, n_groups), kind="stable")
+    order = np.argsort(_sort_key(group, t, n_groups))
     g, start_t, d = group[order], t[order].astype(float), duration[order]
     first = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     last = np.r_[first[1:], len(g)] - 1
@@ -401,7 +404,7 @@ def _coverage(end_s: np.ndarray, daily_need: np.ndarray, fig: Figures):
 def _water(hh: _Households, sites: _Sites, got: _Received, fig: Figures):
     status, reason, shortfall = _coverage(got.water_end_s, hh.members * fig.water_l, fig)
     reason = reason + 1  # household codes sit one further along for water
-    per_person = sites.gather(np.where(sites.open, sites.per_person(sites.water_l), 0.0), 0.0)
+    per_person = sites.gather(np.where(sites.open, sites.per_person(sites.water_l), -np.inf), -np.inf)
     site_status = np.select([per_person >= fig.water_l, per_person >= fig.water_acute_l], [MET, AT_RISK], UNMET)
     site_short = hh.members * np.maximum(fig.water_l - per_person, 0.0) * fig.horizon_s / _DAY_S
     better = site_status <= status
@@ -447,7 +450,8 @@ def _medical(hh: _Households, sites: _Sites, facilities: pd.DataFrame, medical_v
         working = _flags(facilities["operating"])
         fx, fy = project_xy(facilities["lon"].to_numpy(dtype=float, na_value=np.nan)[working],
                             facilities["lat"].to_numpy(dtype=float, na_value=np.nan)[working])
-        px.append(fx), py.append(fy)
+        px.append(fx)
+        py.append(fy)
     points = np.column_stack([np.concatenate(px), np.concatenate(py)])
     points = points[np.isfinite(points).all(axis=1)]
 

@@ -16,7 +16,16 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from relief.domain.geo import PROJECTED_CRS, WGS84_CRS
+from relief.domain.roles import PERMISSIONS, ROLES
+from relief.domain.standards import Standards
 from relief.errors import Forbidden, TransitionRefused, ValidationFailed
+
+__all__ = [
+    "KIND_LABELS", "KINDS", "STATUSES", "INITIAL_STATUS", "TERMINAL_STATUSES", "OPEN_STATUSES",
+    "ROLES", "REPORT_ROLES", "Transition", "TRANSITIONS", "ACTIONS", "NEEDS_ORIGINAL",
+    "check_kind", "can_report", "allowed_actions", "transition", "duplicate_candidates", "METRIC_CRS",
+]
 
 # --- kinds ---------------------------------------------------------------
 
@@ -48,12 +57,9 @@ OPEN_STATUSES: frozenset[str] = frozenset(STATUSES) - TERMINAL_STATUSES
 
 # --- roles ---------------------------------------------------------------
 
-ROLES: tuple[str, ...] = (
-    "admin", "commander", "verifier", "field_reporter", "warehouse_keeper",
-    "site_manager", "reconstruction_officer", "viewer",
-)
+# ROLES and who may report come from the one permission table (roles.py).
 #: Who may create an incident or send a field report.
-REPORT_ROLES: frozenset[str] = frozenset({"field_reporter", "verifier", "commander", "admin"})
+REPORT_ROLES: frozenset[str] = PERMISSIONS["incident.report"]
 
 _VERIFIERS = frozenset({"verifier", "admin"})
 _COMMANDERS = frozenset({"commander", "admin"})
@@ -155,8 +161,7 @@ def transition(
 # --- possible duplicates ---------------------------------------------------
 
 #: Distances are measured in UTM zone 49N, which covers Enshi (108–111° E).
-METRIC_CRS = "EPSG:32649"
-WGS84 = "EPSG:4326"
+METRIC_CRS = PROJECTED_CRS
 
 
 def _utc(value: Any) -> pd.Timestamp:
@@ -186,8 +191,6 @@ def duplicate_candidates(
     Returns ``[{"id", "distance_m"}]``.
     """
     if distance_m is None or window_hours is None:
-        from relief.domain.standards import Standards
-
         defaults = Standards().duplicates
         distance_m = defaults["distance_m"] if distance_m is None else distance_m
         window_hours = defaults["window_hours"] if window_hours is None else window_hours
@@ -203,9 +206,9 @@ def duplicate_candidates(
     frame = frame.loc[keep.fillna(False).astype(bool)]
     if frame.empty:
         return []
-    crs = getattr(open_incidents, "crs", None) or WGS84
+    crs = getattr(open_incidents, "crs", None) or WGS84_CRS
     theirs = gpd.GeoSeries(list(frame["geometry"]), index=frame.index, crs=crs).to_crs(METRIC_CRS)
-    mine = gpd.GeoSeries([point_or_geom], crs=WGS84).to_crs(METRIC_CRS).iloc[0]
+    mine = gpd.GeoSeries([point_or_geom], crs=WGS84_CRS).to_crs(METRIC_CRS).iloc[0]
     distances = theirs.distance(mine)
     near = distances[distances.le(float(distance_m))]
     found = [{"id": _plain(frame.at[i, "id"]), "distance_m": round(float(d), 1)} for i, d in near.items()]

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from relief.domain.indicators import AMOUNT_INDICATORS, COUNT_INDICATORS, INDICATORS
+from relief.domain.standards import Standards
 from relief.errors import Conflict, ValidationFailed
 
 REPORT_KINDS: tuple[str, ...] = ("initial", "continued", "verified")
@@ -143,8 +144,6 @@ class DeadlineRules:
     def parse(cls, rules: Mapping[str, Any] | None = None) -> "DeadlineRules":
         """Read the standards section; a malformed entry is refused by name."""
         if rules is None:
-            from relief.domain.standards import Standards
-
             rules = Standards().report_deadlines
         try:
             initial = timedelta(hours=float(rules["initial_hours"]))

@@ -18,6 +18,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
 #: Derived indicator → the report indicators it sums.
@@ -64,8 +65,6 @@ def _plain(number: Any) -> int | float:
 
 def _levels(table: Mapping[str, Any] | list | None) -> list[Mapping[str, Any]]:
     if table is None:
-        from relief.domain.standards import Standards
-
         table = Standards().response_levels
     return list(table["levels"] if isinstance(table, Mapping) else table)
 

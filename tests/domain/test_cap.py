@@ -46,6 +46,7 @@ def test_alert_is_structurally_valid_with_required_elements():
     assert text(xml, "cap:status") == "Actual"
     assert text(xml, "cap:msgType") == "Alert"
     assert text(xml, "cap:scope") == "Public"
+    assert text(xml, "cap:incidents") == "42"
     assert text(xml, "cap:info/cap:language") == "zh-CN"
     assert text(xml, "cap:info/cap:category") == "Geo"
     assert text(xml, "cap:info/cap:event") == "滑坡"
