@@ -41,7 +41,6 @@ DEMO_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ)
 ADMIN_RESOURCE = "enshi_admin.geojson"
 ADMIN_DATUM_NOTE = "WGS84 (converted from GCJ-02)"
 GENERATED_DATUM_NOTE = "WGS84; generated demo boundary, not a real one"
-PREFECTURE_CODE = "422800"
 
 # Approximate county seats (WGS 84), used for depots, hospitals and the urban cluster.
 COUNTY_SEATS: dict[str, tuple[float, float]] = {
@@ -168,8 +167,8 @@ def load_admin() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84_CRS)
 
 
-def _checked_admin(admin: gpd.GeoDataFrame) -> tuple[BaseGeometry, pd.DataFrame]:
-    """The prefecture outline and the counties (by code), after checking what we rely on."""
+def _checked_admin(admin: gpd.GeoDataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """The prefecture row and the counties (indexed by code), after checking what we rely on."""
     if admin.crs is None or not admin.crs.equals(WGS84_CRS):
         raise ValueError("admin boundaries must be in EPSG:4326 (WGS 84); convert GCJ-02 first")
     for column in ("adcode", "name_zh", "name_en", "level"):
@@ -180,7 +179,10 @@ def _checked_admin(admin: gpd.GeoDataFrame) -> tuple[BaseGeometry, pd.DataFrame]
     counties = frame[frame["level"] == "county"].set_index("adcode", drop=False)
     if len(prefecture) != 1 or len(counties) == 0:
         raise ValueError("admin boundaries need one prefecture and at least one county")
-    return _multi(prefecture.geometry.iloc[0]), counties
+    missing = sorted({spec["county"] for spec in _INCIDENT_SPECS} - set(counties.index))
+    if missing:
+        raise ValueError(f"the demo incidents need the Enshi counties {missing}; pass load_admin()")
+    return prefecture.iloc[0], counties
 
 
 # --- geometry helpers ---------------------------------------------------------
@@ -228,6 +230,12 @@ def _near(region: BaseGeometry, centre: tuple[float, float], sigma_m: float, rng
             return float(lon), float(lat)
     point = region.representative_point()
     return point.x, point.y
+
+
+def _projected(points) -> np.ndarray:
+    """UTM 49N metres (n×2) of an array of WGS 84 points."""
+    lonlat = shapely.get_coordinates(np.asarray(points, dtype=object))
+    return np.column_stack(project_xy(lonlat[:, 0], lonlat[:, 1])).reshape(-1, 2)
 
 
 def _cells(region: MultiPolygon, seeds: np.ndarray) -> list[MultiPolygon]:
@@ -407,7 +415,7 @@ def _build_incidents(counties: pd.DataFrame, townships: pd.DataFrame, rng: np.ra
             occurred_at=occurred, reported_at=occurred + timedelta(minutes=40),
             updated_at=DEMO_NOW - timedelta(hours=1), geom=geom,
         ))
-    return pd.DataFrame(rows)
+    return _with_none(pd.DataFrame(rows), "township_code")
 
 
 # --- households: where they live ------------------------------------------------
@@ -630,7 +638,7 @@ def _build_households(n: int, rng: np.random.Generator, counties, townships, vil
 
     preference = rng.choice(np.array(["site", "dispersed", "none"], dtype=object), n, p=[0.6, 0.36, 0.04])
     dispersed_kind = rng.choice(np.array(["host_family", "rented", "other"], dtype=object), n, p=[0.65, 0.25, 0.10])
-    sites_xy_m = np.column_stack(project_xy(sites["geom"].x.to_numpy(), sites["geom"].y.to_numpy()))
+    sites_xy_m = _projected(sites["geom"])
     site_idx = _check_in(rng, evacuated & (preference == "site"), c["members"], xy_m, sites, sites_xy_m)
     shelter = np.where(~evacuated, "home", np.where(site_idx >= 0, "site",
                        np.where(preference == "dispersed", "dispersed", "none"))).astype(object)
@@ -654,9 +662,7 @@ def _build_households(n: int, rng: np.random.Generator, counties, townships, vil
         "site_id": site_id, "dispersed_kind": dispersed,
         "geom": shapely.points(xy),
     })
-    for column in ("assistance_category", "site_id", "dispersed_kind"):
-        frame[column] = frame[column].astype(object)
-    return frame, _affected_hours(reach, severity)
+    return _with_none(frame, "assistance_category", "site_id", "dispersed_kind"), _affected_hours(reach, severity)
 
 
 def _affected_hours(reach: dict[str, np.ndarray], severity: np.ndarray) -> np.ndarray:
@@ -681,7 +687,8 @@ _INCIDENT_SITES = {"landslide": (4, 4000.0), "hail": (2, 6000.0), "snow": (3, 80
 
 def _build_sites(rng: np.random.Generator, counties, townships, incidents) -> pd.DataFrame:
     """~120 relocation sites: one per township centre, two more per county seat, more near incidents."""
-    danger = shapely.union_all([g for g, e in zip(incidents["geom"], incidents["evacuate"]) if e])
+    # keep sites ~500 m clear of any evacuation zone
+    danger = shapely.union_all([g for g, e in zip(incidents["geom"], incidents["evacuate"]) if e]).buffer(0.005)
     t_geoms = townships["geom"].to_numpy()
     county_geom = {code: _multi(counties.loc[code].geometry) for code in counties.index}
     planned: list[tuple[str, tuple[float, float]]] = []
@@ -697,8 +704,7 @@ def _build_sites(rng: np.random.Generator, counties, townships, incidents) -> pd
         anchor = geom.representative_point() if geom.geom_type != "Point" else geom
         for j in range(count):
             planned.append((cycle[j % len(cycle)], _near(county_geom[spec["county"]], (anchor.x, anchor.y), dist,
-                                                         rng, avoid=danger.buffer(0.005) if not danger.is_empty else None,
-                                                         min_m=dist * 0.3)))
+                                                         rng, avoid=danger, min_m=dist * 0.3)))
     n_extra_incident = sum(c for c, _ in _INCIDENT_SITES.values())
     xy = np.array([p for _, p in planned])
     t_idx = _locate(shapely.STRtree(t_geoms), xy)
@@ -767,13 +773,14 @@ def _build_facilities(rng: np.random.Generator, counties, townships, villages, i
     v_tree = shapely.STRtree(villages["geom"].values)
     for spec, geom in zip(_INCIDENT_SPECS, incidents["geom"]):
         anchor = geom.representative_point() if geom.geom_type != "Point" else geom
-        _, nearest = v_tree.query_nearest(anchor, return_distance=True, all_matches=False)
+        nearest = v_tree.query_nearest(anchor, all_matches=False)
         v_near = v_tree.query(anchor.buffer(0.03), predicate="intersects")
         picks = [int(nearest[0])] + [int(i) for i in np.sort(v_near) if int(i) != int(nearest[0])][:1]
         for i in picks:
             v = villages.iloc[i]
             at = (anchor.x, anchor.y) if i == int(nearest[0]) else v["centre"]
-            rows.append(dict(name=f"{v['name_zh']}卫生室", kind="clinic", county_code=v["parent_code"][:6],
+            town = townships.loc[townships["code"] == v["parent_code"], "name_zh"].iloc[0]
+            rows.append(dict(name=f"{town}{v['name_zh']}卫生室", kind="clinic", county_code=v["parent_code"][:6],
                              geom=_near(v["geom"], at, 150.0, rng), struck=(i == int(nearest[0])
                                                                            and spec["key"] in ("landslide", "debris"))))
     frame = pd.DataFrame(rows)
@@ -912,8 +919,7 @@ def _build_ledger(rng: np.random.Generator, households: pd.DataFrame, affected_h
     ledger = pd.DataFrame(receipts + outs, columns=["at", "kind", "source", "holder_kind", "holder_id",
                                                     "item_code", "quantity", "household_id", "reason"])
     ledger.insert(0, "id", np.arange(1, len(ledger) + 1))
-    for column in ("source", "household_id"):
-        ledger[column] = ledger[column].astype(object)
+    ledger = _with_none(ledger, "source", "household_id")
     dist.insert(0, "id", np.arange(1, len(dist) + 1))
     dist["movement_id"] = np.arange(len(receipts) + 1, len(ledger) + 1)
     return ledger, dist.drop(columns=["holder_kind", "holder_id"])
@@ -929,8 +935,8 @@ def _build_visits(rng: np.random.Generator, households: pd.DataFrame, facilities
     keep = u < 0.55
     who, hours = who[keep], hours[keep]
     working = facilities[facilities["operating"]]
-    fxy = np.column_stack(project_xy(working["geom"].x.to_numpy(), working["geom"].y.to_numpy()))
-    hxy = np.column_stack(project_xy(hh["geom"].x.to_numpy()[who], hh["geom"].y.to_numpy()[who]))
+    fxy = _projected(working["geom"])
+    hxy = _projected(hh["geom"].to_numpy()[who])
     _, nearest = cKDTree(fxy).query(hxy) if len(who) else (None, np.array([], dtype=np.int64))
     frame = pd.DataFrame({
         "household_id": hh["id"].to_numpy()[who],
@@ -944,26 +950,34 @@ def _build_visits(rng: np.random.Generator, households: pd.DataFrame, facilities
 
 # --- assembly -------------------------------------------------------------------
 
-def _areas_frame(prefecture, counties, townships, villages, households) -> gpd.GeoDataFrame:
+def _areas_frame(prefecture: pd.Series, counties, townships, villages, households) -> gpd.GeoDataFrame:
     """All four levels with the demo population (sum of members) of each area."""
     persons_by_village = households.groupby("village_code", sort=True)["members"].sum()
     v_pop = villages["code"].map(persons_by_village).fillna(0).astype(np.int64)
     t_pop = v_pop.groupby(villages["parent_code"].to_numpy()).sum()
     c_pop = t_pop.groupby(t_pop.index.str[:6]).sum()
-    rows = [dict(code=PREFECTURE_CODE, name_zh=None, name_en=None, level="prefecture", parent_code=None,
-                 population=int(c_pop.sum()), datum_note=ADMIN_DATUM_NOTE, geom=prefecture)]
+    top = prefecture["adcode"]
+    rows = [dict(code=top, name_zh=prefecture["name_zh"], name_en=prefecture["name_en"], level="prefecture",
+                 parent_code=None, population=int(c_pop.sum()), datum_note=ADMIN_DATUM_NOTE,
+                 geom=_multi(prefecture.geometry))]
     for code, c in counties.iterrows():
         rows.append(dict(code=code, name_zh=c["name_zh"], name_en=c["name_en"], level="county",
-                         parent_code=PREFECTURE_CODE, population=int(c_pop.get(code, 0)),
+                         parent_code=top, population=int(c_pop.get(code, 0)),
                          datum_note=ADMIN_DATUM_NOTE, geom=_multi(c.geometry)))
     for frame, pop in ((townships, t_pop), (villages, v_pop.set_axis(villages["code"]))):
         for r in frame.itertuples():
             rows.append(dict(code=r.code, name_zh=r.name_zh, name_en=r.name_en, level=r.level,
                              parent_code=r.parent_code, population=int(pop.get(r.code, 0)),
                              datum_note=GENERATED_DATUM_NOTE, geom=r.geom))
-    out = pd.DataFrame(rows)
-    out["parent_code"] = out["parent_code"].astype(object)
-    return gpd.GeoDataFrame(out, geometry="geom", crs=WGS84_CRS)
+    return gpd.GeoDataFrame(_with_none(pd.DataFrame(rows), "parent_code"), geometry="geom", crs=WGS84_CRS)
+
+
+def _with_none(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Nullable text columns as ``object`` holding ``None`` (pandas would make them NaN)."""
+    for column in columns:
+        frame[column] = pd.Series([None if pd.isna(v) else v for v in frame[column]], dtype=object,
+                                  index=frame.index)
+    return frame
 
 
 def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -979,7 +993,8 @@ def build_demo(admin: gpd.GeoDataFrame, *, seed: int = 42, households: int = 200
     """
     if households < 1:
         raise ValueError("households must be at least 1")
-    prefecture, counties = _checked_admin(admin)
+    prefecture_row, counties = _checked_admin(admin)
+    prefecture = _multi(prefecture_row.geometry)
     names = ("areas", "incidents", "sites", "depots", "facilities", "households", "ledger", "visits")
     rngs = dict(zip(names, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(names)))))
 
@@ -992,10 +1007,7 @@ def build_demo(admin: gpd.GeoDataFrame, *, seed: int = 42, households: int = 200
                                            incidents, sites, prefecture)
     stock, distributions = _build_ledger(rngs["ledger"], hh, affected_hours, sites, depots, households)
     visits = _build_visits(rngs["visits"], hh, facilities)
-    areas = _areas_frame(prefecture, counties, townships, villages, hh)
-    prefecture_row = admin[admin["level"] == "prefecture"].iloc[0]
-    areas.loc[areas["code"] == PREFECTURE_CODE, ["name_zh", "name_en"]] = (
-        prefecture_row["name_zh"], prefecture_row["name_en"])
+    areas = _areas_frame(prefecture_row, counties, townships, villages, hh)
     return DemoRegion(
         seed=seed, areas=areas, households=_geo(hh), sites=_geo(sites), depots=_geo(depots),
         facilities=_geo(facilities), incidents=_geo(incidents), items=_build_items(), stock=stock,

@@ -50,17 +50,25 @@ _HOME, _SITE, _DISPERSED, _NO_SHELTER = range(4)
 _SEVERE = HOUSE_DAMAGE.index("severe")  # severe and collapsed are the codes from here up
 _DAY_S = 86_400.0
 
-#: Stable reason codes per guarantee, in the order the readable texts follow.
-REASON_CODES: dict[str, tuple[str, ...]] = {
-    "food": ("not_in_scope", "site_meals", "food_covered", "food_covered_short", "food_lapsed", "food_none"),
-    "water": ("not_in_scope", "site_water", "site_water_acute", "water_covered", "water_covered_short",
-              "water_lapsed", "water_none"),
-    "housing": ("not_in_scope", "at_home", "dispersed", "site_space_ok", "site_space_tight",
-                "site_space_crowded", "site_unknown", "home_unsafe", "home_evacuated", "no_shelter"),
-    "clothing": ("not_in_scope", "own_clothing", "clothing_full", "clothing_partial", "clothing_missing"),
-    "medical": ("not_in_scope", "medical_in_reach", "medical_visit_due", "medical_out_of_reach",
-                "location_unknown"),
+#: Every reason per guarantee with the verdict it gives; a reason's number is
+#: its position, the readable texts (``Figures.reason_texts``) follow the same order.
+REASONS: dict[str, tuple[tuple[str, int], ...]] = {
+    "food": (("not_in_scope", NOT_APPLICABLE), ("site_meals", MET), ("food_covered", MET),
+             ("food_covered_short", AT_RISK), ("food_lapsed", UNMET), ("food_none", UNMET)),
+    "water": (("not_in_scope", NOT_APPLICABLE), ("site_water", MET), ("site_water_acute", AT_RISK),
+              ("water_covered", MET), ("water_covered_short", AT_RISK), ("water_lapsed", UNMET),
+              ("water_none", UNMET)),
+    "housing": (("not_in_scope", NOT_APPLICABLE), ("at_home", MET), ("dispersed", MET), ("site_space_ok", MET),
+                ("site_space_tight", AT_RISK), ("site_space_crowded", UNMET), ("site_unknown", UNMET),
+                ("home_unsafe", UNMET), ("home_evacuated", UNMET), ("no_shelter", UNMET)),
+    "clothing": (("not_in_scope", NOT_APPLICABLE), ("own_clothing", MET), ("clothing_full", MET),
+                 ("clothing_partial", AT_RISK), ("clothing_missing", UNMET)),
+    "medical": (("not_in_scope", NOT_APPLICABLE), ("medical_in_reach", MET), ("medical_visit_due", AT_RISK),
+                ("medical_out_of_reach", UNMET), ("location_unknown", UNMET)),
 }
+REASON_CODES: dict[str, tuple[str, ...]] = {g: tuple(code for code, _ in rows) for g, rows in REASONS.items()}
+_VERDICT = {g: np.array([status for _, status in rows], dtype=np.int8) for g, rows in REASONS.items()}
+_CODE = {g: {code: i for i, code in enumerate(codes)} for g, codes in REASON_CODES.items()}
 
 _HOUSEHOLD_COLUMNS = ("household_id", "members", "injured", "chronic", "pregnant", "house_damage",
                       "needs_living_aid", "evacuated", "shelter", "site_id", "lon", "lat")
@@ -310,11 +318,9 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
         raise ValidationFailed("item_code must be unique", field="items.item_code")
     item = catalogue.get_indexer(distributions["item_code"])
     keep = (t_ns <= now_ns) & (item >= 0) & (t_ns != np.iinfo(np.int64).min)
+    ids = distributions["household_id"].to_numpy()  # a plain array hashes faster than a Series
     if not keep.all():
-        t_ns, quantity, item = t_ns[keep], quantity[keep], item[keep]
-        ids = distributions["household_id"].to_numpy()[keep]
-    else:
-        ids = distributions["household_id"]
+        t_ns, quantity, item, ids = t_ns[keep], quantity[keep], item[keep], ids[keep]
     who = hh.ids.get_indexer(ids)
     mine = who >= 0
     who, t_ns, quantity, item = who[mine], t_ns[mine], quantity[mine], item[mine]
@@ -387,57 +393,63 @@ def _sort_key(group: np.ndarray, t: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _food(hh: _Households, sites: _Sites, got: _Received, fig: Figures):
-    status, reason, shortfall = _coverage(got.food_end_s, hh.members * fig.food_kcal, fig)
+    code = _CODE["food"]
+    reason, shortfall = _coverage(got.food_end_s, hh.members * fig.food_kcal, fig,
+                                  code["food_covered"], code["food_covered_short"], code["food_lapsed"], code["food_none"])
     meals = sites.gather(sites.meals & sites.open, False)
-    status[meals], reason[meals], shortfall[meals] = MET, 1, 0.0
-    return status, reason, shortfall
+    reason[meals], shortfall[meals] = code["site_meals"], 0.0
+    return reason, shortfall
 
 
-def _coverage(end_s: np.ndarray, daily_need: np.ndarray, fig: Figures):
-    """Status, reason (2 covered, 3 short, 4 lapsed, 5 none) and units short for the horizon."""
-    status = np.select([end_s >= fig.horizon_s, end_s > 0], [MET, AT_RISK], UNMET).astype(np.int8)
-    reason = np.select([end_s >= fig.horizon_s, end_s > 0, np.isfinite(end_s)], [2, 3, 4], 5).astype(np.int8)
+def _coverage(end_s: np.ndarray, daily_need: np.ndarray, fig: Figures, covered: int, short: int, lapsed: int,
+              none: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reason from when coverage ends, and the units still needed to cover the horizon."""
+    reason = np.select([end_s >= fig.horizon_s, end_s > 0, np.isfinite(end_s)], [covered, short, lapsed], none)
     missing_s = fig.horizon_s - np.clip(end_s, 0.0, fig.horizon_s)
-    return status, reason, daily_need * missing_s / _DAY_S
+    return reason.astype(np.int8), daily_need * missing_s / _DAY_S
 
 
 def _water(hh: _Households, sites: _Sites, got: _Received, fig: Figures):
-    status, reason, shortfall = _coverage(got.water_end_s, hh.members * fig.water_l, fig)
-    reason = reason + 1  # household codes sit one further along for water
+    """The better of the household's own water and its open site's supply per occupant."""
+    code = _CODE["water"]
+    reason, shortfall = _coverage(got.water_end_s, hh.members * fig.water_l, fig,
+                                  code["water_covered"], code["water_covered_short"], code["water_lapsed"], code["water_none"])
     per_person = sites.gather(np.where(sites.open, sites.per_person(sites.water_l), -np.inf), -np.inf)
-    site_status = np.select([per_person >= fig.water_l, per_person >= fig.water_acute_l], [MET, AT_RISK], UNMET)
+    site_met = per_person >= fig.water_l
+    helps = (site_met | (per_person >= fig.water_acute_l)) & (np.where(site_met, MET, AT_RISK) <= _VERDICT["water"][reason])
     site_short = hh.members * np.maximum(fig.water_l - per_person, 0.0) * fig.horizon_s / _DAY_S
-    better = site_status <= status
-    helps = better & (site_status < UNMET)
-    reason = np.where(helps, np.where(site_status == MET, 1, 2), reason).astype(np.int8)
-    return np.minimum(status, site_status).astype(np.int8), reason, np.where(helps, np.minimum(site_short, shortfall), shortfall)
+    reason = np.where(helps, np.where(site_met, code["site_water"], code["site_water_acute"]), reason)
+    return reason.astype(np.int8), np.where(helps, np.minimum(site_short, shortfall), shortfall)
 
 
 def _housing(hh: _Households, sites: _Sites, fig: Figures):
-    at_site = hh.shelter == _SITE
+    code = _CODE["housing"]
+    at_site, at_home = hh.shelter == _SITE, hh.shelter == _HOME
     known = sites.at >= 0
     m2 = np.where(at_site & known, sites.gather(sites.per_person(sites.covered_m2), np.nan), np.nan)
-    at_home = hh.shelter == _HOME
-    conditions = [
-        at_home & hh.severe, at_home & hh.evacuated, at_home, hh.shelter == _DISPERSED,
-        at_site & ~known, m2 >= fig.shelter_m2, m2 >= fig.shelter_floor_m2, at_site,
+    rules = [
+        (at_home & hh.severe, "home_unsafe"), (at_home & hh.evacuated, "home_evacuated"), (at_home, "at_home"),
+        (hh.shelter == _DISPERSED, "dispersed"), (at_site & ~known, "site_unknown"),
+        (m2 >= fig.shelter_m2, "site_space_ok"), (m2 >= fig.shelter_floor_m2, "site_space_tight"),
+        (at_site, "site_space_crowded"),
     ]
-    reason = np.select(conditions, [7, 8, 1, 2, 6, 3, 4, 5], 9).astype(np.int8)
-    status = np.select([np.isin(reason, (1, 2, 3)), reason == 4], [MET, AT_RISK], UNMET).astype(np.int8)
-    with np.errstate(invalid="ignore"):
-        missing_per_person = np.where(reason >= 4, fig.shelter_m2 - np.nan_to_num(np.minimum(m2, fig.shelter_m2)), 0.0)
-    return status, reason, hh.members * missing_per_person, m2
+    reason = np.select([when for when, _ in rules], [code[c] for _, c in rules], code["no_shelter"]).astype(np.int8)
+    # short by the standard minus what the site gives (all of it without a usable shelter)
+    given = np.where(np.isnan(m2), 0.0, np.minimum(m2, fig.shelter_m2))
+    missing = np.where(_VERDICT["housing"][reason] == MET, 0.0, hh.members * (fig.shelter_m2 - given))
+    return reason, missing, m2
 
 
 def _clothing(hh: _Households, got: _Received, fig: Figures):
+    code = _CODE["clothing"]
     sets_pp, pieces_pp = got.sets / hh.members, got.pieces / hh.members
     full = (sets_pp >= fig.sets) & (pieces_pp >= fig.bedding)
     partial = (sets_pp >= fig.sets_floor) & (pieces_pp >= fig.bedding_floor)
-    reason = np.select([~hh.severe, full, partial], [1, 2, 3], 4).astype(np.int8)
-    status = np.select([reason <= 2, reason == 3], [MET, AT_RISK], UNMET).astype(np.int8)
+    reason = np.select([~hh.severe, full, partial],
+                       [code["own_clothing"], code["clothing_full"], code["clothing_partial"]], code["clothing_missing"])
     missing = (np.maximum(fig.sets * hh.members - got.sets, 0.0)
                + np.maximum(fig.bedding * hh.members - got.pieces, 0.0))
-    return status, reason, np.where(hh.severe, missing, 0.0)
+    return reason.astype(np.int8), np.where(hh.severe, missing, 0.0)
 
 
 def _medical(hh: _Households, sites: _Sites, facilities: pd.DataFrame, medical_visits: pd.DataFrame,
@@ -477,10 +489,11 @@ def _medical(hh: _Households, sites: _Sites, facilities: pd.DataFrame, medical_v
         who = hh.ids.get_indexer(medical_visits["household_id"].to_numpy()[recent])
         seen[who[who >= 0]] = True
 
-    reach = km <= fig.reach_m / 1000.0
-    reason = np.select([~located, ~reach, hh.vulnerable & ~seen], [4, 3, 2], 1).astype(np.int8)
-    status = np.select([reason == 1, reason == 2], [MET, AT_RISK], UNMET).astype(np.int8)
-    return status, reason, np.full(n, np.nan), km
+    code = _CODE["medical"]
+    reason = np.select([~located, ~(km <= fig.reach_m / 1000.0), hh.vulnerable & ~seen],
+                       [code["location_unknown"], code["medical_out_of_reach"], code["medical_visit_due"]],
+                       code["medical_in_reach"])
+    return reason.astype(np.int8), np.full(n, np.nan), km
 
 
 def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataFrame,
@@ -526,25 +539,32 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
         "food": _food(hh, site, got, fig),
         "clothing": _clothing(hh, got, fig),
         "water": _water(hh, site, got, fig),
-        "housing": housing[:3],
-        "medical": medical[:3],
+        "housing": housing[:2],
+        "medical": medical[:2],
     }
     texts = fig.reason_texts()
     out: dict[str, Any] = {}
     outside = ~hh.in_scope
-    for g, (status, reason, shortfall) in verdicts.items():
-        status[outside], reason[outside] = NOT_APPLICABLE, 0
-        out[g] = pd.Categorical.from_codes(status, categories=STATUSES)
+    for g, (reason, shortfall) in verdicts.items():
+        reason[outside] = _CODE[g]["not_in_scope"]
+        out[g] = pd.Categorical.from_codes(_VERDICT[g][reason], categories=STATUSES)
         out[f"reason_{g}"] = pd.Categorical.from_codes(reason, categories=texts[g])
         out[f"reason_code_{g}"] = pd.Categorical.from_codes(reason, categories=REASON_CODES[g])
         out[f"shortfall_{g}"] = np.where(outside, np.nan, shortfall)
     out["in_scope"] = hh.in_scope
     for g, end_s in (("food", got.food_end_s), ("water", got.water_end_s)):
-        until = np.where(np.isfinite(end_s) & hh.in_scope, now_ns + np.nan_to_num(end_s, neginf=0.0) * 1e9, np.nan)
-        out[f"{g}_covered_until"] = pd.to_datetime(until, utc=True)
-    out["housing_m2_per_person"] = np.where(outside, np.nan, housing[3])
-    out["medical_km"] = np.where(outside, np.nan, medical[3])
-    return pd.DataFrame(out, index=hh.ids)
+        out[f"{g}_covered_until"] = _moments(now_ns, np.where(hh.in_scope, end_s, -np.inf))
+    out["housing_m2_per_person"] = np.where(outside, np.nan, housing[2])
+    out["medical_km"] = np.where(outside, np.nan, medical[2])
+    return pd.DataFrame(out, index=hh.ids, copy=False)  # every column is a fresh array
+
+
+def _moments(now_ns: int, after_s: np.ndarray) -> pd.DatetimeIndex:
+    """UTC moments ``after_s`` seconds after ``now_ns``; NaT where not finite."""
+    finite = np.isfinite(after_s)
+    ns = np.full(after_s.shape, np.iinfo(np.int64).min, dtype=np.int64)
+    ns[finite] = now_ns + np.rint(after_s[finite] * 1e9).astype(np.int64)
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
 
 
 def site_occupancy(households: pd.DataFrame) -> pd.Series:

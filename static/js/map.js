@@ -13,7 +13,7 @@
   const STATUS_COLOURS = { reported: "#e67e22", verifying: "#f1c40f", verified: "#c0392b", responding: "#e74c3c",
     stabilised: "#27ae60", closed: "#95a5a6", rejected: "#bdc3c7", duplicate: "#bdc3c7" };
 
-  const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([30.3, 109.5], 8);
+  const map = L.map("map", { preferCanvas: true, zoomControl: true, zoomSnap: 0.25 }).setView([30.3, 109.5], 8);
   window.reliefMap = map;
   if (settings.tileUrl) {
     L.tileLayer(settings.tileUrl, { attribution: settings.tileAttribution || "", maxZoom: 18 }).addTo(map);

@@ -1,0 +1,92 @@
+"""Loading the Enshi demo region: real boundaries, generated people and places."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from relief.domain.demo_region import DemoRegion, build_demo, load_admin
+from relief.domain.roles import ROLES
+from relief.errors import Conflict
+from relief.services.accounts import create_user
+from relief.services.context import Context
+from relief.store import bulk
+from relief.store.accounts import user_by_name
+from relief.store.tables import Area, Household
+
+Progress = Callable[[str], None]
+
+# Insertion order respects foreign keys.
+LOAD_ORDER = ("areas", "sites", "depots", "facilities", "items", "incidents", "households", "stock_movements",
+              "stock_balances", "distributions", "medical_visits")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    name: str
+    role: str
+    password: str
+    token: str | None  # None when the account existed already (its token is not recoverable)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    loaded: bool
+    counts: dict[str, int]
+    accounts: list[DemoAccount]
+
+
+def demo_password(role: str) -> str:
+    return f"{role}-demo"
+
+
+def _frames(region: DemoRegion) -> dict[str, object]:
+    areas = region.areas.copy()
+    # parents first so the self-referencing foreign key holds row by row
+    areas["_rank"] = areas["level"].map({"prefecture": 0, "county": 1, "township": 2, "village": 3})
+    return {
+        "areas": areas.sort_values(["_rank", "code"]).drop(columns="_rank"),
+        "sites": region.sites, "depots": region.depots, "facilities": region.facilities, "items": region.items,
+        "incidents": region.incidents, "households": region.households, "stock_movements": region.stock,
+        "stock_balances": region.balances(), "distributions": region.distributions,
+        "medical_visits": region.medical_visits,
+    }
+
+
+def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: bool = False,
+              progress: Progress = lambda message: None) -> DemoResult:
+    """Build and store the demo; a second run changes nothing unless ``reset``."""
+    with ctx.reading() as session:
+        present = bulk.any_rows(session, Area) or bulk.any_rows(session, Household)
+    accounts = _ensure_accounts(ctx)
+    if present and not reset:
+        progress("demo data already present; nothing to load (use --reset to rebuild it)")
+        return DemoResult(False, {}, accounts)
+    progress(f"generating Enshi with {households:,} households (seed {seed})…")
+    region = build_demo(load_admin(), seed=seed, households=households)
+    with ctx.transaction() as unit:
+        if reset:
+            progress("removing the previous operational data…")
+            bulk.delete_operational(unit.session)
+        elif bulk.any_rows(unit.session, Area):
+            raise Conflict("another process loaded data meanwhile; nothing was changed")
+        frames = _frames(region)
+        for table in LOAD_ORDER:
+            count = bulk.insert_named(unit.session, table, frames[table])
+            progress(f"  {table:<16} {count:>8,}")
+        unit.audit("demo.load", "demo", seed, detail={"households": households, "counts": region.counts()})
+        unit.emit("areas.reloaded", "areas", {"reason": "demo loaded"})
+    return DemoResult(True, region.counts(), accounts)
+
+
+def _ensure_accounts(ctx: Context) -> list[DemoAccount]:
+    """One account per role, password ``<role>-demo``; existing ones are left alone."""
+    accounts = []
+    for role in ROLES:
+        with ctx.reading() as session:
+            exists = user_by_name(session, role) is not None
+        if exists:
+            accounts.append(DemoAccount(role, role, demo_password(role), None))
+            continue
+        user = create_user(ctx, role, role, password=demo_password(role), display_name=f"demo {role}")
+        accounts.append(DemoAccount(role, role, demo_password(role), user.token))
+    return accounts
