@@ -119,7 +119,7 @@ def _person_names(rng: np.random.Generator, n: int) -> np.ndarray:
 
 # --- the result -------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DemoRegion:
     """Everything the demo loads, one frame per ORM table (column names match)."""
 
@@ -200,7 +200,7 @@ def _multi(geom: BaseGeometry) -> MultiPolygon:
 def _metres_per_degree(lat: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """Local (lon, lat) scale: good to 0.1 % over a few kilometres, enough for scattering."""
     rad = np.radians(lat)
-    return 111_320.0 * np.cos(rad), 110_574.0 + 0.0 * rad
+    return 111_320.0 * np.cos(rad), np.full_like(rad, 110_574.0)
 
 
 def _uniform_in(region: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -312,7 +312,7 @@ def _seat_of(code: str, county: MultiPolygon) -> tuple[float, float]:
     return p.x, p.y
 
 
-def _build_areas(prefecture: MultiPolygon, counties: pd.DataFrame, rng: np.random.Generator):
+def _build_areas(counties: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Township and village rows with their centres, ordered by code."""
     township_rows: list[dict] = []
     village_rows: list[dict] = []
@@ -393,7 +393,7 @@ def _incident_geometry(spec: dict, county: MultiPolygon, rng: np.random.Generato
         shape = LineString(np.column_stack([xs, ys])).buffer(half_width, quad_segs=6)
     zone = shapely.make_valid(geometry_to_wgs84(shape)).intersection(county)
     polygons = _multi(zone)
-    return max(polygons.geoms, key=lambda p: p.area) if len(polygons.geoms) == 1 else polygons
+    return polygons.geoms[0] if len(polygons.geoms) == 1 else polygons
 
 
 def _build_incidents(counties: pd.DataFrame, townships: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -504,10 +504,10 @@ def _household_points(n: int, rng: np.random.Generator, counties: pd.DataFrame, 
             break
         g = todo[redraw_gauss[todo]]
         xy[g] = scatter(g)
-        u = todo[~redraw_gauss[todo]]
+        u = todo[~redraw_gauss[todo]]  # a uniform point on a boundary: draw it anew anywhere
         if len(u):
             xy[u] = _uniform_in(prefecture, len(u), rng)
-    if len(todo):  # practically unreachable: fall back to the village's own centre
+    if len(todo):  # practically unreachable: every cluster centre lies inside a village
         raise RuntimeError(f"could not place {len(todo)} households inside a village")
     return xy, where
 
@@ -583,7 +583,7 @@ def _damage(rng: np.random.Generator, xy_m: np.ndarray, incidents_m: list[BaseGe
     return severity, reach
 
 
-def _check_in(rng: np.random.Generator, want_site: np.ndarray, members: np.ndarray, xy_m: np.ndarray,
+def _check_in(want_site: np.ndarray, members: np.ndarray, xy_m: np.ndarray,
               sites: pd.DataFrame, sites_xy_m: np.ndarray) -> np.ndarray:
     """Site index per household (-1 if none): nearest open site with room, never over capacity."""
     out = np.full(len(members), -1, dtype=np.int64)
@@ -627,7 +627,7 @@ def _build_households(n: int, rng: np.random.Generator, counties, townships, vil
     incidents_m = list(geometry_to_projected(incidents["geom"].values))
     severity, reach = _damage(rng, xy_m, incidents_m)
     in_danger_zone = np.zeros(n, dtype=bool)
-    for spec, geom in zip(_INCIDENT_SPECS, incidents_m):
+    for spec in _INCIDENT_SPECS:
         if spec["evacuate"]:
             in_danger_zone |= reach[spec["key"]] == 0
     u = rng.random((3, n))
@@ -639,7 +639,7 @@ def _build_households(n: int, rng: np.random.Generator, counties, townships, vil
     preference = rng.choice(np.array(["site", "dispersed", "none"], dtype=object), n, p=[0.6, 0.36, 0.04])
     dispersed_kind = rng.choice(np.array(["host_family", "rented", "other"], dtype=object), n, p=[0.65, 0.25, 0.10])
     sites_xy_m = _projected(sites["geom"])
-    site_idx = _check_in(rng, evacuated & (preference == "site"), c["members"], xy_m, sites, sites_xy_m)
+    site_idx = _check_in(evacuated & (preference == "site"), c["members"], xy_m, sites, sites_xy_m)
     shelter = np.where(~evacuated, "home", np.where(site_idx >= 0, "site",
                        np.where(preference == "dispersed", "dispersed", "none"))).astype(object)
     site_id = np.where(site_idx >= 0, sites["id"].to_numpy()[np.maximum(site_idx, 0)], None).astype(object)
@@ -723,7 +723,9 @@ def _build_sites(rng: np.random.Generator, counties, townships, incidents) -> pd
         "township_code": townships["code"].to_numpy()[t_idx],
         "township_name": townships["name_zh"].to_numpy()[t_idx],
         "capacity_persons": capacity,
-        "covered_area_m2": np.round(capacity * rng.uniform(2.8, 5.5, n), 0),
+        # nominal capacity is not Sphere space: sites opened in haste for an incident are packed
+        "covered_area_m2": np.round(capacity * np.where(near_incident, rng.uniform(1.8, 3.2, n),
+                                                        rng.uniform(2.8, 5.5, n)), 0),
         "water_l_per_day": np.round(capacity * rng.uniform(5.0, 20.0, n), -2),
         "provides_meals": rng.random(n) < np.array([_SITE_MEALS_P[k] for k in kinds]),
         "medical_post": rng.random(n) < np.where(near_incident, 0.7, 0.3),
@@ -998,7 +1000,7 @@ def build_demo(admin: gpd.GeoDataFrame, *, seed: int = 42, households: int = 200
     names = ("areas", "incidents", "sites", "depots", "facilities", "households", "ledger", "visits")
     rngs = dict(zip(names, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(names)))))
 
-    townships, villages = _build_areas(prefecture, counties, rngs["areas"])
+    townships, villages = _build_areas(counties, rngs["areas"])
     incidents = _build_incidents(counties, townships, rngs["incidents"])
     sites = _build_sites(rngs["sites"], counties, townships, incidents)
     depots = _build_depots(rngs["depots"], counties, townships)

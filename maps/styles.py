@@ -1,0 +1,140 @@
+"""The one colour and symbol table for every map relief draws.
+
+The live page (``static/js/map.js``, through ``GET /api/map/styles``) and the
+exported folium map (:mod:`maps.layers`) read these same tables, so a colour
+changes in one place. Only data and tiny pure classifiers live here; each
+classifier has a line-for-line twin in ``map.js`` (tested against each other
+in ``tests/maps/test_situation.py``).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+#: Incident status → fill colour of its icon (open ones warm, finished ones grey).
+STATUS_COLOURS: dict[str, str] = {
+    "reported": "#f39c12", "verifying": "#f1c40f", "verified": "#e74c3c", "responding": "#c0392b",
+    "stabilised": "#27ae60", "closed": "#95a5a6", "rejected": "#bdc3c7", "duplicate": "#bdc3c7",
+}
+
+#: Incident kind → hazard-polygon colour (the icon's shape says the kind too).
+KIND_COLOURS: dict[str, str] = {
+    "landslide": "#8e44ad", "collapse": "#6d4c41", "debris_flow": "#a0522d", "flood": "#1f78b4",
+    "snow_ice": "#5dade2", "hail": "#16a085", "earthquake": "#7f8c8d", "drought": "#d35400", "other": "#34495e",
+}
+
+#: Incident kind → SVG path in a 20×20 box: a distinct silhouette per kind, no glyphs or emoji.
+KIND_SHAPES: dict[str, str] = {
+    "landslide": "M10 1.5 L19 18 H1 Z",
+    "collapse": "M3 3 H17 V17 H3 Z",
+    "debris_flow": "M1 2.5 H19 L10 19 Z",
+    "flood": "M10 1 A9 9 0 1 1 9.99 1 Z",
+    "snow_ice": "M10 1 L18 5.5 V14.5 L10 19 L2 14.5 V5.5 Z",
+    "hail": "M10 0.5 L19.5 10 L10 19.5 L0.5 10 Z",
+    "earthquake": "M10 0.5 L12.6 7 L19.5 7.3 L14.2 11.7 L15.9 18.8 L10 14.8 L4.1 18.8 L5.8 11.7 L0.5 7.3 L7.4 7 Z",
+    "drought": "M6 1 H14 L19 6 V14 L14 19 H6 L1 14 V6 Z",
+    "other": "M10 1 L19 8 L15.5 19 H4.5 L1 8 Z",
+}
+
+#: National response levels (Ⅰ most severe), in the usual red/orange/yellow/blue warning colours.
+RESPONSE_LEVEL_COLOURS: dict[str, str] = {"I": "#b71c1c", "II": "#ef6c00", "III": "#f9a825", "IV": "#1565c0"}
+
+#: Guarantee verdicts, worst first; ``unknown`` means no verdict was computed yet.
+GUARANTEE_STATUSES: tuple[str, ...] = ("unmet", "at_risk", "met", "not_applicable", "unknown")
+GUARANTEES: tuple[str, ...] = ("food", "clothing", "water", "housing", "medical")
+GUARANTEE_COLOURS: dict[str, str] = {
+    "unmet": "#c0392b", "at_risk": "#e6a100", "met": "#2e8b57", "not_applicable": "#b8c2cc", "unknown": "#9aa5b1",
+}
+
+#: An area is ``unmet`` when at least this share of its judged households has an unmet
+#: guarantee, ``at_risk`` when any has one or this share is at risk, else ``met``.
+AREA_UNMET_SHARE = 0.05
+AREA_AT_RISK_SHARE = 0.10
+AREA_CLASSES: tuple[str, ...] = ("unmet", "at_risk", "met", "unknown", "empty")
+AREA_CLASS_COLOURS: dict[str, str] = {**GUARANTEE_COLOURS, "empty": "#eceff1"}
+
+#: Relocation site occupancy: share of capacity where a site turns "filling" and "full".
+SITE_FILLING_SHARE = 0.8
+SITE_STATE_COLOURS: dict[str, str] = {"free": "#2e8b57", "filling": "#e6a100", "full": "#c0392b", "closed": "#95a5a6"}
+
+#: Depots: days of cover when the stock service gives it, else how many catalogue items are held.
+DEPOT_LOW_DAYS = 3
+DEPOT_LOW_ITEMS = 4
+DEPOT_STATE_COLOURS: dict[str, str] = {"stocked": "#1b5e20", "low": "#e6a100", "empty": "#c0392b"}
+
+FACILITY_COLOURS: dict[str, str] = {"operating": "#d81b60", "closed": "#9e9e9e"}
+
+#: The offline base map: land, outside-the-region, boundaries and labels.
+BASE: dict[str, Any] = {
+    "background": "#dde6ec",
+    "land": "#f4f1ea",
+    "county_fills": ["#f4f1ea", "#efeadf", "#f1ede4", "#ece7db"],
+    "prefecture": {"color": "#12304a", "weight": 3.0, "opacity": 0.9},
+    "county": {"color": "#5b6f82", "weight": 1.6, "opacity": 0.9},
+    "township": {"color": "#a59f93", "weight": 0.7, "opacity": 0.9, "dashArray": "2 3"},
+    "village": {"color": "#ffffff", "weight": 0.5, "opacity": 0.8},
+    "label": "#3c4b5a",
+}
+
+#: Zoom levels at which the household layer changes shape (township < village < points).
+HOUSEHOLD_ZOOM = {"village": 10, "points": 13}
+
+
+def worst_status(statuses: Iterable[str | None]) -> str:
+    """A household's worst verdict over its guarantees; ``unknown`` when it has none."""
+    present = {s for s in statuses if s}
+    for status in GUARANTEE_STATUSES:
+        if status in present:
+            return status
+    return "unknown"
+
+
+def area_class(worst_counts: Mapping[str, int]) -> str:
+    """The choropleth class of an area from its households' worst-verdict counts."""
+    unmet, at_risk, met = (int(worst_counts.get(s, 0)) for s in ("unmet", "at_risk", "met"))
+    judged = unmet + at_risk + met
+    if judged == 0:
+        return "unknown" if sum(int(v) for v in worst_counts.values()) else "empty"
+    if unmet / judged >= AREA_UNMET_SHARE:
+        return "unmet"
+    if unmet or at_risk / judged >= AREA_AT_RISK_SHARE:
+        return "at_risk"
+    return "met"
+
+
+def site_state(props: Mapping[str, Any]) -> str:
+    if props.get("status") != "open":
+        return "closed"
+    capacity = props.get("capacity_persons") or 0
+    ratio = (props.get("occupants") or 0) / capacity if capacity else 1.0
+    return "full" if ratio >= 1 else "filling" if ratio >= SITE_FILLING_SHARE else "free"
+
+
+def depot_state(props: Mapping[str, Any]) -> str:
+    days = props.get("days_of_cover")
+    if isinstance(days, (int, float)):
+        return "empty" if days <= 0 else "low" if days < DEPOT_LOW_DAYS else "stocked"
+    items = props.get("items_in_stock") or 0
+    return "empty" if items <= 0 else "low" if items < DEPOT_LOW_ITEMS else "stocked"
+
+
+def incident_svg(kind: str, status: str, size: int = 22) -> str:
+    """The incident icon as inline SVG (same markup as map.js draws)."""
+    path = KIND_SHAPES.get(kind, KIND_SHAPES["other"])
+    fill = STATUS_COLOURS.get(status, "#555555")
+    return (f'<svg width="{size}" height="{size}" viewBox="-1 -1 22 22" aria-hidden="true">'
+            f'<path d="{path}" fill="{fill}" stroke="#1d2733" stroke-width="1.4" stroke-linejoin="round"/></svg>')
+
+
+def as_dict() -> dict[str, Any]:
+    """Everything the live page needs, as JSON-ready data."""
+    return {
+        "status_colours": STATUS_COLOURS, "kind_colours": KIND_COLOURS, "kind_shapes": KIND_SHAPES,
+        "response_level_colours": RESPONSE_LEVEL_COLOURS,
+        "guarantee_statuses": list(GUARANTEE_STATUSES), "guarantees": list(GUARANTEES),
+        "guarantee_colours": GUARANTEE_COLOURS,
+        "area_classes": list(AREA_CLASSES), "area_class_colours": AREA_CLASS_COLOURS,
+        "area_unmet_share": AREA_UNMET_SHARE, "area_at_risk_share": AREA_AT_RISK_SHARE,
+        "site_filling_share": SITE_FILLING_SHARE, "site_state_colours": SITE_STATE_COLOURS,
+        "depot_low_days": DEPOT_LOW_DAYS, "depot_low_items": DEPOT_LOW_ITEMS, "depot_state_colours": DEPOT_STATE_COLOURS,
+        "facility_colours": FACILITY_COLOURS, "base": BASE, "household_zoom": HOUSEHOLD_ZOOM,
+    }

@@ -1,0 +1,214 @@
+"""How long each site's stock lasts, and what each site still needs.
+
+Which guarantee an item serves is read from its content, as in
+``relief.domain.guarantees``: ``kcal_per_unit`` → food,
+``litres_per_unit`` → water, ``sets_per_unit`` → clothing,
+``pieces_per_unit`` → bedding. What a site *holds* of a guarantee counts
+every item with that content (a family kit with clothes and a quilt counts
+for both); a stock row's *days of cover* is measured against the first
+guarantee in that order its item has content for.
+
+Site needs are stated in the standards' units (kcal, litres, sets, pieces)
+and converted to a quantity of one *designated* item per guarantee: the
+caller's choice, or else the catalogue item with the most content per unit
+(ties by item_code), since a dispatch of the densest item moves the least
+weight. Clothing and bedding needs count every occupant, less what the site
+holds: what was already handed out to households is not known here.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from relief.domain.guarantees import require_columns, utc_ns
+from relief.domain.standards import Standards
+from relief.errors import ValidationFailed
+
+#: Guarantee → the item column holding its content per unit, in classing order.
+CONTENT = {"food": "kcal_per_unit", "water": "litres_per_unit", "clothing": "sets_per_unit",
+           "bedding": "pieces_per_unit"}
+#: Guarantee → the unit its needs are stated in.
+UNITS = {"food": "kcal", "water": "L", "clothing": "sets", "bedding": "pieces"}
+_ITEM_COLUMNS = ("item_code", *CONTENT.values())
+
+
+def _catalogue(items: pd.DataFrame) -> pd.DataFrame:
+    """Items indexed by item_code, contents as floats (missing → 0)."""
+    require_columns(items, _ITEM_COLUMNS, "items")
+    if len(items) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in CONTENT.values()},
+                            index=pd.Index([], name="item_code"))
+    table = items.set_index("item_code")[list(CONTENT.values())].astype(float).fillna(0.0)
+    if not table.index.is_unique:
+        raise ValidationFailed("item_code must be unique", field="items.item_code")
+    return table
+
+
+def _holdings(stock: pd.DataFrame) -> pd.DataFrame:
+    """Stock summed per site and item; negative quantities are refused."""
+    require_columns(stock, ("site_id", "item_code", "quantity"), "stock")
+    if len(stock) == 0:
+        return pd.DataFrame({"site_id": pd.Series(dtype=object), "item_code": pd.Series(dtype=object),
+                             "quantity": pd.Series(dtype=float)})
+    quantity = stock["quantity"].astype(float)
+    if not (quantity >= 0).all():
+        raise ValidationFailed("quantity must be a non-negative number", field="stock.quantity")
+    return (stock.assign(quantity=quantity).groupby(["site_id", "item_code"], as_index=False, sort=True)["quantity"].sum())
+
+
+def item_guarantees(items: pd.DataFrame) -> pd.Series:
+    """The guarantee each item's days of cover are measured against (None: no content), by item_code."""
+    table = _catalogue(items)
+    has = np.column_stack([table[c].to_numpy() > 0 for c in CONTENT.values()]) if len(table) else np.zeros((0, 4), bool)
+    first = np.where(has.any(axis=1), has.argmax(axis=1), -1)
+    names = np.array([*CONTENT, None], dtype=object)
+    return pd.Series(names[first], index=table.index, name="guarantee")
+
+
+def days_of_cover(stock: pd.DataFrame, occupants: pd.Series, items: pd.DataFrame, *, standards: Standards,
+                  as_of: Any, profile: str = "normal") -> pd.DataFrame:
+    """Days each site's stock of each item lasts at its current occupancy, and when it runs out.
+
+    Parameters
+    ----------
+    stock : DataFrame
+        site_id, item_code, quantity (units held at the site).
+    occupants : Series
+        Persons by site_id (e.g. ``guarantees.site_occupancy``).
+    items : DataFrame
+        The catalogue: item_code and the four content columns.
+    standards : Standards
+        Daily needs per person (food kcal, water litres).
+    as_of : datetime
+        Tz-aware moment the stock was counted.
+
+    Returns
+    -------
+    DataFrame, one row per site and item: site_id, item_code, guarantee,
+    quantity, occupants, daily_need (units per day), days (this item alone),
+    guarantee_days (all the site's items of that guarantee together),
+    run_out_at (as_of + days). Clothing and bedding are not consumed daily:
+    their daily_need, days and run_out_at are NaN/NaT. An empty site never
+    runs out (days = inf, run_out_at NaT).
+    """
+    now_ns = utc_ns(as_of)
+    table = _catalogue(items)
+    held = _holdings(stock)
+    per_person = {"food": standards.figure("food_kcal_per_person_day", profile),
+                  "water": standards.figure("water_l_per_person_day", profile)}
+    guarantee = item_guarantees(items).reindex(held["item_code"]).to_numpy()
+    content = np.zeros(len(held))
+    for g, column in CONTENT.items():
+        mine = guarantee == g
+        content[mine] = table[column].reindex(held["item_code"][mine]).to_numpy()
+    persons = occupants.reindex(held["site_id"]).fillna(0).to_numpy(dtype=float)
+    daily_per_person = np.array([per_person.get(g, np.nan) for g in guarantee], dtype=float)
+    daily_need = persons * daily_per_person / np.where(content > 0, content, np.nan)
+    quantity = held["quantity"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days = np.where(daily_need > 0, quantity / daily_need, np.where(daily_need == 0, np.inf, np.nan))
+        site_units = pd.Series(quantity * content).groupby([held["site_id"].to_numpy(), guarantee]).transform("sum")
+        guarantee_need = persons * daily_per_person
+        guarantee_days = np.where(guarantee_need > 0, site_units.to_numpy() / guarantee_need,
+                                  np.where(guarantee_need == 0, np.inf, np.nan))
+    run_out = np.full(len(days), np.iinfo(np.int64).min, dtype=np.int64)
+    finite = np.isfinite(days)
+    run_out[finite] = now_ns + np.rint(days[finite] * 86_400e9).astype(np.int64)
+    return pd.DataFrame({
+        "site_id": held["site_id"].to_numpy(), "item_code": held["item_code"].to_numpy(),
+        "guarantee": guarantee, "quantity": quantity, "occupants": persons,
+        "daily_need": daily_need, "days": days, "guarantee_days": guarantee_days,
+        "run_out_at": pd.DatetimeIndex(run_out.view("datetime64[ns]")).tz_localize("UTC"),
+    })
+
+
+def designated_items(items: pd.DataFrame, designated: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The item each guarantee's needs are expressed in (see the module docs).
+
+    Guarantees with no item of that content in the catalogue are left out.
+    """
+    table = _catalogue(items)
+    chosen: dict[str, str] = {}
+    for g, column in CONTENT.items():
+        if designated and g in designated:
+            code = designated[g]
+            if code not in table.index or not table.at[code, column] > 0:
+                raise ValidationFailed(f"item {code!r} has no {column} to serve {g}", field=f"designated.{g}")
+            chosen[g] = code
+            continue
+        candidates = table.loc[table[column] > 0, column]
+        if len(candidates):
+            best = candidates[candidates == candidates.max()]
+            chosen[g] = sorted(best.index)[0]
+    return chosen
+
+
+def site_needs(sites: pd.DataFrame, occupants: pd.Series, stock: pd.DataFrame, items: pd.DataFrame, *,
+               standards: Standards, horizon_days: float = 3, profile: str = "normal",
+               designated: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """What each open site lacks to keep its occupants for ``horizon_days``.
+
+    Food: occupants × daily kcal × horizon. Water: what the site's own
+    supply (``water_l_per_day``) leaves short of occupants × daily litres,
+    × horizon. Clothing: occupants × clothing sets. Bedding: occupants ×
+    bedding pieces (profile-dependent). Each less what the site holds.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        site_id, water_l_per_day, status; only ``open`` sites are planned.
+    occupants : Series
+        Persons by site_id.
+    stock : DataFrame
+        site_id, item_code, quantity held at the sites.
+    items : DataFrame
+        The catalogue: item_code and the four content columns.
+    horizon_days : float
+        Days of food and water to plan for.
+    profile : str
+        Standards profile (``"cold"`` raises shelter and bedding figures).
+    designated : mapping, optional
+        guarantee → item_code to express that guarantee's gap in.
+
+    Returns
+    -------
+    DataFrame, one row per open site and guarantee with a designated item:
+    site_id, guarantee, item_code, unit, need, held, gap (in ``unit``) and
+    quantity (whole units of item_code covering the gap; 0 when none).
+    """
+    require_columns(sites, ("site_id", "water_l_per_day", "status"), "sites")
+    if not horizon_days > 0:
+        raise ValidationFailed("horizon_days must be positive", field="horizon_days")
+    table = _catalogue(items)
+    chosen = designated_items(items, designated)
+    open_sites = sites.loc[sites["status"].eq("open")] if len(sites) else sites
+    site_ids = open_sites["site_id"].to_numpy() if len(open_sites) else np.empty(0, dtype=object)
+    persons = occupants.reindex(site_ids).fillna(0).to_numpy(dtype=float)
+    supply = open_sites["water_l_per_day"].to_numpy(dtype=float, na_value=0.0) if len(open_sites) else np.zeros(0)
+    need = {
+        "food": persons * standards.figure("food_kcal_per_person_day", profile) * horizon_days,
+        "water": np.maximum(persons * standards.figure("water_l_per_person_day", profile) - supply, 0.0) * horizon_days,
+        "clothing": persons * standards.figure("clothing_sets_per_person", profile),
+        "bedding": persons * standards.figure("bedding_pieces_per_person", profile),
+    }
+    held_rows = _holdings(stock)
+    frames = []
+    for g, code in chosen.items():
+        column = CONTENT[g]
+        units = held_rows["quantity"].to_numpy() * table[column].reindex(held_rows["item_code"]).fillna(0.0).to_numpy()
+        held = pd.Series(units).groupby(held_rows["site_id"].to_numpy()).sum().reindex(site_ids).fillna(0.0).to_numpy()
+        gap = np.maximum(need[g] - held, 0.0)
+        per_unit = float(table.at[code, column])
+        frames.append(pd.DataFrame({
+            "site_id": site_ids, "guarantee": g, "item_code": code, "unit": UNITS[g],
+            "need": need[g], "held": held, "gap": gap,
+            "quantity": np.ceil(np.round(gap / per_unit, 9)),
+        }))
+    if not frames:
+        return pd.DataFrame(columns=["site_id", "guarantee", "item_code", "unit", "need", "held", "gap", "quantity"])
+    order = {g: i for i, g in enumerate(CONTENT)}
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["site_id", "guarantee"], key=lambda c: c.map(order) if c.name == "guarantee" else c,
+                           ignore_index=True, kind="stable")

@@ -1,0 +1,172 @@
+"""Which depot sends what to which site: a transportation problem per item.
+
+For each item, with depot stock ``S_d`` and site gaps ``g_s``, solve
+
+    minimise    Σ distance_ds · x_ds  +  M · Σ u_s
+    subject to  Σ_d x_ds + u_s = g_s     (each gap is shipped or left unmet)
+                Σ_s x_ds ≤ S_d           (no depot gives more than it holds)
+                x, u ≥ 0
+
+with HiGHS (``scipy.optimize.linprog``). Every depot can reach every site, so
+with ``M`` above the longest route any unit left unmet while some depot
+still has stock would be cheaper shipped: the optimum closes as much gap as
+the stock allows, and among those plans moves units the shortest total
+distance (nearest depots first). The constraint matrix is totally
+unimodular, so whole-unit gaps and stocks give whole-unit lines.
+
+Distances are straight lines in UTM 49N (``relief.domain.geo``): a
+stand-in until road distances are available.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+
+from relief.domain.geo import project_xy
+from relief.domain.guarantees import require_columns
+from relief.errors import ValidationFailed
+
+_DECIMALS = 6  # quantities are rounded to this many decimals: solver noise is far below it
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    """``lines``: depot_id, site_id, item_code, quantity, distance_km.
+    ``remainder``: site_id, item_code, quantity the stock could not cover."""
+
+    lines: pd.DataFrame
+    remainder: pd.DataFrame
+
+
+def plan_dispatch(gaps: pd.DataFrame, depot_stock: pd.DataFrame, depots: pd.DataFrame,
+                  sites: pd.DataFrame) -> DispatchPlan:
+    """Plan shipments that close as much of the sites' gaps as depot stock allows, nearest first.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        site_id, item_code, quantity needed (e.g. ``cover.site_needs``);
+        rows for the same site and item are added up, zero rows ignored.
+    depot_stock : DataFrame
+        depot_id, item_code, quantity available.
+    depots, sites : DataFrame
+        depot_id / site_id with WGS 84 lon, lat.
+
+    Returns
+    -------
+    DispatchPlan
+    """
+    require_columns(gaps, ("site_id", "item_code", "quantity"), "gaps")
+    require_columns(depot_stock, ("depot_id", "item_code", "quantity"), "depot_stock")
+    need = _totals(gaps, "site_id", "gaps")
+    have = _totals(depot_stock, "depot_id", "depot_stock")
+    site_xy = _positions(sites, "site_id", "sites", need["site_id"])
+    depot_xy = _positions(depots, "depot_id", "depots", have["depot_id"])
+    lines, remainder = [], []
+    for item, wanted in need.groupby("item_code", sort=True):
+        stocked = have.loc[have["item_code"] == item]
+        line, left = _plan_item(wanted, stocked, site_xy, depot_xy)
+        lines.append(line.assign(item_code=item))
+        remainder.append(left.assign(item_code=item))
+    return DispatchPlan(
+        _frame(lines, ["depot_id", "site_id", "item_code", "quantity", "distance_km"]),
+        _frame(remainder, ["site_id", "item_code", "quantity"]),
+    )
+
+
+def _totals(frame: pd.DataFrame, holder: str, name: str) -> pd.DataFrame:
+    """Positive quantities summed per holder and item; bad quantities refused."""
+    if len(frame) == 0:
+        return pd.DataFrame({holder: pd.Series(dtype=object), "item_code": pd.Series(dtype=object),
+                             "quantity": pd.Series(dtype=float)})
+    quantity = pd.to_numeric(frame["quantity"], errors="coerce").astype(float)
+    if not (quantity >= 0).all() or not np.isfinite(quantity).all():
+        raise ValidationFailed("quantity must be a finite, non-negative number", field=f"{name}.quantity")
+    if frame[holder].isna().any() or frame["item_code"].isna().any():
+        raise ValidationFailed(f"every row needs {holder} and item_code", field=f"{name}.{holder}")
+    summed = frame.assign(quantity=quantity).groupby([holder, "item_code"], as_index=False, sort=True)["quantity"].sum()
+    return summed.loc[summed["quantity"] > 0].reset_index(drop=True)
+
+
+def _positions(places: pd.DataFrame, key: str, name: str, wanted: pd.Series) -> pd.DataFrame:
+    """Projected x, y (metres) of the places named in ``wanted``, indexed by ``key``."""
+    require_columns(places, (key, "lon", "lat"), name)
+    if len(places) == 0:
+        places = pd.DataFrame({key: pd.Series(dtype=object), "lon": pd.Series(dtype=float), "lat": pd.Series(dtype=float)})
+    table = places.drop_duplicates(key).set_index(key)
+    missing = pd.Index(wanted.unique()).difference(table.index)
+    if len(missing):
+        raise ValidationFailed(f"{name} lacks {key} {missing[0]!r}", field=f"{name}.{key}")
+    x, y = project_xy(table["lon"].to_numpy(dtype=float), table["lat"].to_numpy(dtype=float))
+    if not (np.isfinite(x) & np.isfinite(y))[table.index.isin(wanted)].all():
+        raise ValidationFailed(f"{name} need a position (lon, lat)", field=f"{name}.lon")
+    return pd.DataFrame({"x": x, "y": y}, index=table.index)
+
+
+def _plan_item(wanted: pd.DataFrame, stocked: pd.DataFrame, site_xy: pd.DataFrame,
+               depot_xy: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lines and remainder for one item (see the module docs for the model)."""
+    gap = wanted["quantity"].to_numpy()
+    if len(stocked) == 0:
+        return _no_lines(), pd.DataFrame({"site_id": wanted["site_id"].to_numpy(), "quantity": gap})
+    supply = stocked["quantity"].to_numpy()
+    s_xy = site_xy.loc[wanted["site_id"]].to_numpy()
+    d_xy = depot_xy.loc[stocked["depot_id"]].to_numpy()
+    km = np.hypot(d_xy[:, None, 0] - s_xy[None, :, 0], d_xy[:, None, 1] - s_xy[None, :, 1]) / 1000.0
+    n_d, n_s = km.shape
+    penalty = km.max() + 1.0  # above any route: leaving a unit unmet never pays while stock remains
+    cost = np.concatenate([km.ravel(), np.full(n_s, penalty)])
+    x_index = np.arange(n_d * n_s).reshape(n_d, n_s)
+    # each site: what arrives plus what stays unmet equals its gap
+    a_eq = sparse.csr_matrix((np.ones(n_d * n_s + n_s),
+                              (np.concatenate([np.tile(np.arange(n_s), n_d), np.arange(n_s)]),
+                               np.concatenate([x_index.ravel(), n_d * n_s + np.arange(n_s)]))),
+                             shape=(n_s, n_d * n_s + n_s))
+    # each depot: what leaves stays within what it holds
+    a_ub = sparse.csr_matrix((np.ones(n_d * n_s), (np.repeat(np.arange(n_d), n_s), x_index.ravel())),
+                             shape=(n_d, n_d * n_s + n_s))
+    result = linprog(cost, A_ub=a_ub, b_ub=supply, A_eq=a_eq, b_eq=gap, bounds=(0, None), method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"dispatch LP failed: {result.message}")
+    shipped = _within_stock(np.round(result.x[: n_d * n_s].reshape(n_d, n_s), _DECIMALS), supply)
+    d_i, s_i = np.nonzero(shipped > 0)
+    lines = pd.DataFrame({
+        "depot_id": stocked["depot_id"].to_numpy()[d_i], "site_id": wanted["site_id"].to_numpy()[s_i],
+        "quantity": shipped[d_i, s_i], "distance_km": km[d_i, s_i],
+    })
+    left = np.round(gap - shipped.sum(axis=0), _DECIMALS)
+    unmet = left > 0
+    return lines, pd.DataFrame({"site_id": wanted["site_id"].to_numpy()[unmet], "quantity": left[unmet]})
+
+
+def _within_stock(shipped: np.ndarray, supply: np.ndarray) -> np.ndarray:
+    """Trim rounding excess so no depot's lines add up to more than it holds.
+
+    The solver meets constraints to ~1e-7; the stock ledger refuses any
+    negative balance, so a depot over by a hair gives it back on its
+    largest line.
+    """
+    over = shipped.sum(axis=1) - supply
+    for d in np.flatnonzero(over > 0):
+        s = int(np.argmax(shipped[d]))
+        shipped[d, s] = max(shipped[d, s] - over[d], 0.0)
+        while shipped[d].sum() > supply[d] and shipped[d, s] > 0:  # float sums: down one ulp at a time
+            shipped[d, s] = np.nextafter(shipped[d, s], 0.0)
+    return shipped
+
+
+def _no_lines() -> pd.DataFrame:
+    return pd.DataFrame({"depot_id": pd.Series(dtype=object), "site_id": pd.Series(dtype=object),
+                         "quantity": pd.Series(dtype=float), "distance_km": pd.Series(dtype=float)})
+
+
+def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("quantity", "distance_km") else object) for c in columns})
+    out = pd.concat(parts, ignore_index=True)[columns]
+    return out.sort_values([c for c in ("item_code", "site_id", "depot_id") if c in columns], ignore_index=True)

@@ -1,0 +1,102 @@
+"""Reading incidents: the full record for the command centre, CAP alerts, GeoJSON export.
+
+Anyone may read an incident (the map is public); staff also see field report
+texts, who reported and acted, and where each photo was taken.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from relief.domain import incidents as domain
+from relief.domain.cap import cap_alert
+from relief.domain.roles import may
+from relief.errors import Conflict, NotFound
+from relief.services.context import Context
+from relief.services.incident_views import field_report_view, incident_feature, statutory_view, transition_view
+from relief.services.photos import view as photo_view
+from relief.services.statutory import figures_view
+from relief.store import areas as area_store
+from relief.store import incidents as store
+from relief.store import layers
+
+#: A CAP alert speaks for a confirmed incident only (a closed one is sent as a Cancel).
+CAP_STATUSES = frozenset({"verified", "responding", "stabilised", "closed"})
+DEFAULT_CAP_SENDER = "relief-enshi"
+PREFECTURE_NAME = "恩施土家族苗族自治州"
+EXPORT_LIMIT = 1_000_000
+
+
+def _is_staff(ctx: Context) -> bool:
+    return ctx.actor.id is not None and may(ctx.actor.role, "staff.read")
+
+
+def _candidates(session, listed: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    out = []
+    for candidate in listed or []:
+        other = store.incident(session, int(candidate["id"]))
+        if other is not None:
+            out.append({**candidate, "title": other.title, "status": other.status, "kind": other.kind,
+                        "occurred_at": other.occurred_at.isoformat()})
+    return out
+
+
+def detail(ctx: Context, incident_id: int) -> dict[str, Any]:
+    """Everything about one incident: figures by township and county, level and why, history, reports, photos."""
+    staff = _is_staff(ctx)
+    with ctx.reading() as session:
+        incident = store.incident(session, incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        frame = store.reports_frame(session, [incident.id])
+        codes = [incident.county_code, incident.township_code, *frame["county_code"].dropna().unique()]
+        names = area_store.names(session, [c for c in codes if c])
+        photos = store.photos(session, incident_id=incident.id)
+        by_report: dict[int | None, list] = {}
+        for photo in photos:
+            by_report.setdefault(photo.field_report_id, []).append(photo)
+        return {
+            "id": incident.id,
+            "incident": incident_feature(incident),
+            "areas": {"county": names.get(incident.county_code or ""), "township": names.get(incident.township_code or "")},
+            "response_level": incident.response_level,
+            "response_reason": incident.response_reason or [],
+            "figures": figures_view(frame, names),
+            "statutory_reports": [statutory_view(r) for r in store.statutory_reports(session, incident.id)],
+            "transitions": [transition_view(t, name, staff=staff) for t, name in store.transitions(session, incident.id)],
+            "field_reports": [field_report_view(r, by_report.get(r.id, []), staff=staff)
+                              for r in store.field_reports(session, incident.id)],
+            "photos": [photo_view(p, staff=staff) for p in photos],
+            "possible_duplicates": _candidates(session, incident.possible_duplicates),
+            "duplicate_of": incident.duplicate_of_id,
+            "allowed_actions": domain.allowed_actions(incident.status, ctx.actor.role) if ctx.actor.id else [],
+        }
+
+
+def cap_xml(ctx: Context, incident_id: int) -> str:
+    """A CAP 1.2 alert for a verified (or later) incident; 409 before verification or after rejection."""
+    with ctx.reading() as session:
+        incident = store.incident(session, incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        names = area_store.names(session, [c for c in (incident.county_code, incident.township_code) if c])
+    if incident.status not in CAP_STATUSES:
+        raise Conflict(f"incident {incident_id} is {incident.status}; a CAP alert is issued only for a verified "
+                       f"incident (verified, responding, stabilised or closed)", field="status",
+                       detail={"status": incident.status})
+    place = [names[c]["zh"] for c in (incident.county_code, incident.township_code) if c and c in names]
+    sender = str(ctx.settings.get("CAP_SENDER") or DEFAULT_CAP_SENDER)
+    stamp = int(incident.updated_at.timestamp())
+    return cap_alert(
+        {"id": incident.id, "kind": incident.kind, "status": incident.status, "title": incident.title,
+         "description": incident.description, "geometry": incident.geom, "occurred_at": incident.occurred_at,
+         "response_level": incident.response_level},
+        sender=sender, area_desc=" ".join(place) or PREFECTURE_NAME, sent=ctx.now(),
+        identifier=f"{sender}.incident.{incident.id}.{stamp}", sender_name=str(ctx.settings.get("CAP_SENDER_NAME") or sender),
+    )
+
+
+def export_geojson(ctx: Context, **filters: Any) -> dict[str, Any]:
+    """Every matching incident as one FeatureCollection (the list endpoint's features, unpaged)."""
+    with ctx.reading() as session:
+        page = layers.incidents(session, offset=0, limit=EXPORT_LIMIT, **filters)
+    return {"type": "FeatureCollection", "features": page.features}

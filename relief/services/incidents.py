@@ -1,0 +1,211 @@
+"""Reporting incidents, adding field reports, and moving incidents through their lifecycle.
+
+A report from a phone may arrive twice (a retry after a timeout, a queue
+flushed from two tabs): its client-made id makes the second arrival return
+the first one's record. Photos are checked and written before the
+transaction opens, so the write lock is held only for the rows.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from relief.domain import incidents as domain
+from relief.domain.roles import may
+from relief.errors import Conflict, NotFound, ValidationFailed
+from relief.services import incident_input as parse
+from relief.services import photos as photo_service
+from relief.services import statutory
+from relief.services.context import Context, Unit
+from relief.services.incident_views import event_payload, field_report_view, incident_feature, statutory_view
+from relief.services.statutory import Submission
+from relief.store import areas as area_store
+from relief.store import incidents as store
+from relief.store.tables import FieldReport, Incident, IncidentTransition, StatutoryReport
+
+MAX_REASON = 2000
+
+
+def _is_staff(ctx: Context) -> bool:
+    return ctx.actor.id is not None and may(ctx.actor.role, "staff.read")
+
+
+# --- a new incident ---------------------------------------------------------------
+
+def _duplicates(session, new: parse.NewIncident, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    distance, hours = float(settings["distance_m"]), float(settings["window_hours"])
+    frame = store.open_incidents_near(session, new.kind, new.geom, new.occurred_at, distance_m=distance,
+                                      window_hours=hours, statuses=domain.OPEN_STATUSES)
+    if frame.empty:
+        return []
+    return domain.duplicate_candidates(new.kind, new.geom, new.occurred_at, frame, distance, hours)
+
+
+def _creation_view(session, incident: Incident, created: bool, *, staff: bool) -> dict[str, Any]:
+    """The answer to POST /api/incidents, the same for the first submission and any resend."""
+    report = store.by_client_id(session, FieldReport, incident.client_id)
+    initial = store.by_client_id(session, StatutoryReport, incident.client_id)
+    photos = store.photos(session, field_report_id=report.id) if report else []
+    return {
+        "id": incident.id, "client_id": incident.client_id, "created": created,
+        "incident": incident_feature(incident),
+        "possible_duplicates": incident.possible_duplicates or [],
+        "field_report": field_report_view(report, photos, staff=staff) if report else None,
+        "statutory_report": statutory_view(initial) if initial else None,
+    }
+
+
+def _seen_incident(ctx: Context, client_id: str) -> Submission | None:
+    """A cheap read before any photo work: a resend is answered without re-processing its photos."""
+    with ctx.reading() as session:
+        incident = store.by_client_id(session, Incident, client_id)
+        return Submission(False, _creation_view(session, incident, False, staff=_is_staff(ctx))) if incident else None
+
+
+def create_incident(ctx: Context, body: Mapping[str, Any], uploads: Iterable[photo_service.Upload] = ()) -> Submission:
+    """Report a new incident with its first field report (and optionally its initial statutory report)."""
+    now = ctx.now()
+    new = parse.new_incident(body, now=now)
+    initial = None
+    if body.get("indicators") not in (None, "", {}):
+        initial = parse.new_statutory_report(body, now=now, kind_default="initial", ident=new.client_id)
+    seen = _seen_incident(ctx, new.client_id)
+    if seen:
+        return seen
+    stored = photo_service.store_files(ctx, uploads)
+    with ctx.transaction() as unit:
+        session = unit.session
+        codes = area_store.codes_at(session, new.geom)
+        row = Incident(client_id=new.client_id, kind=new.kind, title=new.title, description=new.description,
+                       status=domain.INITIAL_STATUS, county_code=codes.get("county"), township_code=codes.get("township"),
+                       evacuate=new.evacuate, occurred_at=new.occurred_at, reported_at=unit.now, updated_at=unit.now,
+                       reported_by=unit.actor.id, geom=new.geom,
+                       possible_duplicates=_duplicates(session, new, ctx.standards.duplicates) or None)
+        incident, created = store.insert_or_existing(session, row)
+        if created:
+            _first_reports(ctx, unit, incident, new, initial, stored)
+        return Submission(created, _creation_view(session, incident, created, staff=_is_staff(ctx)))
+
+
+def _first_reports(ctx: Context, unit: Unit, incident: Incident, new: parse.NewIncident,
+                   initial: parse.NewStatutoryReport | None, stored: list[photo_service.StoredPhoto]) -> None:
+    report = _add_field_report(unit, incident, parse.NewFieldReport(new.client_id, new.description, new.position,
+                                                                     new.occurred_at), stored)
+    unit.audit("incident.create", "incident", incident.id,
+               detail={"kind": incident.kind, "client_id": incident.client_id, "field_report_id": report.id,
+                       "photos": len(stored), "possible_duplicates": incident.possible_duplicates})
+    unit.emit("incident.created", "incidents",
+              event_payload(incident, {"created": True, "possible_duplicates": incident.possible_duplicates or []}),
+              area_code=incident.county_code)
+    if initial is not None:
+        filed, _ = statutory.record(unit, incident, initial, township_fallback=incident.township_code)
+        statutory.announce(unit, incident, filed)
+        statutory.refresh_level(unit, incident, ctx.standards)
+
+
+def _add_field_report(unit: Unit, incident: Incident, new: parse.NewFieldReport,
+                      stored: list[photo_service.StoredPhoto]) -> FieldReport:
+    point = new.position
+    row = FieldReport(client_id=new.client_id, incident_id=incident.id, description=new.description,
+                      observed_at=new.observed_at or unit.now, received_at=unit.now, reporter_id=unit.actor.id, geom=point)
+    report, created = store.insert_or_existing(unit.session, row)
+    if not created and report.incident_id != incident.id:
+        raise Conflict(f"client_id {new.client_id} was already used for a report on incident {report.incident_id}",
+                       field="client_id")
+    if created:
+        photo_service.add_rows(unit.session, stored, incident_id=incident.id, field_report_id=report.id,
+                               fallback=(point.y, point.x) if point is not None else None, at=unit.now)
+    return report
+
+
+# --- a field report on an existing incident ---------------------------------------
+
+def add_field_report(ctx: Context, incident_id: int, body: Mapping[str, Any],
+                     uploads: Iterable[photo_service.Upload] = ()) -> Submission:
+    """What a team sees on an existing incident; resending its client id returns the original."""
+    new = parse.new_field_report(body, now=ctx.now())
+    with ctx.reading() as session:
+        seen = store.by_client_id(session, FieldReport, new.client_id)
+        if seen is not None:
+            return _field_answer(ctx, session, incident_id, seen, created=False)
+    stored = photo_service.store_files(ctx, uploads)
+    with ctx.transaction() as unit:
+        incident = store.incident(unit.session, incident_id, for_update=True)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        report = store.by_client_id(unit.session, FieldReport, new.client_id)
+        if report is None:
+            if incident.status in domain.TERMINAL_STATUSES:
+                raise Conflict(f"incident {incident_id} is {incident.status}; report a new incident instead",
+                               field="incident")
+            report = _add_field_report(unit, incident, new, stored)
+            incident.updated_at = unit.now
+            unit.audit("field_report.add", "incident", incident.id, detail={"field_report_id": report.id,
+                                                                             "photos": len(stored)})
+            summary = {"type": "field", "id": report.id, "photos": len(stored)}
+            unit.emit("report.added", "reports", event_payload(incident, {"report": summary}), area_code=incident.county_code)
+            unit.emit("incident.updated", "incidents", event_payload(incident, {"field_reports": 1}),
+                      area_code=incident.county_code)
+            return _field_answer(ctx, unit.session, incident_id, report, created=True)
+        return _field_answer(ctx, unit.session, incident_id, report, created=False)
+
+
+def _field_answer(ctx: Context, session, incident_id: int, report: FieldReport, *, created: bool) -> Submission:
+    if report.incident_id != incident_id:
+        raise Conflict(f"client_id {report.client_id} was already used for a report on incident {report.incident_id}",
+                       field="client_id")
+    view = field_report_view(report, store.photos(session, field_report_id=report.id), staff=_is_staff(ctx))
+    return Submission(created, {"id": report.id, "type": "field", "created": created, "incident_id": incident_id,
+                                "report": view})
+
+
+# --- lifecycle ------------------------------------------------------------------------
+
+def _original(session, incident: Incident, duplicate_of: Any) -> Incident:
+    try:
+        original_id = int(duplicate_of)
+    except (TypeError, ValueError):
+        raise ValidationFailed("duplicate_of must be an incident id", field="duplicate_of") from None
+    original = store.incident(session, original_id)
+    if original is None:
+        raise ValidationFailed(f"no incident {original_id} to be the original", field="duplicate_of")
+    if original.status in ("rejected", "duplicate"):
+        hint = f"; mark it a duplicate of {original.duplicate_of_id}" if original.duplicate_of_id else ""
+        raise ValidationFailed(f"incident {original_id} is {original.status} and cannot be an original{hint}",
+                               field="duplicate_of")
+    return original
+
+
+def transition(ctx: Context, incident_id: int, action: Any, reason: Any, duplicate_of: Any = None) -> dict[str, Any]:
+    """Apply one lifecycle action; who, when and why go to the history and the audit trail."""
+    with ctx.transaction() as unit:
+        session = unit.session
+        incident = store.incident(session, incident_id, for_update=True)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        if duplicate_of in ("",):
+            duplicate_of = None
+        target = domain.transition(incident.status, action, ctx.actor.role, duplicate_of=duplicate_of,
+                                   incident_id=incident.id)
+        why = parse.text({"reason": reason}, "reason", limit=MAX_REASON, required=True)
+        original = _original(session, incident, duplicate_of) if action in domain.NEEDS_ORIGINAL else None
+        before = incident.status
+        incident.status = target
+        incident.updated_at = unit.now
+        if original is not None:
+            incident.duplicate_of_id = original.id
+        if target == "stabilised":
+            incident.stabilised_at = unit.now
+        if target == "closed":
+            incident.closed_at = unit.now
+        row = store.add(session, IncidentTransition(incident_id=incident.id, action=action, from_status=before,
+                                                    to_status=target, actor_id=unit.actor.id, at=unit.now, reason=why))
+        unit.audit("incident.transition", "incident", incident.id, reason=why,
+                   detail={"action": action, "from": before, "to": target, "duplicate_of": incident.duplicate_of_id})
+        changed = {"status": {"from": before, "to": target}, "action": action, "reason": why}
+        if original is not None:
+            changed["duplicate_of"] = original.id
+        unit.emit("incident.transitioned", "incidents", event_payload(incident, changed), area_code=incident.county_code)
+        statutory.refresh_level(unit, incident, ctx.standards)
+        return {"id": incident.id, "transition_id": row.id, "status": target, "from": before, "action": action,
+                "incident": incident_feature(incident),
+                "allowed_actions": domain.allowed_actions(target, ctx.actor.role)}

@@ -1,0 +1,212 @@
+"""Statutory reports (初报/续报/核报), the figures they add up to, and the response level.
+
+The response level is derived data: every change to its inputs (a report, a
+transition, a new thresholds table) recomputes it in the same transaction,
+so no map or list ever shows a stale level. A change of level is an event.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+import pandas as pd
+
+from relief.domain.indicators import INDICATORS
+from relief.domain.reports import NO_REPORTS_STATUSES, REPORT_KINDS, aggregate, check_report_kind
+from relief.domain.reports import overdue as overdue_items
+from relief.domain.reports import overdue_by_county
+from relief.domain.response import response_level, validate_table
+from relief.domain.standards import Standards
+from relief.errors import Conflict, NotFound, ValidationFailed
+from relief.services import incident_input as parse
+from relief.services import standards as standards_service
+from relief.services.context import Context, Unit
+from relief.services.incident_views import event_payload, plain, records, statutory_view
+from relief.store import areas as area_store
+from relief.store import incidents as store
+from relief.store.tables import Incident, StatutoryReport
+
+#: Incidents whose figures count towards nothing and which get no level.
+NO_LEVEL_STATUSES = NO_REPORTS_STATUSES
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The answer to a submission: ``created`` is False when the client id was seen before."""
+
+    created: bool
+    body: dict[str, Any]
+
+
+# --- figures -----------------------------------------------------------------
+
+def figures_view(reports: pd.DataFrame, names: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """Figures that count (latest report per township) by township and county, and their total."""
+    names = names or {}
+    agg = aggregate(reports)
+    by_township = records(agg.counted.rename(columns={"id": "report_id"}),
+                          ["township_code", "county_code", "report_id", "kind", "figures_to", *INDICATORS])
+    by_county = records(agg.by_county, ["county_code", "townships", *INDICATORS])
+    for row in by_county:
+        row["county_name"] = names.get(row["county_code"] or "", {}).get("zh")
+    return {"total": agg.total, "by_county": by_county, "by_township": by_township}
+
+
+def _totals_by_incident(session, incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+    frame = store.reports_frame(session, incident_ids)
+    if frame.empty:
+        return {}
+    by_incident = aggregate(frame).by_incident
+    return {int(row["incident_id"]): row for row in by_incident.to_dict("records")}
+
+
+def _level_for(incident: Incident, totals: Mapping[str, Any] | None, standards: Standards) -> tuple[str | None, list]:
+    if incident.status in NO_LEVEL_STATUSES or not totals:
+        return None, []
+    table = standards.response_levels
+    decided = response_level(totals, table)
+    reasons = [{**reason, "table": table.get("name"), "standards_version": standards.version} for reason in decided.reasons]
+    return decided.level, reasons
+
+
+def apply_level(unit: Unit, incident: Incident, totals: Mapping[str, Any] | None, standards: Standards) -> bool:
+    """Store the incident's level and reasons; emit ``incident.level_changed`` when the level moved."""
+    level, reasons = _level_for(incident, totals, standards)
+    before = incident.response_level
+    incident.response_reason = reasons or None
+    if level == before:
+        return False
+    incident.response_level = level
+    incident.updated_at = unit.now
+    unit.emit("incident.level_changed", "incidents",
+              event_payload(incident, {"response_level": {"from": before, "to": level}, "reasons": reasons}),
+              area_code=incident.county_code)
+    return True
+
+
+def refresh_level(unit: Unit, incident: Incident, standards: Standards) -> bool:
+    """Recompute one incident's level from its reports (after a report or a transition)."""
+    unit.session.flush()
+    totals = _totals_by_incident(unit.session, [incident.id]).get(incident.id)
+    return apply_level(unit, incident, totals, standards)
+
+
+# --- adding a report ------------------------------------------------------------
+
+def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport, *, township_fallback: str | None = None
+           ) -> tuple[StatutoryReport, bool]:
+    """Insert one statutory report (idempotent on its client id), checking the series rule."""
+    session = unit.session
+    if new.client_id:
+        existing = store.by_client_id(session, StatutoryReport, new.client_id)
+        if existing is not None:
+            return existing, False
+    township = new.township_code or township_fallback
+    if not township:
+        raise ValidationFailed("township_code is required: statutory figures are reported per township",
+                               field="township_code")
+    if incident.status in NO_REPORTS_STATUSES:
+        raise Conflict(f"incident {incident.id} is {incident.status}; its figures belong to "
+                       f"{'the original incident' if incident.status == 'duplicate' else 'no incident'}", field="incident")
+    check_report_kind(store.report_kinds(session, incident.id, township), new.kind)
+    county = area_store.parent_code(session, township) or incident.county_code
+    row = StatutoryReport(client_id=new.client_id, incident_id=incident.id, township_code=township, county_code=county,
+                          kind=new.kind, figures_to=new.figures_to, submitted_at=unit.now,
+                          submitted_by=unit.actor.id, note=new.note, **new.indicators)
+    if new.client_id:
+        return store.insert_or_existing(session, row)
+    return store.add(session, row), True
+
+
+def announce(unit: Unit, incident: Incident, report: StatutoryReport) -> None:
+    """Audit and events for a newly filed report (the level follows in ``refresh_level``)."""
+    unit.audit("report.statutory", "incident", incident.id, detail={"report_id": report.id, "kind": report.kind,
+                                                                     "township_code": report.township_code})
+    summary = {"type": "statutory", "id": report.id, "kind": report.kind, "township_code": report.township_code}
+    unit.emit("report.added", "reports", event_payload(incident, {"report": summary}), area_code=incident.county_code)
+
+
+def add_report(ctx: Context, incident_id: int, body: Mapping[str, Any]) -> Submission:
+    """File a 初报/续报/核报 for one township of an incident; resending its client id returns the original."""
+    new = parse.new_statutory_report(body, now=ctx.now(), ident=parse.client_id(body))
+    if new.kind not in REPORT_KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
+    with ctx.transaction() as unit:
+        incident = store.incident(unit.session, incident_id, for_update=True)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id}")
+        row, created = record(unit, incident, new, township_fallback=None)
+        if row.incident_id != incident.id:
+            raise Conflict(f"client_id {new.client_id} was already used for incident {row.incident_id}", field="client_id")
+        if created:
+            announce(unit, incident, row)
+            refresh_level(unit, incident, ctx.standards)
+        body_out = {"id": row.id, "type": "statutory", "created": created, "incident_id": incident.id,
+                    "report": statutory_view(row), "response_level": incident.response_level,
+                    "response_reason": incident.response_reason or []}
+    return Submission(created, body_out)
+
+
+# --- reading -----------------------------------------------------------------------
+
+def summary(ctx: Context) -> dict[str, Any]:
+    """Prefecture, county and incident figures over every incident still counted."""
+    with ctx.reading() as session:
+        counted = [i.id for i in store.all_incidents(session) if i.status not in NO_REPORTS_STATUSES]
+        frame = store.reports_frame(session, counted)
+        names = area_store.names(session, frame["county_code"].dropna().unique()) if not frame.empty else {}
+    view = figures_view(frame, names)
+    view["by_incident"] = records(aggregate(frame).by_incident, ["incident_id", "townships", *INDICATORS])
+    return view
+
+
+def overdue(ctx: Context, as_of: datetime | None = None) -> dict[str, Any]:
+    """Missing reports at ``as_of`` (default now), each and counted by county."""
+    as_of = as_of or ctx.now()
+    with ctx.reading() as session:
+        incidents, reports = store.deadline_frames(session, exclude_statuses=NO_REPORTS_STATUSES)
+        names = area_store.names(session, incidents["county_code"].dropna().unique())
+    items = overdue_items(incidents, reports, as_of=as_of, rules=ctx.standards.report_deadlines)
+    about = {int(r["id"]): r for r in incidents[["id", "title", "kind"]].to_dict("records")}
+    listed = [{
+        "incident_id": item["incident_id"], "incident_title": about[item["incident_id"]]["title"],
+        "incident_kind": about[item["incident_id"]]["kind"], "county_code": item["county_code"],
+        "report_kind": item["kind"], "due_at": item["due_at"].isoformat(), "overdue_seconds": item["overdue_seconds"],
+    } for item in items]
+    counties = [{"county_code": code, "county_name": names.get(code or "", {}).get("zh"), **counts}
+                for code, counts in overdue_by_county(items).items()]
+    counties.sort(key=lambda c: (-c["count"], str(c["county_code"])))
+    return {"as_of": plain(as_of), "items": listed, "by_county": counties}
+
+
+# --- a local thresholds table ----------------------------------------------------------
+
+def set_response_table(ctx: Context, table: Any, *, reason: str | None = None, version: str | None = None) -> dict[str, Any]:
+    """Publish a standards version with an administrator's response table, then relevel every incident."""
+    clean = validate_table(table)
+    clean.setdefault("name", "local")
+    document = copy.deepcopy(dict(ctx.standards.document))
+    document["response_levels"] = clean
+    base = str(document["version"]).split("+", 1)[0]
+    document["version"] = version or f"{base}+local.{ctx.now():%Y%m%dT%H%M%S%f}"
+    published = standards_service.publish(ctx, document, reason=reason or "local response table")
+    changed = recompute_levels(ctx)
+    return {"version": published, "response_levels": clean, "level_changes": changed}
+
+
+def recompute_levels(ctx: Context) -> list[dict[str, Any]]:
+    """Relevel every incident that can have a level, in one transaction; returns the changes."""
+    standards = ctx.standards
+    changes = []
+    with ctx.transaction() as unit:
+        incidents = [i for i in store.all_incidents(unit.session) if i.status not in NO_LEVEL_STATUSES or i.response_level]
+        totals = _totals_by_incident(unit.session, [i.id for i in incidents])
+        for incident in incidents:
+            before = incident.response_level
+            if apply_level(unit, incident, totals.get(incident.id), standards):
+                changes.append({"incident_id": incident.id, "from": before, "to": incident.response_level})
+        if changes:
+            unit.audit("incident.relevel", "standards", standards.version, detail={"changes": changes})
+    return changes

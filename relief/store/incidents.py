@@ -1,0 +1,157 @@
+"""Incident, report and photo rows: lookups, the idempotent insert, frames for the domain.
+
+Nothing here commits. :func:`insert_or_existing` is how a client-made id
+becomes "exactly once": the unique constraint on ``client_id`` decides, not a
+prior read, so two submissions racing each other still make one row.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any, Iterable, TypeVar
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relief.store.tables import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport, User
+from relief.store.tables.incidents import AREA_INDICATOR_COLUMNS, INDICATOR_COLUMNS
+
+Row = TypeVar("Row", Incident, FieldReport, StatutoryReport)
+
+_METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def by_client_id(session: Session, model: type[Row], client_id: str) -> Row | None:
+    return session.scalar(select(model).where(model.client_id == client_id))
+
+
+def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
+    """Insert ``row`` unless its ``client_id`` exists; ``(row, True)`` or ``(existing, False)``.
+
+    The insert runs in a SAVEPOINT: when a concurrent transaction committed
+    the same ``client_id`` first, the unique constraint fails, only the
+    savepoint is rolled back, and the winner's row is returned. On SQLite the
+    write lock already serialises writers, so the first read finds it.
+    """
+    model = type(row)
+    existing = by_client_id(session, model, row.client_id)
+    if existing is not None:
+        return existing, False
+    session.flush()  # only this row belongs in the savepoint
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = by_client_id(session, model, row.client_id)
+        if existing is None:  # some other constraint failed: not ours to hide
+            raise
+        return existing, False
+    return row, True
+
+
+def incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident | None:
+    """One incident; ``for_update`` locks the row on PostgreSQL (SQLite's write lock covers it)."""
+    query = select(Incident).where(Incident.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def add(session: Session, row: Any) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def open_incidents_near(session: Session, kind: str, geom, occurred_at: datetime, *, distance_m: float,
+                        window_hours: float, statuses: Iterable[str]) -> pd.DataFrame:
+    """Candidates for the duplicate check: same kind, open, in the time window, bbox within the distance.
+
+    Only a generous pre-filter; the domain measures real distances.
+    """
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    dlat = distance_m / _METRES_PER_DEGREE_LAT
+    dlon = distance_m / (_METRES_PER_DEGREE_LAT * max(math.cos(math.radians((min_lat + max_lat) / 2)), 0.01))
+    window = timedelta(hours=window_hours)
+    query = (select(Incident.id, Incident.kind, Incident.geom, Incident.occurred_at, Incident.status)
+             .where(Incident.kind == kind, Incident.status.in_(list(statuses)),
+                    Incident.occurred_at >= occurred_at - window, Incident.occurred_at <= occurred_at + window,
+                    Incident.min_lon <= max_lon + dlon, Incident.max_lon >= min_lon - dlon,
+                    Incident.min_lat <= max_lat + dlat, Incident.max_lat >= min_lat - dlat))
+    rows = session.execute(query).all()
+    return pd.DataFrame([r._asdict() for r in rows], columns=["id", "kind", "geom", "occurred_at", "status"]) \
+        .rename(columns={"geom": "geometry"})
+
+
+def field_reports(session: Session, incident_id: int) -> list[FieldReport]:
+    return list(session.scalars(select(FieldReport).where(FieldReport.incident_id == incident_id).order_by(FieldReport.id)))
+
+
+def photos(session: Session, *, incident_id: int | None = None, field_report_id: int | None = None) -> list[Photo]:
+    query = select(Photo).order_by(Photo.id)
+    if incident_id is not None:
+        query = query.where(Photo.incident_id == incident_id)
+    if field_report_id is not None:
+        query = query.where(Photo.field_report_id == field_report_id)
+    return list(session.scalars(query))
+
+
+def photo(session: Session, photo_id: int) -> Photo | None:
+    return session.get(Photo, photo_id)
+
+
+def transitions(session: Session, incident_id: int) -> list[tuple[IncidentTransition, str | None]]:
+    """The lifecycle history, oldest first, each with the acting user's name."""
+    query = (select(IncidentTransition, User.name).outerjoin(User, User.id == IncidentTransition.actor_id)
+             .where(IncidentTransition.incident_id == incident_id).order_by(IncidentTransition.id))
+    return [(row, name) for row, name in session.execute(query)]
+
+
+def statutory_reports(session: Session, incident_id: int) -> list[StatutoryReport]:
+    query = select(StatutoryReport).where(StatutoryReport.incident_id == incident_id).order_by(StatutoryReport.id)
+    return list(session.scalars(query))
+
+
+def report_kinds(session: Session, incident_id: int, township_code: str) -> list[str]:
+    """Kinds already filed for one incident and township (the series rule's input)."""
+    query = select(StatutoryReport.kind).where(StatutoryReport.incident_id == incident_id,
+                                               StatutoryReport.township_code == township_code)
+    return list(session.scalars(query))
+
+
+REPORT_FRAME_COLUMNS = ("id", "incident_id", "township_code", "county_code", "kind", "figures_to", "submitted_at",
+                        *INDICATOR_COLUMNS, *AREA_INDICATOR_COLUMNS)
+
+
+def reports_frame(session: Session, incident_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Statutory reports as the frame ``domain.reports.aggregate`` reads."""
+    table = StatutoryReport.__table__
+    query = select(*(table.c[name] for name in REPORT_FRAME_COLUMNS))
+    if incident_ids is not None:
+        query = query.where(table.c.incident_id.in_(list(incident_ids)))
+    return pd.DataFrame(session.execute(query).all(), columns=list(REPORT_FRAME_COLUMNS))
+
+
+def deadline_frames(session: Session, *, exclude_statuses: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(incidents, reports)`` frames for ``domain.reports.overdue``."""
+    incident_columns = ["id", "county_code", "status", "occurred_at", "stabilised_at", "title", "kind"]
+    query = select(*(Incident.__table__.c[c] for c in incident_columns)).where(Incident.status.not_in(list(exclude_statuses)))
+    incidents = pd.DataFrame(session.execute(query).all(), columns=incident_columns)
+    reports = pd.DataFrame(session.execute(
+        select(StatutoryReport.incident_id, StatutoryReport.kind, StatutoryReport.submitted_at)
+        .where(StatutoryReport.incident_id.in_(select(Incident.id).where(Incident.status.not_in(list(exclude_statuses)))))
+    ).all(), columns=["incident_id", "kind", "submitted_at"])
+    return incidents, reports
+
+
+def open_incidents(session: Session, statuses: Iterable[str]) -> list[Incident]:
+    return list(session.scalars(select(Incident).where(Incident.status.in_(list(statuses))).order_by(Incident.id)))
+
+
+def all_incidents(session: Session, *, statuses: Iterable[str] | None = None) -> list[Incident]:
+    query = select(Incident).order_by(Incident.id)
+    if statuses:
+        query = query.where(Incident.status.in_(list(statuses)))
+    return list(session.scalars(query))

@@ -1,0 +1,41 @@
+"""The relief command line: help, init-db, users, demo."""
+from __future__ import annotations
+
+from relief.domain.roles import ROLES
+
+
+def test_help_lists_the_commands(cli_runner):
+    result = cli_runner("--help")
+    assert result.exit_code == 0
+    for command in ("serve", "init-db", "demo", "users"):
+        assert command in result.output
+
+
+def test_init_db_reports_the_revision(cli_runner):
+    result = cli_runner("init-db")
+    assert result.exit_code == 0 and "revision 0001" in result.output
+
+
+def test_users_create_prints_a_working_token(cli_runner, app):
+    result = cli_runner("users", "create", "li.wei", "--role", "commander")
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    response = app.test_client().get("/api/audit?limit=5", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    again = cli_runner("users", "create", "li.wei", "--role", "commander")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_users_create_refuses_unknown_role(cli_runner):
+    result = cli_runner("users", "create", "x", "--role", "wizard")
+    assert result.exit_code != 0 and "wizard" in result.output
+
+
+def test_demo_prints_progress_and_accounts(cli_runner):
+    result = cli_runner("demo", "--households", "500", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "households" in result.output and "500" in result.output
+    for role in ROLES:
+        assert f"{role}-demo" in result.output
+    again = cli_runner("demo", "--households", "500", "--seed", "3")
+    assert "already present" in again.output

@@ -1,0 +1,269 @@
+"""The seeded demo region: deterministic, inside its areas, never over capacity."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from relief.domain.demo_region import DEMO_NOW, DemoRegion, build_demo, load_admin
+
+HOUSEHOLDS = 3000
+ENSHI_COUNTIES = {"422801", "422802", "422822", "422823", "422825", "422826", "422827", "422828"}
+
+
+@pytest.fixture(scope="module")
+def admin():
+    return load_admin()
+
+
+@pytest.fixture(scope="module")
+def region(admin) -> DemoRegion:
+    return build_demo(admin, seed=42, households=HOUSEHOLDS)
+
+
+@pytest.fixture(scope="module")
+def again(admin) -> DemoRegion:
+    return build_demo(admin, seed=42, households=HOUSEHOLDS)
+
+
+@pytest.fixture(scope="module")
+def other(admin) -> DemoRegion:
+    return build_demo(admin, seed=7, households=HOUSEHOLDS)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame comparable with assert_frame_equal: geometries as WKB."""
+    out = pd.DataFrame(frame).copy()
+    if "geom" in out:
+        out["geom"] = shapely.to_wkb(np.asarray(out["geom"], dtype=object))
+    return out
+
+
+# --- the bundled boundaries ---------------------------------------------------
+
+def test_bundled_boundaries_are_wgs84_and_say_so():
+    collection = json.loads(resources.files("relief.data").joinpath("enshi_admin.geojson").read_text("utf-8"))
+    assert len(collection["features"]) == 9
+    assert {f["properties"]["datum"] for f in collection["features"]} == {"WGS84 (converted from GCJ-02)"}
+
+
+def test_load_admin(admin):
+    assert admin.crs.to_epsg() == 4326
+    assert set(admin["level"]) == {"prefecture", "county"}
+    assert set(admin.loc[admin["level"] == "county", "adcode"]) == ENSHI_COUNTIES
+    assert admin.geometry.is_valid.all()
+    assert (admin.geometry.geom_type == "MultiPolygon").all()
+
+
+def test_a_frame_without_wgs84_is_refused(admin):
+    with pytest.raises(ValueError, match="EPSG:4326"):
+        build_demo(admin.to_crs("EPSG:32649"), households=10)
+
+
+# --- determinism ----------------------------------------------------------------
+
+@pytest.mark.parametrize("table", ["areas", "households", "sites", "depots", "facilities", "incidents",
+                                   "items", "stock", "distributions", "medical_visits"])
+def test_same_seed_gives_identical_tables(region, again, table):
+    pd.testing.assert_frame_equal(_plain(getattr(region, table)), _plain(getattr(again, table)))
+
+
+def test_different_seed_gives_a_different_region(region, other):
+    assert len(other.households) == len(region.households)
+    assert list(other.households["id"]) == list(region.households["id"])  # ids are positional
+    assert not np.array_equal(shapely.get_coordinates(other.households["geom"].values),
+                              shapely.get_coordinates(region.households["geom"].values))
+    towns = lambda r: list(r.areas.loc[r.areas["level"] == "township", "name_zh"])  # noqa: E731
+    assert towns(other) != towns(region)
+
+
+def test_counts_and_ids(region):
+    counts = region.counts()
+    assert counts["areas.prefecture"] == 1 and counts["areas.county"] == 8
+    assert counts["households"] == HOUSEHOLDS
+    assert 100 <= counts["sites"] <= 140
+    assert 80 <= counts["facilities"] <= 120
+    assert counts["depots"] == 9 and counts["incidents"] == 5
+    h = region.households
+    assert h["id"].is_unique and h["id"].str.fullmatch(r"HH\d{6}").all()
+    assert region.sites["id"].str.fullmatch(r"S\d{3}").all() and region.sites["id"].is_unique
+    assert region.depots["id"].str.fullmatch(r"D\d{2}").all()
+    assert region.facilities["id"].str.fullmatch(r"F\d{3}").all() and region.facilities["id"].is_unique
+
+
+# --- areas -------------------------------------------------------------------------
+
+def test_townships_about_ninety_spread_over_counties(region):
+    areas = region.areas
+    towns = areas[areas["level"] == "township"]
+    assert 80 <= len(towns) <= 100
+    per_county = towns.groupby("parent_code").size()
+    assert set(per_county.index) == ENSHI_COUNTIES
+    assert per_county.between(8, 16).all()
+    assert towns["code"].str.fullmatch(r"4228\d{2}\d{3}").all()
+    assert (towns["code"].str[:6] == towns["parent_code"]).all()
+
+
+def test_villages_belong_to_townships(region):
+    areas = region.areas
+    villages = areas[areas["level"] == "village"]
+    per_town = villages.groupby("parent_code").size()
+    assert per_town.between(8, 12).all()
+    assert set(per_town.index) == set(areas.loc[areas["level"] == "township", "code"])
+    assert (villages["code"].str[:9] == villages["parent_code"]).all()
+    assert villages["code"].str.len().eq(12).all()
+
+
+def test_area_geometries_are_valid_multipolygons_that_tile_their_parent(region):
+    areas = region.areas
+    assert areas.crs.to_epsg() == 4326 and areas.geometry.name == "geom"
+    assert areas["code"].is_unique
+    assert (areas.geometry.geom_type == "MultiPolygon").all()
+    assert areas.geometry.is_valid.all()
+    # planar area in lon/lat: tiling is topological, and projecting bends long edges differently
+    planar = pd.Series(shapely.area(areas["geom"].values), index=areas["code"].to_numpy())
+    children = planar.groupby(areas["parent_code"].to_numpy()).sum()
+    np.testing.assert_allclose(children.to_numpy(), planar[children.index].to_numpy(), rtol=1e-9)
+    union = shapely.union_all(areas.loc[areas["level"] == "village", "geom"].values)
+    prefecture = areas.loc[areas["level"] == "prefecture", "geom"].iloc[0]
+    assert shapely.symmetric_difference(union, prefecture).area < 1e-9 * prefecture.area
+
+
+def test_population_adds_up(region):
+    areas = region.areas.set_index("code")
+    assert areas.loc[areas["level"] == "prefecture", "population"].iloc[0] == region.households["members"].sum()
+    county_pop = region.households.groupby("county_code")["members"].sum()
+    assert (areas.loc[county_pop.index, "population"] == county_pop).all()
+
+
+# --- households -----------------------------------------------------------------------
+
+def test_every_household_is_inside_its_village_and_its_county(region, admin):
+    h = region.households
+    village = region.areas.set_index("code")["geom"]
+    counties = admin[admin["level"] == "county"].set_index("adcode").geometry
+    points = h["geom"].to_numpy()
+    assert shapely.contains(village[h["village_code"]].to_numpy(), points).all()
+    assert shapely.contains(counties[h["county_code"]].to_numpy(), points).all()
+    assert (h["village_code"].str[:6] == h["county_code"]).all()
+
+
+def test_household_composition_is_consistent(region):
+    h = region.households
+    assert h["members"].between(1, 7).all()
+    assert 2.6 < h["members"].mean() < 3.8
+    named = h["infants"] + h["children"] + h["elderly"]
+    assert (named <= h["members"]).all()
+    assert (h["pregnant"] <= h["members"] - named).all()
+    for column in ("disabled", "chronic", "injured"):
+        assert (h[column] >= 0).all() and (h[column] <= h["members"]).all()
+    assert set(h["house_damage"]) <= {"none", "general", "severe", "collapsed"}
+    assert (h["house_damage"] == "none").mean() > 0.8
+    assert set(h["assistance_category"].dropna()) <= {"低保", "五保", "特困"}
+    assert h["assistance_category"].map(lambda v: v is None or isinstance(v, str)).all()
+    assert set(h["shelter"]) <= {"home", "site", "dispersed", "none"}
+    assert (h.loc[~h["evacuated"], "shelter"] == "home").all()
+
+
+def test_personal_data_is_obviously_synthetic(region):
+    h = region.households
+    assert h["id_number"].str.fullmatch(r"000000\d{11}[\dX]").all()
+    assert h["phone"].str.fullmatch(r"100\d{8}").all()
+    assert h["head_name"].str.len().between(2, 3).all()
+
+
+def test_sites_are_never_over_capacity_and_check_ins_are_coherent(region):
+    h, sites = region.households, region.sites.set_index("id")
+    at_site = h[h["shelter"] == "site"]
+    assert len(at_site) > 0
+    assert at_site["site_id"].notna().all()
+    assert h.loc[h["shelter"] != "site", "site_id"].isna().all()
+    load = at_site.groupby("site_id")["members"].sum()
+    assert (load <= sites.loc[load.index, "capacity_persons"]).all()
+    assert (sites.loc[load.index, "status"] == "open").all()
+    assert (h.loc[h["shelter"] == "dispersed", "dispersed_kind"].notna()).all()
+
+
+def test_sites_sit_in_their_township(region):
+    sites = region.sites
+    town = region.areas.set_index("code")["geom"]
+    assert shapely.contains(town[sites["township_code"]].to_numpy(), sites["geom"].to_numpy()).all()
+    assert (sites["township_code"].str[:6] == sites["county_code"]).all()
+    assert set(sites["kind"]) <= {"school", "gym", "tent_camp", "community_centre"}
+
+
+# --- incidents --------------------------------------------------------------------------
+
+def test_incident_geometries_are_valid_and_in_their_county(region, admin):
+    inc = region.incidents
+    counties = admin[admin["level"] == "county"].set_index("adcode").geometry
+    assert inc.geometry.is_valid.all() and not inc.geometry.is_empty.any()
+    assert set(inc["kind"]) == {"landslide", "hail", "snow_ice", "flood", "debris_flow"}
+    assert set(inc["status"]) == {"reported", "verified", "responding"}
+    for row in inc.itertuples():
+        assert counties[row.county_code].buffer(1e-9).covers(row.geom)
+        assert row.township_code.startswith(row.county_code)
+        assert row.occurred_at < DEMO_NOW
+    landslide = inc[inc["kind"] == "landslide"].iloc[0]
+    assert landslide["county_code"] == "422823" and landslide["evacuate"]
+    assert landslide["geom"].geom_type in ("Polygon", "MultiPolygon")
+
+
+def test_households_in_an_evacuation_zone_are_evacuated_and_mostly_damaged(region):
+    h = region.households
+    zone = region.incidents.loc[region.incidents["evacuate"], "geom"].union_all()
+    inside = shapely.contains(zone, h["geom"].to_numpy())
+    assert inside.sum() > 10
+    assert h.loc[inside, "evacuated"].all()
+    assert (h.loc[inside, "house_damage"] != "none").mean() > 0.6
+    assert (h.loc[inside, "house_damage"] != "none").mean() > (h.loc[~inside, "house_damage"] != "none").mean()
+
+
+# --- stock and distributions ----------------------------------------------------------------
+
+def test_ledger_never_goes_negative_at_any_time(region):
+    ledger = region.stock.sort_values(["at", "id"], kind="stable")
+    running = ledger.groupby(["holder_kind", "holder_id", "item_code"])["quantity"].cumsum()
+    assert (running >= -1e-9).all()
+    assert (region.balances()["quantity"] >= 0).all()
+    assert set(ledger["item_code"]) <= set(region.items["code"])
+    assert set(ledger.loc[ledger["holder_kind"] == "depot", "holder_id"]) <= set(region.depots["id"])
+    assert set(ledger.loc[ledger["holder_kind"] == "site", "holder_id"]) <= set(region.sites["id"])
+
+
+def test_distributions_are_backed_by_ledger_lines(region):
+    dist, ledger = region.distributions, region.stock.set_index("id")
+    assert len(dist) > 0
+    assert set(dist["household_id"]) <= set(region.households["id"])
+    lines = ledger.loc[dist["movement_id"]]
+    assert (lines["kind"] == "distribution").all()
+    assert (lines["household_id"].to_numpy() == dist["household_id"].to_numpy()).all()
+    assert (lines["item_code"].to_numpy() == dist["item_code"].to_numpy()).all()
+    np.testing.assert_allclose(-lines["quantity"].to_numpy(), dist["quantity"].to_numpy())
+    assert (dist["distributed_at"] < DEMO_NOW).all()
+
+
+def test_items_catalogue(region):
+    items = region.items.set_index("code")
+    assert items.loc["rice_10kg", "kcal_per_unit"] == pytest.approx(36000)
+    assert items.loc["water_5l", "litres_per_unit"] == 5
+    assert set(items["guarantee"]) <= {"food", "water", "clothing", "bedding", "medical", "other"}
+    assert (items.loc[items["guarantee"] == "food", "kcal_per_unit"] > 0).all()
+
+
+# --- the frames fit the ORM tables ----------------------------------------------------------
+
+def test_columns_are_those_of_the_orm_tables(region):
+    tables = pytest.importorskip("relief.store.tables")  # metadata only: no engine, no database
+    pairs = {"areas": tables.Area, "households": tables.Household, "sites": tables.Site,
+             "depots": tables.Depot, "facilities": tables.Facility, "incidents": tables.Incident,
+             "items": tables.Item, "stock": tables.StockMovement, "distributions": tables.Distribution,
+             "medical_visits": tables.MedicalVisit}
+    for name, table in pairs.items():
+        columns = set(table.__table__.columns.keys())
+        extra = set(getattr(region, name).columns) - columns
+        assert not extra, f"{name} has columns the table lacks: {sorted(extra)}"
