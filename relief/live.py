@@ -2,8 +2,8 @@
 
 Services write events into the ``events`` outbox inside their transaction and
 hand them here after commit. Each event goes to the rooms of its topic for
-its county and for "all areas"; staff rooms get every event, public rooms only
-public ones. With ``REDIS_URL`` set, Socket.IO uses Redis as its message
+"all areas" and for its county (or for "no area" when it has none); staff
+rooms get every event, public rooms only public ones. With ``REDIS_URL`` set, Socket.IO uses Redis as its message
 queue, so an event published by any process (a web worker, ``relief
 import``) reaches the clients of every worker.
 """
@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 
 NAMESPACE = "/live"
 ALL_AREAS = "*"
+NO_AREA = "-"
 TOPICS = ("incidents", "reports", "sites", "stock", "guarantees", "dispatch", "areas")
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,22 @@ def room(topic: str, area: str | None, *, staff: bool) -> str:
 
 
 def rooms_for(event: dict[str, Any]) -> list[str]:
-    areas = [ALL_AREAS] + ([event["area_code"]] if event.get("area_code") else [])
+    """Where an event goes: its topic's "all areas" room plus its county's, or the no-area room.
+
+    A client watching some counties joins their rooms and :data:`NO_AREA`, so
+    it also gets events that belong to no county (a prefecture-wide
+    recomputation, a reload of the boundaries), exactly once each.
+    """
+    areas = [ALL_AREAS, event.get("area_code") or NO_AREA]
     scopes = [True, False] if event.get("public", True) else [True]
     return [room(event["topic"], area, staff=staff) for staff in scopes for area in areas]
+
+
+def client_rooms(topics: Iterable[str], areas: Iterable[str] | None, *, staff: bool) -> list[str]:
+    """The rooms a client joins for ``topics`` in ``areas`` (county codes; None or empty: all)."""
+    wanted = [a for a in (areas or []) if a != ALL_AREAS]
+    joined = [*wanted, NO_AREA] if wanted else [ALL_AREAS]
+    return [room(topic, area, staff=staff) for topic in topics for area in joined]
 
 
 def publish(events: Iterable[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ COMMANDS = {
     "init-db": "relief.cli.db:init_db",
     "demo": "relief.cli.demo:demo",
     "users": "relief.cli.users:users",
+    "export": "relief.cli.export:export",
 }
 
 

@@ -71,13 +71,15 @@ def propose_assignment(households: pd.DataFrame, sites: pd.DataFrame, *, occupan
         Persons already at each site, by site_id (e.g.
         ``guarantees.site_occupancy``); none when omitted.
     max_km : float, optional
-        Never propose a site farther than this from the household's village centroid.
+        Never propose a site farther than this from the village's centre
+        (the household's own position when it has no village).
     candidates : int
         How many nearest sites a village may be kept together at.
 
     Returns
     -------
     Assignment
+        ``distance_km`` is from each household's own position to its site.
     """
     require_columns(households, ("household_id", "members", "lon", "lat"), "households")
     require_columns(sites, ("site_id", "lon", "lat", "capacity_persons", "status"), "sites")
@@ -87,8 +89,8 @@ def propose_assignment(households: pd.DataFrame, sites: pd.DataFrame, *, occupan
     if not frame["household_id"].is_unique:
         raise ValidationFailed("household_id must be unique", field="households.household_id")
     members = frame["members"].to_numpy(dtype=float, na_value=np.nan)
-    if not (members >= 1).all():
-        raise ValidationFailed("members must be at least 1", field="households.members")
+    if not ((members >= 1) & (members == np.floor(members))).all():
+        raise ValidationFailed("members must be a whole number, at least 1", field="households.members")
     members = members.astype(np.int64)
     x, y = project_xy(frame["lon"].to_numpy(dtype=float, na_value=np.nan),
                       frame["lat"].to_numpy(dtype=float, na_value=np.nan))
@@ -96,9 +98,9 @@ def propose_assignment(households: pd.DataFrame, sites: pd.DataFrame, *, occupan
     open_sites = _open_sites(sites, occupancy)
     site_of = np.full(len(frame), -1, dtype=np.int64)
     reasons = np.where(located, "no_capacity", "no_location").astype(object)
-    if len(open_sites) == 0:
+    if len(sites) == 0 or not sites["status"].eq("open").any():
         reasons[located] = "no_open_site"
-    else:
+    elif len(open_sites):
         villages = frame["village_code"] if "village_code" in frame.columns else pd.Series(np.nan, index=frame.index)
         _Placer(open_sites, max_km, candidates).place(
             np.flatnonzero(located), villages.to_numpy(), members, x, y, site_of)
@@ -116,14 +118,17 @@ def _open_sites(sites: pd.DataFrame, occupancy: pd.Series | None) -> pd.DataFram
         return pd.DataFrame({"site_id": [], "x": [], "y": [], "free": []})
     if not sites["site_id"].is_unique:
         raise ValidationFailed("site_id must be unique", field="sites.site_id")
+    sites = sites.sort_values("site_id", kind="stable")  # ties in distance go by site_id, not row order
     x, y = project_xy(sites["lon"].to_numpy(dtype=float, na_value=np.nan),
                       sites["lat"].to_numpy(dtype=float, na_value=np.nan))
     used = (occupancy.reindex(sites["site_id"]).fillna(0).to_numpy(dtype=float)
             if occupancy is not None else np.zeros(len(sites)))
     capacity = sites["capacity_persons"].to_numpy(dtype=float, na_value=0.0)
     free = np.floor(np.maximum(capacity - used, 0.0)).astype(np.int64)
-    keep = sites["status"].eq("open").to_numpy(dtype=bool, na_value=False) & np.isfinite(x) & np.isfinite(y) & (free > 0)
-    return pd.DataFrame({"site_id": sites["site_id"].to_numpy()[keep], "x": x[keep], "y": y[keep], "free": free[keep]})
+    is_open = sites["status"].eq("open").to_numpy(dtype=bool, na_value=False)
+    keep = is_open & np.isfinite(x) & np.isfinite(y) & (free > 0)
+    return pd.DataFrame({"site_id": sites["site_id"].to_numpy()[keep], "x": x[keep], "y": y[keep],
+                         "free": free[keep]})
 
 
 class _Placer:
@@ -132,7 +137,10 @@ class _Placer:
     def __init__(self, open_sites: pd.DataFrame, max_km: float | None, candidates: int):
         self.sx = open_sites["x"].to_numpy()
         self.sy = open_sites["y"].to_numpy()
-        self.free = open_sites["free"].to_numpy().copy()
+        self.free = open_sites["free"].to_numpy().copy()  # for whole-array searches
+        # the same figures, cheaper to read one at a time; the extra last entry is the
+        # "no site" the tree reports for neighbours beyond max_km, which never has room
+        self.room = [*self.free.tolist(), -1]
         self.limit = np.inf if max_km is None else float(max_km) * 1000.0
         self.k = min(candidates, len(self.sx))
         self.tree = cKDTree(np.column_stack([self.sx, self.sy]))
@@ -152,38 +160,42 @@ class _Placer:
         cy = np.bincount(codes, weights=y[rows], minlength=n_groups) / count
         by_group = rows[np.argsort(codes, kind="stable")]
         bounds = np.r_[0, np.cumsum(count)]
-        distance, nearest = self.tree.query(np.column_stack([cx, cy]), k=self.k, workers=-1)
-        distance, nearest = distance.reshape(n_groups, -1).tolist(), nearest.reshape(n_groups, -1).tolist()
-        persons_list, free = persons.tolist(), self.free
+        _, nearest = self.tree.query(np.column_stack([cx, cy]), k=self.k, workers=-1,
+                                     distance_upper_bound=np.nextafter(self.limit, np.inf))
+        nearest = nearest.reshape(n_groups, -1)
+        persons_list, room = persons.tolist(), self.room
+        group_site = [-1] * n_groups
         for g in np.lexsort((np.arange(n_groups), -persons)).tolist():
             need = persons_list[g]
-            for d, s in zip(distance[g], nearest[g]):
-                if d > self.limit:
-                    break
-                if free[s] >= need:
-                    free[s] -= need
-                    site_of[by_group[bounds[g]:bounds[g + 1]]] = s
+            for s in nearest[g].tolist():
+                if room[s] >= need:
+                    self._take(s, need)
+                    group_site[g] = s
                     break
             else:
-                self._split(by_group[bounds[g]:bounds[g + 1]], cx[g], cy[g], members, site_of)
+                self._one_by_one(by_group[bounds[g]:bounds[g + 1]], cx[g], cy[g], members, site_of)
+        whole = np.asarray(group_site)[codes]
+        site_of[rows[whole >= 0]] = whole[whole >= 0]
 
-    def _split(self, group: np.ndarray, cx: float, cy: float, members: np.ndarray, site_of: np.ndarray) -> None:
-        """Place a group's households one by one at the nearest sites with room."""
+    def _take(self, site: int, persons: int) -> None:
+        self.room[site] -= persons
+        self.free[site] -= persons
+
+    def _one_by_one(self, group: np.ndarray, cx: float, cy: float, members: np.ndarray,
+                    site_of: np.ndarray) -> None:
+        """Each household of a group, in order, to the nearest site (from the group's centre) with room."""
+        most = self.free.max()
+        waiting = [h for h in group.tolist() if members[h] <= most]
+        if not waiting:
+            return
         d = np.hypot(self.sx - cx, self.sy - cy)
-        order = np.argsort(d, kind="stable")
-        order = order[(self.free[order] > 0) & (d[order] <= self.limit)]
-        waiting = group.tolist()
-        for s in order.tolist():
-            if not waiting:
-                break
-            left = []
-            for h in waiting:
-                if members[h] <= self.free[s]:
-                    self.free[s] -= members[h]
-                    site_of[h] = s
-                else:
-                    left.append(h)
-            waiting = left
+        d[d > self.limit] = np.inf
+        for h in waiting:
+            fits = np.where(self.free >= members[h], d, np.inf)
+            s = int(np.argmin(fits))
+            if fits[s] < np.inf:
+                self._take(s, int(members[h]))
+                site_of[h] = s
 
 
 def _result(frame: pd.DataFrame, site_of: np.ndarray, members: np.ndarray, distance: np.ndarray,
@@ -290,7 +302,8 @@ def expected_displacement(households: pd.DataFrame, hazard_polygons: gpd.GeoData
     if reach_km is None or not reach_km >= 0:
         raise ValidationFailed("reach_km must be a non-negative number", field="reach_km")
     columns = ["households", "persons", "free_capacity", "uncovered_persons"]
-    exposed = households.loc[_inside(households, _zones(hazard_polygons, evacuate_only=False)) & _still_home(households)]
+    inside = _inside(households, _zones(hazard_polygons, evacuate_only=False))
+    exposed = households.loc[inside & _still_home(households)]
     exposed = exposed.loc[exposed["county_code"].notna()]
     if len(exposed) == 0:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="county_code"), dtype=np.int64)

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from relief.domain.guarantees import require_columns, utc_ns
+from relief.domain.guarantees import moments_after, require_columns, utc_ns
 from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
@@ -52,16 +52,17 @@ def _holdings(stock: pd.DataFrame) -> pd.DataFrame:
     if len(stock) == 0:
         return pd.DataFrame({"site_id": pd.Series(dtype=object), "item_code": pd.Series(dtype=object),
                              "quantity": pd.Series(dtype=float)})
-    quantity = stock["quantity"].astype(float)
+    quantity = pd.to_numeric(stock["quantity"], errors="coerce").astype(float)
     if not (quantity >= 0).all():
         raise ValidationFailed("quantity must be a non-negative number", field="stock.quantity")
-    return (stock.assign(quantity=quantity).groupby(["site_id", "item_code"], as_index=False, sort=True)["quantity"].sum())
+    summed = stock.assign(quantity=quantity).groupby(["site_id", "item_code"], as_index=False, sort=True)
+    return summed["quantity"].sum()
 
 
 def item_guarantees(items: pd.DataFrame) -> pd.Series:
     """The guarantee each item's days of cover are measured against (None: no content), by item_code."""
     table = _catalogue(items)
-    has = np.column_stack([table[c].to_numpy() > 0 for c in CONTENT.values()]) if len(table) else np.zeros((0, 4), bool)
+    has = table[list(CONTENT.values())].to_numpy() > 0
     first = np.where(has.any(axis=1), has.argmax(axis=1), -1)
     names = np.array([*CONTENT, None], dtype=object)
     return pd.Series(names[first], index=table.index, name="guarantee")
@@ -104,24 +105,24 @@ def days_of_cover(stock: pd.DataFrame, occupants: pd.Series, items: pd.DataFrame
         mine = guarantee == g
         content[mine] = table[column].reindex(held["item_code"][mine]).to_numpy()
     persons = occupants.reindex(held["site_id"]).fillna(0).to_numpy(dtype=float)
-    daily_per_person = np.array([per_person.get(g, np.nan) for g in guarantee], dtype=float)
-    daily_need = persons * daily_per_person / np.where(content > 0, content, np.nan)
+    need_per_day = persons * np.array([per_person.get(g, np.nan) for g in guarantee], dtype=float)  # in content units
     quantity = held["quantity"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        days = np.where(daily_need > 0, quantity / daily_need, np.where(daily_need == 0, np.inf, np.nan))
-        site_units = pd.Series(quantity * content).groupby([held["site_id"].to_numpy(), guarantee]).transform("sum")
-        guarantee_need = persons * daily_per_person
-        guarantee_days = np.where(guarantee_need > 0, site_units.to_numpy() / guarantee_need,
-                                  np.where(guarantee_need == 0, np.inf, np.nan))
-    run_out = np.full(len(days), np.iinfo(np.int64).min, dtype=np.int64)
-    finite = np.isfinite(days)
-    run_out[finite] = now_ns + np.rint(days[finite] * 86_400e9).astype(np.int64)
+    units = quantity * content
+    site_units = pd.Series(units).groupby([held["site_id"].to_numpy(), guarantee]).transform("sum").to_numpy()
+    days = _days(units, need_per_day)
     return pd.DataFrame({
         "site_id": held["site_id"].to_numpy(), "item_code": held["item_code"].to_numpy(),
         "guarantee": guarantee, "quantity": quantity, "occupants": persons,
-        "daily_need": daily_need, "days": days, "guarantee_days": guarantee_days,
-        "run_out_at": pd.DatetimeIndex(run_out.view("datetime64[ns]")).tz_localize("UTC"),
+        "daily_need": need_per_day / np.where(content > 0, content, np.nan), "days": days,
+        "guarantee_days": _days(site_units, need_per_day),
+        "run_out_at": moments_after(now_ns, days * 86_400.0),
     })
+
+
+def _days(amount: np.ndarray, per_day: np.ndarray) -> np.ndarray:
+    """``amount / per_day``: inf when nothing is used, NaN when use is not daily."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(per_day > 0, amount / per_day, np.where(per_day == 0, np.inf, np.nan))
 
 
 def designated_items(items: pd.DataFrame, designated: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -183,10 +184,12 @@ def site_needs(sites: pd.DataFrame, occupants: pd.Series, stock: pd.DataFrame, i
         raise ValidationFailed("horizon_days must be positive", field="horizon_days")
     table = _catalogue(items)
     chosen = designated_items(items, designated)
-    open_sites = sites.loc[sites["status"].eq("open")] if len(sites) else sites
-    site_ids = open_sites["site_id"].to_numpy() if len(open_sites) else np.empty(0, dtype=object)
+    if len(sites) == 0:
+        sites = pd.DataFrame({"site_id": pd.Series(dtype=object), "water_l_per_day": [], "status": []})
+    open_sites = sites.loc[sites["status"].eq("open")]
+    site_ids = open_sites["site_id"].to_numpy()
     persons = occupants.reindex(site_ids).fillna(0).to_numpy(dtype=float)
-    supply = open_sites["water_l_per_day"].to_numpy(dtype=float, na_value=0.0) if len(open_sites) else np.zeros(0)
+    supply = open_sites["water_l_per_day"].to_numpy(dtype=float, na_value=0.0)
     need = {
         "food": persons * standards.figure("food_kcal_per_person_day", profile) * horizon_days,
         "water": np.maximum(persons * standards.figure("water_l_per_person_day", profile) - supply, 0.0) * horizon_days,
@@ -197,8 +200,9 @@ def site_needs(sites: pd.DataFrame, occupants: pd.Series, stock: pd.DataFrame, i
     frames = []
     for g, code in chosen.items():
         column = CONTENT[g]
-        units = held_rows["quantity"].to_numpy() * table[column].reindex(held_rows["item_code"]).fillna(0.0).to_numpy()
-        held = pd.Series(units).groupby(held_rows["site_id"].to_numpy()).sum().reindex(site_ids).fillna(0.0).to_numpy()
+        per_unit_held = table[column].reindex(held_rows["item_code"]).fillna(0.0).to_numpy()
+        units = pd.Series(held_rows["quantity"].to_numpy() * per_unit_held)
+        held = units.groupby(held_rows["site_id"].to_numpy()).sum().reindex(site_ids).fillna(0.0).to_numpy()
         gap = np.maximum(need[g] - held, 0.0)
         per_unit = float(table.at[code, column])
         frames.append(pd.DataFrame({
@@ -208,7 +212,5 @@ def site_needs(sites: pd.DataFrame, occupants: pd.Series, stock: pd.DataFrame, i
         }))
     if not frames:
         return pd.DataFrame(columns=["site_id", "guarantee", "item_code", "unit", "need", "held", "gap", "quantity"])
-    order = {g: i for i, g in enumerate(CONTENT)}
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["site_id", "guarantee"], key=lambda c: c.map(order) if c.name == "guarantee" else c,
-                           ignore_index=True, kind="stable")
+    # by site, guarantees in CONTENT order within each (a stable sort keeps the order they were built in)
+    return pd.concat(frames, ignore_index=True).sort_values("site_id", kind="stable", ignore_index=True)

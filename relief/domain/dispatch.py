@@ -30,7 +30,9 @@ from relief.domain.geo import project_xy
 from relief.domain.guarantees import require_columns
 from relief.errors import ValidationFailed
 
-_DECIMALS = 6  # quantities are rounded to this many decimals: solver noise is far below it
+#: Quantities are multiples of this (~1e-6): whole units stay whole, and
+#: floats add multiples of a power of two exactly, in any order.
+_GRID = 2.0 ** -20
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def _positions(places: pd.DataFrame, key: str, name: str, wanted: pd.Series) -> 
     """Projected x, y (metres) of the places named in ``wanted``, indexed by ``key``."""
     require_columns(places, (key, "lon", "lat"), name)
     if len(places) == 0:
-        places = pd.DataFrame({key: pd.Series(dtype=object), "lon": pd.Series(dtype=float), "lat": pd.Series(dtype=float)})
+        places = pd.DataFrame({key: pd.Series(dtype=object), "lon": pd.Series(dtype=float),
+                               "lat": pd.Series(dtype=float)})
     table = places.drop_duplicates(key).set_index(key)
     missing = pd.Index(wanted.unique()).difference(table.index)
     if len(missing):
@@ -132,31 +135,31 @@ def _plan_item(wanted: pd.DataFrame, stocked: pd.DataFrame, site_xy: pd.DataFram
     result = linprog(cost, A_ub=a_ub, b_ub=supply, A_eq=a_eq, b_eq=gap, bounds=(0, None), method="highs")
     if result.status != 0:
         raise RuntimeError(f"dispatch LP failed: {result.message}")
-    shipped = _within_stock(np.round(result.x[: n_d * n_s].reshape(n_d, n_s), _DECIMALS), supply)
+    shipped = _on_grid(result.x[: n_d * n_s].reshape(n_d, n_s), supply)
     d_i, s_i = np.nonzero(shipped > 0)
     lines = pd.DataFrame({
         "depot_id": stocked["depot_id"].to_numpy()[d_i], "site_id": wanted["site_id"].to_numpy()[s_i],
         "quantity": shipped[d_i, s_i], "distance_km": km[d_i, s_i],
     })
-    left = np.round(gap - shipped.sum(axis=0), _DECIMALS)
-    unmet = left > 0
+    left = gap - shipped.sum(axis=0)
+    unmet = left > _GRID * n_d  # below that it is the grid's rounding, not a shortage
     return lines, pd.DataFrame({"site_id": wanted["site_id"].to_numpy()[unmet], "quantity": left[unmet]})
 
 
-def _within_stock(shipped: np.ndarray, supply: np.ndarray) -> np.ndarray:
-    """Trim rounding excess so no depot's lines add up to more than it holds.
+def _on_grid(shipped: np.ndarray, supply: np.ndarray) -> np.ndarray:
+    """Snap quantities to multiples of :data:`_GRID`, no depot's total above its stock.
 
-    The solver meets constraints to ~1e-7; the stock ledger refuses any
-    negative balance, so a depot over by a hair gives it back on its
-    largest line.
+    The solver meets constraints only to ~1e-7, and float sums depend on
+    their order; on the grid every sum is exact, so however the ledger books
+    the lines, a depot never goes below zero. A depot still over gives the
+    excess back on its largest line.
     """
-    over = shipped.sum(axis=1) - supply
+    units = np.rint(shipped / _GRID)
+    cap = np.floor(supply / _GRID)  # dividing by a power of two is exact
+    over = units.sum(axis=1) - cap
     for d in np.flatnonzero(over > 0):
-        s = int(np.argmax(shipped[d]))
-        shipped[d, s] = max(shipped[d, s] - over[d], 0.0)
-        while shipped[d].sum() > supply[d] and shipped[d, s] > 0:  # float sums: down one ulp at a time
-            shipped[d, s] = np.nextafter(shipped[d, s], 0.0)
-    return shipped
+        units[d, np.argmax(units[d])] -= over[d]
+    return units * _GRID
 
 
 def _no_lines() -> pd.DataFrame:
@@ -167,6 +170,7 @@ def _no_lines() -> pd.DataFrame:
 def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float if c in ("quantity", "distance_km") else object) for c in columns})
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("quantity", "distance_km") else object)
+                             for c in columns})
     out = pd.concat(parts, ignore_index=True)[columns]
     return out.sort_values([c for c in ("item_code", "site_id", "depot_id") if c in columns], ignore_index=True)

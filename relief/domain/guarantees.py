@@ -47,7 +47,7 @@ HOUSE_DAMAGE = ("none", "general", "severe", "collapsed")
 SHELTER = ("home", "site", "dispersed", "none")
 
 MET, AT_RISK, UNMET, NOT_APPLICABLE = range(4)
-_HOME, _SITE, _DISPERSED, _NO_SHELTER = range(4)
+_HOME, _SITE, _DISPERSED = (SHELTER.index(s) for s in ("home", "site", "dispersed"))
 _SEVERE = HOUSE_DAMAGE.index("severe")  # severe and collapsed are the codes from here up
 _DAY_S = 86_400.0
 
@@ -99,7 +99,10 @@ def utc_ns(moment: Any, field: str = "as_of") -> int:
 
 def _times_ns(values: pd.Series, field: str) -> np.ndarray:
     """A column of tz-aware moments as UTC nanoseconds (NaT as int64 min)."""
-    stamps = pd.DatetimeIndex(values)
+    try:
+        stamps = pd.DatetimeIndex(values)
+    except ValueError:  # aware moments with mixed offsets
+        stamps = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     if stamps.tz is None:
         raise ValidationFailed(f"{field} must carry a time zone", field=field)
     return stamps.tz_convert("UTC").as_unit("ns").asi8
@@ -127,7 +130,8 @@ class Figures:
         """Figures for ``profile``; ``bedding_pieces_per_person_floor`` defaults to 1."""
         f = standards.figure
         known = standards.document.get("guarantees", {})
-        bedding_floor = f("bedding_pieces_per_person_floor", profile) if "bedding_pieces_per_person_floor" in known else 1.0
+        floor = "bedding_pieces_per_person_floor"  # not in the bundled standards yet
+        bedding_floor = f(floor, profile) if floor in known else 1.0
         return cls(
             food_kcal=f("food_kcal_per_person_day", profile),
             water_l=f("water_l_per_person_day", profile),
@@ -179,7 +183,8 @@ class Figures:
                 f"received at least {self.sets:g} clothing sets and {self.bedding:g} bedding pieces per person",
                 f"received at least {self.sets_floor:g} clothing sets and {self.bedding_floor:g} bedding pieces "
                 "per person, below the standard",
-                f"received fewer than {self.sets_floor:g} clothing sets or {self.bedding_floor:g} bedding pieces per person",
+                f"received fewer than {self.sets_floor:g} clothing sets or {self.bedding_floor:g} bedding pieces "
+                "per person",
             ),
             "medical": out + (
                 f"operating medical point within {self.reach_m / 1000:g} km",
@@ -222,7 +227,8 @@ class _Households:
             vulnerable |= households[column].to_numpy(dtype=float, na_value=0.0) > 0
         severe = damage >= _SEVERE
         evacuated = _flags(households["evacuated"])
-        in_scope = (shelter == _SITE) | (shelter == _DISPERSED) | evacuated | severe | _flags(households["needs_living_aid"])
+        relocated = (shelter == _SITE) | (shelter == _DISPERSED)
+        in_scope = relocated | evacuated | severe | _flags(households["needs_living_aid"])
         return cls(ids, members, vulnerable, severe, evacuated, shelter, in_scope,
                    households["lon"].to_numpy(dtype=float, na_value=np.nan),
                    households["lat"].to_numpy(dtype=float, na_value=np.nan))
@@ -304,7 +310,8 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
     n = len(hh.ids)
     none = _Received(np.full(n, -np.inf), np.full(n, -np.inf), np.zeros(n), np.zeros(n))
     require_columns(distributions, ("household_id", "item_code", "quantity", "distributed_at"), "distributions")
-    require_columns(items, ("item_code", "kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit"), "items")
+    contents = ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")
+    require_columns(items, ("item_code", *contents), "items")
     if len(distributions) == 0 or len(items) == 0 or n == 0:
         return none
     t_ns = _times_ns(distributions["distributed_at"], "distributions.distributed_at")
@@ -316,7 +323,6 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
         raise ValidationFailed("item_code must be unique", field="items.item_code")
     if (t_ns == np.iinfo(np.int64).min).any():
         raise ValidationFailed("every distribution needs its time", field="distributions.distributed_at")
-    contents = ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")
     # content per unit, with a last slot of zeros that get_indexer's -1 (unknown item) picks
     per_unit = {c: np.append(items[c].to_numpy(dtype=float, na_value=0.0), 0.0) for c in contents}
     useful = sum(per_unit.values()) > 0
@@ -337,9 +343,9 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
     members = hh.members[who]
     days = np.concatenate([kcal[is_food] / (members[is_food] * fig.food_kcal),
                            litres[is_water] / (members[is_water] * fig.water_l)])
-    group = np.concatenate([who[is_food] * 2, who[is_water] * 2 + 1])
-    t_s = np.concatenate([t_ns[is_food], t_ns[is_water]])
-    end = coverage_end(group, t_s - now_ns, days * _DAY_S * 1e9, 2 * n) / 1e9
+    group = np.concatenate([who[is_food] * 2, who[is_water] * 2 + 1])  # food and water of a household
+    arrival = np.concatenate([t_ns[is_food], t_ns[is_water]]) - now_ns
+    end = coverage_end(group, arrival, days * _DAY_S * 1e9, 2 * n) / 1e9
     return _Received(end[0::2], end[1::2],
                      np.bincount(who, weights=content("sets_per_unit"), minlength=n),
                      np.bincount(who, weights=content("pieces_per_unit"), minlength=n))
@@ -397,18 +403,18 @@ def _sort_key(group: np.ndarray, t: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _food(hh: _Households, sites: _Sites, got: _Received, fig: Figures):
-    code = _CODE["food"]
-    reason, shortfall = _coverage(got.food_end_s, hh.members * fig.food_kcal, fig,
-                                  code["food_covered"], code["food_covered_short"], code["food_lapsed"], code["food_none"])
+    reason, shortfall = _coverage(got.food_end_s, hh.members * fig.food_kcal, fig, "food")
     meals = sites.gather(sites.meals & sites.open, False)
-    reason[meals], shortfall[meals] = code["site_meals"], 0.0
+    reason[meals], shortfall[meals] = _CODE["food"]["site_meals"], 0.0
     return reason, shortfall
 
 
-def _coverage(end_s: np.ndarray, daily_need: np.ndarray, fig: Figures, covered: int, short: int, lapsed: int,
-              none: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reason from when coverage ends, and the units still needed to cover the horizon."""
-    reason = np.select([end_s >= fig.horizon_s, end_s > 0, np.isfinite(end_s)], [covered, short, lapsed], none)
+def _coverage(end_s: np.ndarray, daily_need: np.ndarray, fig: Figures, g: str) -> tuple[np.ndarray, np.ndarray]:
+    """Reason (``<g>_covered``, ``_covered_short``, ``_lapsed``, ``_none``) from when coverage
+    ends, and the units still needed to cover the horizon."""
+    code = _CODE[g]
+    reason = np.select([end_s >= fig.horizon_s, end_s > 0, np.isfinite(end_s)],
+                       [code[f"{g}_covered"], code[f"{g}_covered_short"], code[f"{g}_lapsed"]], code[f"{g}_none"])
     missing_s = fig.horizon_s - np.clip(end_s, 0.0, fig.horizon_s)
     return reason.astype(np.int8), daily_need * missing_s / _DAY_S
 
@@ -416,11 +422,11 @@ def _coverage(end_s: np.ndarray, daily_need: np.ndarray, fig: Figures, covered: 
 def _water(hh: _Households, sites: _Sites, got: _Received, fig: Figures):
     """The better of the household's own water and its open site's supply per occupant."""
     code = _CODE["water"]
-    reason, shortfall = _coverage(got.water_end_s, hh.members * fig.water_l, fig,
-                                  code["water_covered"], code["water_covered_short"], code["water_lapsed"], code["water_none"])
+    reason, shortfall = _coverage(got.water_end_s, hh.members * fig.water_l, fig, "water")
     per_person = sites.gather(np.where(sites.open, sites.per_person(sites.water_l), -np.inf), -np.inf)
     site_met = per_person >= fig.water_l
-    helps = (site_met | (per_person >= fig.water_acute_l)) & (np.where(site_met, MET, AT_RISK) <= _VERDICT["water"][reason])
+    site_counts = site_met | (per_person >= fig.water_acute_l)
+    helps = site_counts & (np.where(site_met, MET, AT_RISK) <= _VERDICT["water"][reason])  # ties go to the site
     site_short = hh.members * np.maximum(fig.water_l - per_person, 0.0) * fig.horizon_s / _DAY_S
     reason = np.where(helps, np.where(site_met, code["site_water"], code["site_water_acute"]), reason)
     return reason.astype(np.int8), np.where(helps, np.minimum(site_short, shortfall), shortfall)
@@ -450,7 +456,8 @@ def _clothing(hh: _Households, got: _Received, fig: Figures):
     full = (sets_pp >= fig.sets) & (pieces_pp >= fig.bedding)
     partial = (sets_pp >= fig.sets_floor) & (pieces_pp >= fig.bedding_floor)
     reason = np.select([~hh.severe, full, partial],
-                       [code["own_clothing"], code["clothing_full"], code["clothing_partial"]], code["clothing_missing"])
+                       [code["own_clothing"], code["clothing_full"], code["clothing_partial"]],
+                       code["clothing_missing"])
     missing = (np.maximum(fig.sets * hh.members - got.sets, 0.0)
                + np.maximum(fig.bedding * hh.members - got.pieces, 0.0))
     return reason.astype(np.int8), np.where(hh.severe, missing, 0.0)
@@ -570,13 +577,13 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
         out[f"shortfall_{g}"] = np.where(outside, np.nan, shortfall)
     out["in_scope"] = hh.in_scope
     for g, end_s in (("food", got.food_end_s), ("water", got.water_end_s)):
-        out[f"{g}_covered_until"] = _moments(now_ns, np.where(hh.in_scope, end_s, -np.inf))
+        out[f"{g}_covered_until"] = moments_after(now_ns, np.where(hh.in_scope, end_s, -np.inf))
     out["housing_m2_per_person"] = np.where(outside, np.nan, housing[2])
     out["medical_km"] = np.where(outside, np.nan, km)
     return pd.DataFrame(out, index=hh.ids, copy=False)  # every column is a fresh array
 
 
-def _moments(now_ns: int, after_s: np.ndarray) -> pd.DatetimeIndex:
+def moments_after(now_ns: int, after_s: np.ndarray) -> pd.DatetimeIndex:
     """UTC moments ``after_s`` seconds after ``now_ns``; NaT where not finite."""
     finite = np.isfinite(after_s)
     ns = np.full(after_s.shape, np.iinfo(np.int64).min, dtype=np.int64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from shapely.geometry import Point, shape
@@ -24,6 +24,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$")
 FUTURE_SLACK = timedelta(minutes=10)
 GEOMETRY_TYPES = ("Point", "Polygon")
 MAX_TEXT = 5000
+#: Default titles are written in China Standard Time, as the field teams read them.
+LOCAL_TZ = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def moment(value: Any, name: str, *, now: datetime, required: bool = True) -> da
         raise ValidationFailed(f"{name} needs a UTC offset, e.g. +08:00", field=name)
     if parsed > now + FUTURE_SLACK:
         raise ValidationFailed(f"{name} is in the future", field=name)
-    return parsed
+    return parsed.astimezone(timezone.utc)
 
 
 def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float:
@@ -159,7 +161,7 @@ def new_incident(body: Mapping[str, Any], *, now: datetime) -> NewIncident:
     if evacuate and geom.geom_type != "Polygon":
         raise ValidationFailed("evacuate marks an area: give a Polygon geometry", field="evacuate")
     occurred_at = moment(body.get("occurred_at"), "occurred_at", now=now)
-    title = text(body, "title", limit=200) or f"{KIND_LABELS[kind]} {occurred_at.date().isoformat()}"
+    title = text(body, "title", limit=200) or f"{KIND_LABELS[kind]} {occurred_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
     own_position = position(body, required=False)
     return NewIncident(ident, kind, title, text(body, "description"), geom, occurred_at, evacuate,
                        own_position or (geom if geom.geom_type == "Point" else geom.representative_point()))

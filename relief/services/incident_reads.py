@@ -79,20 +79,19 @@ def cap_xml(ctx: Context, incident_id: int) -> str:
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
         names = area_store.names(session, [c for c in (incident.county_code, incident.township_code) if c])
-    if incident.status not in CAP_STATUSES:
-        raise Conflict(f"incident {incident_id} is {incident.status}; a CAP alert is issued only for a verified "
+        facts = {"id": incident.id, "kind": incident.kind, "status": incident.status, "title": incident.title,
+                 "description": incident.description, "geometry": incident.geom, "occurred_at": incident.occurred_at,
+                 "response_level": incident.response_level}
+        places = [names[c]["zh"] for c in (incident.county_code, incident.township_code) if c and c in names]
+        stamp = int(incident.updated_at.timestamp())
+    if facts["status"] not in CAP_STATUSES:
+        raise Conflict(f"incident {incident_id} is {facts['status']}; a CAP alert is issued only for a verified "
                        f"incident (verified, responding, stabilised or closed)", field="status",
-                       detail={"status": incident.status})
-    place = [names[c]["zh"] for c in (incident.county_code, incident.township_code) if c and c in names]
+                       detail={"status": facts["status"]})
     sender = str(ctx.settings.get("CAP_SENDER") or DEFAULT_CAP_SENDER)
-    stamp = int(incident.updated_at.timestamp())
-    return cap_alert(
-        {"id": incident.id, "kind": incident.kind, "status": incident.status, "title": incident.title,
-         "description": incident.description, "geometry": incident.geom, "occurred_at": incident.occurred_at,
-         "response_level": incident.response_level},
-        sender=sender, area_desc=" ".join(place) or PREFECTURE_NAME, sent=ctx.now(),
-        identifier=f"{sender}.incident.{incident.id}.{stamp}", sender_name=str(ctx.settings.get("CAP_SENDER_NAME") or sender),
-    )
+    return cap_alert(facts, sender=sender, area_desc=" ".join(places) or PREFECTURE_NAME, sent=ctx.now(),
+                     identifier=f"{sender}.incident.{incident_id}.{stamp}",
+                     sender_name=str(ctx.settings.get("CAP_SENDER_NAME") or sender))
 
 
 def export_geojson(ctx: Context, **filters: Any) -> dict[str, Any]:

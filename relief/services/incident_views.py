@@ -7,7 +7,7 @@ into its layer.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
@@ -18,8 +18,18 @@ from relief.store.features import feature, properties
 from relief.store.tables import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport
 
 
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601, as rows read back from either store give it, also for rows made in this transaction."""
+    return None if moment is None else moment.astimezone(timezone.utc).isoformat()
+
+
 def incident_feature(incident: Incident) -> dict[str, Any]:
-    return feature(incident, properties(incident, exclude=("client_id",)), id_attr="id")
+    props = properties(incident, exclude=("client_id",))
+    for column in incident.__table__.columns:
+        value = getattr(incident, column.key)
+        if isinstance(value, datetime) and column.key in props:
+            props[column.key] = iso(value)
+    return feature(incident, props, id_attr="id")
 
 
 def event_payload(incident: Incident, changed: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,7 +63,7 @@ def field_report_view(report: FieldReport, photos: Iterable[Photo], *, staff: bo
     point = report.geom
     out: dict[str, Any] = {
         "id": report.id, "type": "field", "client_id": report.client_id, "incident_id": report.incident_id,
-        "observed_at": report.observed_at.isoformat(), "received_at": report.received_at.isoformat(),
+        "observed_at": iso(report.observed_at), "received_at": iso(report.received_at),
         "lat": point.y if point is not None else None, "lon": point.x if point is not None else None,
         "photos": [photo_service.view(p, staff=staff) for p in photos],
     }
@@ -66,14 +76,14 @@ def statutory_view(report: StatutoryReport) -> dict[str, Any]:
     return {
         "id": report.id, "type": "statutory", "client_id": report.client_id, "incident_id": report.incident_id,
         "kind": report.kind, "township_code": report.township_code, "county_code": report.county_code,
-        "figures_to": report.figures_to.isoformat(), "submitted_at": report.submitted_at.isoformat(),
+        "figures_to": iso(report.figures_to), "submitted_at": iso(report.submitted_at),
         "submitted_by": report.submitted_by, "note": report.note, "indicators": indicators_of(report),
     }
 
 
 def transition_view(row: IncidentTransition, actor_name: str | None, *, staff: bool) -> dict[str, Any]:
     out = {"id": row.id, "action": row.action, "from": row.from_status, "to": row.to_status,
-           "at": row.at.isoformat(), "reason": row.reason}
+           "at": iso(row.at), "reason": row.reason}
     if staff:
         out.update(actor_id=row.actor_id, actor=actor_name)
     return out

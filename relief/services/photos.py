@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from relief.domain.photos import inspect_photo, public_copy, thumbnail
 from relief.domain.roles import may
-from relief.errors import Forbidden, NotAuthenticated, NotFound, PayloadTooLarge, ReliefError, UnsupportedMedia, ValidationFailed
+from relief.errors import Forbidden, NotAuthenticated, NotFound, PayloadTooLarge, UnsupportedMedia, ValidationFailed
 from relief.services.context import Context
 from relief.store import incidents as store
 from relief.store.tables import Photo
@@ -167,15 +167,11 @@ def photo_file(ctx: Context, photo_id: int, variant: str) -> tuple[Path, str]:
             raise Forbidden(f"role {ctx.actor.role!r} may not see original photos")
     with ctx.reading() as session:
         photo = store.photo(session, photo_id)
-    if photo is None:
-        raise NotFound(f"no photo {photo_id}")
-    relative = {"public": photo.public_path, "thumb": photo.thumb_path, "original": photo.original_path}[variant]
+        if photo is None:
+            raise NotFound(f"no photo {photo_id}")
+        relative = {"public": photo.public_path, "thumb": photo.thumb_path, "original": photo.original_path}[variant]
+        fmt = photo.format
     path = photo_root(ctx) / relative
     if not path.is_file():
         raise NotFound(f"photo {photo_id} has no {variant} file on this server")
-    return path, "image/jpeg" if variant == "thumb" else MIMETYPES.get(photo.format, "application/octet-stream")
-
-
-def relabel(error: ReliefError, field: str) -> ReliefError:
-    """The same error, naming the field the client sent."""
-    return type(error)(error.message, field=field, detail=error.detail)
+    return path, "image/jpeg" if variant == "thumb" else MIMETYPES.get(fmt, "application/octet-stream")

@@ -7,12 +7,14 @@ csrf = CSRFProtect()
 
 
 def register(app) -> None:
-    from relief.web import api_layers, errors, pages, sockets
+    from relief.web import api_layers, errors, pages, report_pages, sockets
 
     errors.init_app(app)
     csrf.init_app(app)
-    for blueprint in (api_layers.bp, pages.bp):
+    for blueprint in (api_layers.bp, pages.bp, report_pages.bp):
         app.register_blueprint(blueprint)
+    from relief.web import api_map  # the live map's reads and the situation-map download
+    app.register_blueprint(api_map.bp)
     for module in _api_write_modules():
         csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.context.requires)
         app.register_blueprint(module.bp)
@@ -20,6 +22,6 @@ def register(app) -> None:
 
 
 def _api_write_modules():
-    from relief.web import api_admin
+    from relief.web import api_admin, api_incidents
 
-    return [api_admin]
+    return [api_admin, api_incidents]

@@ -1,18 +1,23 @@
 """Socket.IO handlers: who is connected, which rooms they join, catch-up.
 
 Handlers never emit: joining and catch-up answer through the acknowledgement,
-and every broadcast goes through :func:`relief.live.publish`.
+and every broadcast goes through :func:`relief.live.publish`. A connection is
+staff when its ``auth`` payload carries a valid API token (``{"token": …}``)
+or its handshake carried a logged-in session cookie; anyone else is public
+and is only ever put in public rooms.
 """
 from __future__ import annotations
 
 from flask import current_app, request, session
-from flask_socketio import join_room, leave_room
+from flask_socketio import join_room, leave_room, rooms
 
 from relief import live
 from relief.domain.roles import may
 from relief.services import accounts
 from relief.services import events as event_service
 from relief.web.context import base_context
+
+MAX_AREAS = 64
 
 _staff: dict[str, bool] = {}
 
@@ -25,6 +30,20 @@ def _is_staff(auth) -> bool:
     elif session.get("user_id"):
         actor = accounts.actor_for_id(ctx, session["user_id"])
     return bool(actor and may(actor.role, "staff.read"))
+
+
+def _topics(data: dict) -> list[str]:
+    asked = data.get("topics") or live.TOPICS
+    return [t for t in asked if t in live.TOPICS] if isinstance(asked, (list, tuple)) else list(live.TOPICS)
+
+
+def _areas(data: dict) -> list[str]:
+    """County codes asked for; none (or ``*``) means every area."""
+    asked = data.get("areas") or []
+    if not isinstance(asked, (list, tuple)):
+        return []
+    areas = [str(a)[:24] for a in asked if a and str(a) != live.ALL_AREAS]
+    return [] if live.ALL_AREAS in map(str, asked) else areas[:MAX_AREAS]
 
 
 def init_app(app) -> None:
@@ -40,19 +59,16 @@ def init_app(app) -> None:
 
     @socketio.on("subscribe", namespace=live.NAMESPACE)
     def subscribe(data=None):
-        """Join the rooms for ``topics`` × ``areas`` (county codes, or all); returns the latest seq."""
+        """Join the rooms for ``topics`` × ``areas`` (county codes, or all), leaving any joined before; returns the latest seq."""
         data = data if isinstance(data, dict) else {}
-        topics = [t for t in (data.get("topics") or live.TOPICS) if t in live.TOPICS]
-        areas = [str(a) for a in (data.get("areas") or [])] or [live.ALL_AREAS]
+        topics, areas = _topics(data), _areas(data)
         staff = _staff.get(request.sid, False)
-        for topic in live.TOPICS:
-            for scope in (True, False):
-                for area in [live.ALL_AREAS, *areas]:
-                    leave_room(live.room(topic, area, staff=scope))
-        for topic in topics:
-            for area in areas:
-                join_room(live.room(topic, area, staff=staff))
-        return {"ok": True, "staff": staff, "topics": topics, "areas": areas,
+        for joined in rooms(namespace=live.NAMESPACE):
+            if joined != request.sid:
+                leave_room(joined)
+        for name in live.client_rooms(topics, areas, staff=staff):
+            join_room(name)
+        return {"ok": True, "staff": staff, "topics": topics, "areas": areas or [live.ALL_AREAS],
                 "latest_seq": event_service.latest_seq(base_context())}
 
     @socketio.on("catch_up", namespace=live.NAMESPACE)
@@ -63,8 +79,6 @@ def init_app(app) -> None:
             since = int(data.get("since", 0))
         except (TypeError, ValueError):
             return {"error": {"code": "invalid", "message": "since must be a whole number", "field": "since"}}
-        topics = [t for t in (data.get("topics") or live.TOPICS) if t in live.TOPICS]
-        areas = [str(a) for a in (data.get("areas") or []) if a != live.ALL_AREAS] or None
-        return event_service.catch_up(base_context(), since, topics=topics, areas=areas,
+        return event_service.catch_up(base_context(), since, topics=_topics(data), areas=_areas(data) or None,
                                       staff=_staff.get(request.sid, False),
                                       limit=current_app.config["EVENT_CATCHUP_LIMIT"])

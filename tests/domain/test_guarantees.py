@@ -215,7 +215,8 @@ def test_site_water_per_occupant_bands():
 
 
 def test_water_takes_the_better_of_site_and_household():
-    households = [household("own", shelter="site", site_id="acute"), household("other", shelter="site", site_id="acute")]
+    households = [household("own", shelter="site", site_id="acute"),
+                  household("other", shelter="site", site_id="acute")]
     sites = [site("acute", water_l_per_day=40.0)]  # 4 occupants: 10 L each, at risk
     rows = [given("own", "water_5l", 12, hours_ago=0)]  # 60 L for 2 people: 2 days
     result = check(households, sites=sites, distributions=rows)

@@ -1,0 +1,124 @@
+"""Read use cases shaped for the live map: compact, aggregated, never personal.
+
+The generic ``/api/<layer>`` endpoints send whole features; a map of a
+prefecture needs less per thing and more things at once. So households come
+as points or as verdict counts per area, boundaries come simplified for
+drawing, and incidents come with only what a marker and the filters need (the
+popup asks for the rest). No payload here carries a name, ID number or phone.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping, shape
+
+from maps import styles
+from relief.errors import NotFound, ValidationFailed
+from relief.services.context import Context
+from relief.store import layers, map_queries
+from relief.store.features import properties
+
+SUMMARY_LEVELS = ("village", "township")
+SHAPE_LEVELS = ("prefecture", "county", "township", "village")
+#: Simplification tolerance in degrees per level (≈ 50 m / 30 m): invisible at the zooms each is drawn.
+SHAPE_TOLERANCE = {"prefecture": 0.0005, "county": 0.0005, "township": 0.0005, "village": 0.0003}
+MARKER_PROPERTIES = ("kind", "status", "title", "occurred_at", "updated_at", "response_level", "county_code",
+                     "township_code", "evacuate")
+
+
+def household_points(ctx: Context, bbox: tuple[float, float, float, float] | None, *, offset: int = 0,
+                     limit: int = 20_000) -> dict[str, Any]:
+    """Households in ``bbox`` as ``[lon, lat, id, worst verdict]`` rows, paged."""
+    if bbox is None:
+        raise ValidationFailed("bbox is required: households are only sent for the part of the map in view",
+                               field="bbox")
+    with ctx.reading() as session:
+        points, total = map_queries.household_points(session, bbox, offset=offset, limit=limit)
+    next_offset = offset + limit if offset + limit < total else None
+    return {"fields": ["lon", "lat", "id", "worst"], "points": points, "total": total, "offset": offset,
+            "limit": limit, "next_offset": next_offset}
+
+
+def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
+    """Households per area: by worst verdict and by guarantee × verdict (zeros left out).
+
+    With no verdicts computed yet every household counts as ``unknown``. The
+    township answer also maps each village to its township, so a client can
+    apply a village's ``guarantee.changed`` counts one level up.
+    """
+    if level not in SUMMARY_LEVELS:
+        raise ValidationFailed(f"level must be one of {', '.join(SUMMARY_LEVELS)}", field="level")
+    with ctx.reading() as session:
+        rows = map_queries.guarantee_combinations(session, level)
+        parents = map_queries.village_parents(session) if level == "township" else None
+    areas: dict[str, dict[str, Any]] = {}
+    for code, *verdicts, count in rows:
+        entry = areas.setdefault(code, {"households": 0, "worst": defaultdict(int),
+                                        "guarantees": {g: defaultdict(int) for g in styles.GUARANTEES}})
+        entry["households"] += count
+        entry["worst"][styles.worst_status(verdicts)] += count
+        for guarantee, verdict in zip(map_queries.GUARANTEE_COLUMNS, verdicts):
+            entry["guarantees"][guarantee][verdict or "unknown"] += count
+    out: dict[str, Any] = {
+        "level": level, "statuses": list(styles.GUARANTEE_STATUSES), "guarantees": list(styles.GUARANTEES),
+        "areas": {code: {"households": e["households"], "worst": dict(e["worst"]),
+                         "guarantees": {g: dict(c) for g, c in e["guarantees"].items()}} for code, e in areas.items()},
+    }
+    if parents is not None:
+        out["parents"] = parents
+    return out
+
+
+def area_shapes(ctx: Context, level: str) -> dict[str, Any]:
+    """One level of boundaries, simplified for drawing, with names and parents only."""
+    if level not in SHAPE_LEVELS:
+        raise ValidationFailed(f"level must be one of {', '.join(SHAPE_LEVELS)}", field="level")
+    with ctx.reading() as session:
+        rows = map_queries.area_shapes(session, level)
+    tolerance = SHAPE_TOLERANCE[level]
+    features = []
+    for code, name_zh, name_en, lvl, parent, geom in rows:
+        if geom is None:
+            continue
+        drawn = shapely.set_precision(geom.simplify(tolerance, preserve_topology=True), 1e-5)
+        centre = geom.representative_point()
+        features.append({"type": "Feature", "id": code, "geometry": mapping(drawn),
+                         "properties": {"code": code, "name_zh": name_zh, "name_en": name_en, "level": lvl,
+                                        "parent_code": parent, "label_at": [round(centre.x, 5), round(centre.y, 5)]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def search_areas(ctx: Context, q: str, *, limit: int = 10) -> dict[str, Any]:
+    q = (q or "").strip()
+    if not q:
+        raise ValidationFailed("q is required: part of an area's Chinese or English name", field="q")
+    with ctx.reading() as session:
+        return {"q": q, "areas": map_queries.search_areas(session, q, limit=limit)}
+
+
+def incident_markers(ctx: Context, **filters: Any) -> dict[str, Any]:
+    """Incidents with only the marker's and filters' properties, plus an anchor point for hazard polygons."""
+    with ctx.reading() as session:
+        collection = layers.incidents(session, **filters).collection()
+    for feature in collection["features"]:
+        props = feature["properties"]
+        feature["properties"] = {k: props.get(k) for k in MARKER_PROPERTIES}
+        geometry = feature["geometry"]
+        if geometry and geometry["type"] != "Point":
+            anchor = shape(geometry).representative_point()
+            feature["properties"]["anchor"] = [round(anchor.x, 6), round(anchor.y, 6)]
+    return collection
+
+
+def incident_detail(ctx: Context, incident_id: int) -> dict[str, Any]:
+    """The incident's full feature (as ``GET /api/incidents`` gives it), for a popup or the side panel."""
+    with ctx.reading() as session:
+        row = map_queries.incident(session, incident_id)
+        if row is None:
+            raise NotFound(f"no incident {incident_id}")
+        props = properties(row, exclude=("client_id",))
+        geom = row.geom
+    return {"type": "Feature", "id": incident_id,
+            "geometry": mapping(shapely.set_precision(geom, 1e-6)) if geom is not None else None, "properties": props}

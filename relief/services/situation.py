@@ -1,0 +1,65 @@
+"""The situation map's data: every layer as a GeoDataFrame, then one HTML file.
+
+The frames come from the same reads as the live map (``services.layers`` and
+``services.map_data``), so the static export and the open screens agree; the
+drawing is :mod:`maps.situation`'s job. Households appear only as counts per
+village, never as points, because the file travels beyond the staff.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from maps import styles
+from maps.situation import SituationBundle, situation_html
+from relief.services import layers, map_data
+from relief.services.context import Context
+
+CRS = "EPSG:4326"
+ALL = 10**9
+
+
+def _frame(collection: dict[str, Any]) -> gpd.GeoDataFrame:
+    features = [f for f in collection["features"] if f.get("geometry")]
+    if not features:
+        return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=CRS)
+    frame = gpd.GeoDataFrame.from_features(features, crs=CRS)
+    frame["fid"] = [f["id"] for f in features]
+    return frame
+
+
+def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
+    villages = _frame(map_data.area_shapes(ctx, "village"))
+    summary = map_data.guarantee_summary(ctx, "village")["areas"]
+    counts = pd.DataFrame(
+        [{"code": code, "households": entry["households"],
+          **{f"worst_{s}": entry["worst"].get(s, 0) for s in styles.GUARANTEE_STATUSES}}
+         for code, entry in summary.items()],
+        columns=["code", "households", *(f"worst_{s}" for s in styles.GUARANTEE_STATUSES)])
+    if villages.empty:
+        return villages
+    merged = villages.merge(counts, on="code", how="left")
+    number_columns = ["households", *(f"worst_{s}" for s in styles.GUARANTEE_STATUSES)]
+    merged[number_columns] = merged[number_columns].fillna(0).astype(int)
+    return merged
+
+
+def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> SituationBundle:
+    """Every layer of the situation map, read now."""
+    areas = pd.concat([_frame(map_data.area_shapes(ctx, level)) for level in ("prefecture", "county", "township")],
+                      ignore_index=True)
+    return SituationBundle(
+        areas=gpd.GeoDataFrame(areas, geometry="geometry", crs=CRS),
+        guarantee_areas=_guarantee_areas(ctx),
+        incidents=_frame(layers.feature_collection(ctx, "incidents", limit=ALL)),
+        sites=_frame(layers.feature_collection(ctx, "sites", limit=ALL)),
+        depots=_frame(layers.feature_collection(ctx, "depots", limit=ALL)),
+        facilities=_frame(layers.feature_collection(ctx, "facilities", limit=ALL)),
+        title=title, generated_at=ctx.now())
+
+
+def export_html(ctx: Context, *, title: str = "Enshi situation map") -> str:
+    """The situation map as one self-contained HTML document."""
+    return situation_html(load_bundle(ctx, title=title))

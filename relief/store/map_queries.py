@@ -1,0 +1,95 @@
+"""Read queries behind the live map that the generic layer endpoints can't serve fast.
+
+Households are too many to send as features, so they come out either as
+compact points for a bounding box (``household_points``) or as verdict counts
+per village/township (``guarantee_combinations``). Neither returns a name, an
+ID number or a phone: only ids, positions and verdicts. A household's worst
+verdict is worked out in SQL from the ``guarantee_status`` row the guarantees
+service keeps; a household without a row is ``unknown``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from relief.store.features import bbox_clause
+from relief.store.tables import Area, GuaranteeStatus, Household, Incident
+
+GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
+
+
+def _worst():
+    columns = [getattr(GuaranteeStatus, name) for name in GUARANTEE_COLUMNS]
+
+    def any_is(value: str):
+        return or_(*[c == value for c in columns])
+
+    return case((GuaranteeStatus.household_id.is_(None), "unknown"), (any_is("unmet"), "unmet"),
+                (any_is("at_risk"), "at_risk"), (any_is("met"), "met"), else_="not_applicable")
+
+
+def household_points(session: Session, bbox: tuple[float, float, float, float], *, offset: int = 0,
+                     limit: int = 20_000) -> tuple[list[list[Any]], int]:
+    """``[[lon, lat, id, worst], …]`` inside ``bbox`` ordered by id, and how many there are in all.
+
+    Households are points, so their bbox columns are their position: no geometry is decoded.
+    """
+    where = [bbox_clause(Household, session, bbox), Household.min_lon.is_not(None)]
+    total = session.scalar(select(func.count()).select_from(Household).where(*where)) or 0
+    query = (select(Household.min_lon, Household.min_lat, Household.id, _worst())
+             .outerjoin(GuaranteeStatus, GuaranteeStatus.household_id == Household.id)
+             .where(*where).order_by(Household.id).offset(offset).limit(limit))
+    points = [[round(lon, 5), round(lat, 5), hid, worst] for lon, lat, hid, worst in session.execute(query)]
+    return points, int(total)
+
+
+def guarantee_combinations(session: Session, level: str) -> list[tuple]:
+    """Households counted per area and verdict combination.
+
+    Rows are ``(area_code, food, clothing, water, housing, medical, households)``
+    with ``None`` verdicts for households never judged; ``level`` is
+    ``village`` (the household's village) or ``township`` (that village's parent).
+    One grouped scan serves both the worst-verdict and the per-guarantee counts.
+    """
+    verdicts = [getattr(GuaranteeStatus, name) for name in GUARANTEE_COLUMNS]
+    if level == "village":
+        area = Household.village_code
+        query = select(area, *verdicts, func.count())
+    else:
+        village = aliased(Area)
+        area = village.parent_code
+        query = select(area, *verdicts, func.count()).join(village, village.code == Household.village_code)
+    query = (query.outerjoin(GuaranteeStatus, GuaranteeStatus.household_id == Household.id)
+             .where(area.is_not(None)).group_by(area, *verdicts))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def village_parents(session: Session) -> dict[str, str]:
+    """Village code → township code, so a client can move a village's change up a level."""
+    query = select(Area.code, Area.parent_code).where(Area.level == "village", Area.parent_code.is_not(None))
+    return dict(session.execute(query).all())
+
+
+def area_shapes(session: Session, level: str) -> list[tuple]:
+    """``(code, name_zh, name_en, level, parent_code, geom)`` for every area of ``level``."""
+    query = (select(Area.code, Area.name_zh, Area.name_en, Area.level, Area.parent_code, Area.geom)
+             .where(Area.level == level).order_by(Area.code))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def search_areas(session: Session, q: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """Areas whose Chinese or English name contains ``q`` (case-insensitive), larger areas first."""
+    pattern = f"%{q.replace('%', '').replace('_', '')}%"
+    rank = case({"prefecture": 0, "county": 1, "township": 2, "village": 3}, value=Area.level, else_=4)
+    query = (select(Area.code, Area.name_zh, Area.name_en, Area.level, Area.parent_code,
+                    Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
+             .where(or_(Area.name_zh.like(pattern), func.lower(Area.name_en).like(pattern.lower())))
+             .order_by(rank, Area.code).limit(limit))
+    return [{"code": code, "name_zh": zh, "name_en": en, "level": lvl, "parent_code": parent,
+             "bbox": [x0, y0, x1, y1]} for code, zh, en, lvl, parent, x0, y0, x1, y1 in session.execute(query)]
+
+
+def incident(session: Session, incident_id: int) -> Incident | None:
+    return session.get(Incident, incident_id)

@@ -1,0 +1,108 @@
+"""Read endpoints shaped for the live map, and the situation-map download.
+
+- ``GET /api/households/points?bbox=…`` — staff only: ``[[lon, lat, id, worst], …]``
+- ``GET /api/guarantees/summary?level=village|township`` — counts per area and verdict
+- ``GET /api/map/areas?level=…`` — simplified boundaries for drawing
+- ``GET /api/map/search?q=…`` — areas by name
+- ``GET /api/map/incidents`` (same filters as ``/api/incidents``) and ``/api/map/incidents/<id>``
+- ``GET /api/map/styles`` — the colour tables shared with the exported map
+- ``GET /export/map.html`` — the situation map as one offline HTML file
+
+Answers are compact JSON (UTF-8, no padding) and gzip-compressed when the
+client accepts it: a prefecture's incidents and boundaries are the bulk of a
+first load, and this keeps it well under the map's size budget.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from maps import styles
+from relief.domain.incidents import KINDS, STATUSES
+from relief.domain.roles import may
+from relief.errors import Forbidden, NotAuthenticated
+from relief.services import map_data, situation
+from relief.web import params
+from relief.web.context import base_context, current_actor
+
+bp = Blueprint("api_map", __name__)
+
+POINTS_DEFAULT_LIMIT = 20_000
+POINTS_MAX_LIMIT = 50_000
+GZIP_MIN_BYTES = 1400
+
+
+def compact_json(body: Any, *, max_age: int | None = None) -> Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    response = Response(mimetype="application/json")
+    if len(data) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
+        data = gzip.compress(data, compresslevel=5)
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    if max_age is not None:
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.set_data(data)
+    return response
+
+
+def require_staff() -> None:
+    actor = current_actor()
+    if actor.id is None:
+        raise NotAuthenticated("household positions are for logged-in staff; the public map shows counts per area")
+    if not may(actor.role, "staff.read"):
+        raise Forbidden(f"role {actor.role!r} may not read household positions")
+
+
+@bp.get("/api/households/points")
+def household_points():
+    require_staff()
+    limit = params.integer("limit", POINTS_DEFAULT_LIMIT, minimum=1, maximum=POINTS_MAX_LIMIT)
+    return compact_json(map_data.household_points(base_context(), params.bbox(), offset=params.integer("offset", 0),
+                                                  limit=limit))
+
+
+@bp.get("/api/guarantees/summary")
+def guarantee_summary():
+    level = request.args.get("level") or "village"
+    return compact_json(map_data.guarantee_summary(base_context(), level))
+
+
+@bp.get("/api/map/areas")
+def area_shapes():
+    return compact_json(map_data.area_shapes(base_context(), request.args.get("level") or "county"))
+
+
+@bp.get("/api/map/search")
+def search_areas():
+    limit = params.integer("limit", 10, minimum=1, maximum=50)
+    return compact_json(map_data.search_areas(base_context(), request.args.get("q", ""), limit=limit))
+
+
+@bp.get("/api/map/incidents")
+def incident_markers():
+    return compact_json(map_data.incident_markers(
+        base_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
+        statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
+        until=params.query_time("until"), **params.paging()))
+
+
+@bp.get("/api/map/incidents/<int:incident_id>")
+def incident_detail(incident_id: int):
+    return compact_json(map_data.incident_detail(base_context(), incident_id))
+
+
+@bp.get("/api/map/styles")
+def map_styles():
+    return compact_json(styles.as_dict(), max_age=300)
+
+
+@bp.get("/export/map.html")
+def export_map():
+    ctx = base_context()
+    html = situation.export_html(ctx)
+    stamp = ctx.now().strftime("%Y%m%d-%H%M")
+    return Response(html, mimetype="text/html",
+                    headers={"Content-Disposition": f'attachment; filename="situation-map-{stamp}.html"'})

@@ -1,0 +1,124 @@
+"""Statutory reports on the store: series, aggregation, level recomputation, overdue with a fixed clock."""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from relief.errors import Conflict
+from relief.services import incidents, statutory
+from relief.services.context import Context
+from relief.services.standards import standards_loader
+
+CST = timezone(timedelta(hours=8))
+OCCURRED = datetime(2026, 7, 1, 7, 30, tzinfo=CST)
+
+
+@pytest.fixture
+def published() -> list[dict]:
+    return []
+
+
+@pytest.fixture
+def reporter(store, tmp_path, make_user, published) -> Context:
+    user = make_user("field_reporter")
+    return Context(store=store, actor=user.actor, publish=published.extend, clock=lambda: OCCURRED + timedelta(minutes=30),
+                   standards_loader=standards_loader(store), settings={"PHOTO_DIR": str(tmp_path / "photos")})
+
+
+def at(ctx: Context, moment: datetime) -> Context:
+    return dataclasses.replace(ctx, clock=lambda: moment)
+
+
+def new_incident(ctx: Context, **extra) -> int:
+    return incidents.create_incident(ctx, {"client_id": str(uuid.uuid4()), "kind": "flood", "lat": 30.3, "lon": 109.5,
+                                           "occurred_at": OCCURRED.isoformat(), **extra}).body["id"]
+
+
+def file(ctx: Context, iid: int, kind: str, township: str = "T1", **figures):
+    return statutory.add_report(ctx, iid, {"client_id": str(uuid.uuid4()), "kind": kind, "township_code": township,
+                                           "indicators": figures})
+
+
+def test_initial_report_with_the_incident_and_series_rule(reporter):
+    made = incidents.create_incident(reporter, {"client_id": str(uuid.uuid4()), "kind": "flood", "lat": 30.3, "lon": 109.5,
+                                                "occurred_at": OCCURRED.isoformat(), "township_code": "T1",
+                                                "indicators": {"affected": 12, "dead": 1}})
+    assert made.body["statutory_report"]["kind"] == "initial"
+    with pytest.raises(Conflict):
+        file(reporter, made.body["id"], "initial", affected=3)
+    assert file(reporter, made.body["id"], "continued", affected=20).created
+
+
+def test_level_just_under_at_and_over_the_default_thresholds(reporter, published):
+    iid = new_incident(reporter)
+    file(reporter, iid, "initial", affected=10_000, relocated_centralised=99_999)
+    answers = [file(reporter, iid, "continued", affected=200_000, relocated_centralised=n).body["response_level"]
+               for n in (99_999, 100_000, 100_001, 499_999, 500_000)]
+    assert answers == [None, "IV", "IV", "IV", "III"]
+    levels = [e["payload"]["changed"]["response_level"] for e in published if e["kind"] == "incident.level_changed"]
+    assert levels == [{"from": None, "to": "IV"}, {"from": "IV", "to": "III"}]
+    assert all(e["area_code"] is None and e["topic"] == "incidents" for e in published if e["kind"] == "incident.level_changed")
+
+
+def test_rejecting_an_incident_drops_its_level(store, reporter, make_user, published):
+    iid = new_incident(reporter)
+    file(reporter, iid, "initial", affected=100, dead=25)
+    verifier = Context(store=store, actor=make_user("verifier").actor, publish=published.extend,
+                       standards_loader=standards_loader(store))
+    published.clear()
+    incidents.transition(verifier, iid, "reject", "false alarm")
+    assert [e["kind"] for e in published] == ["incident.transitioned", "incident.level_changed"]
+
+
+def test_local_table_relevels_every_incident(store, reporter, make_user, published):
+    low = new_incident(reporter)
+    file(reporter, low, "initial", affected=10, dead=2)
+    admin = Context(store=store, actor=make_user("admin").actor, publish=published.extend, clock=reporter.clock,
+                    standards_loader=standards_loader(store))
+    table = {"levels": [{"level": "county-II", "thresholds": {"dead_missing": 3}},
+                        {"level": "county-III", "thresholds": {"dead_missing": 2}}]}
+    result = statutory.set_response_table(admin, table, reason="county plan")
+    assert result["level_changes"] == [{"incident_id": low, "from": None, "to": "county-III"}]
+    assert result["version"].startswith("2026.1+local.")
+    assert file(reporter, low, "continued", affected=10, dead=3).body["response_level"] == "county-II"
+
+
+def test_overdue_around_the_two_hour_mark_and_nine_oclock(reporter):
+    iid = new_incident(reporter)
+    due = OCCURRED + timedelta(hours=2)  # 09:30 local
+
+    def overdue(moment):
+        return [(i["incident_id"], i["report_kind"]) for i in statutory.overdue(at(reporter, moment))["items"]]
+
+    assert overdue(due) == []
+    assert overdue(due + timedelta(seconds=1)) == [(iid, "initial")]
+    file(at(reporter, due + timedelta(minutes=10)), iid, "initial", affected=5)  # late, but clears it
+    assert overdue(due + timedelta(minutes=11)) == []
+    nine = datetime(2026, 7, 2, 9, 0, tzinfo=CST)  # the 09:40 initial report counts for 2 July
+    assert overdue(nine + timedelta(minutes=1)) == []
+    nine_next = nine + timedelta(days=1)
+    assert overdue(nine_next) == []
+    assert overdue(nine_next + timedelta(minutes=1)) == [(iid, "continued")]
+    file(at(reporter, nine_next - timedelta(minutes=30)), iid, "continued", affected=6)
+    listing = statutory.overdue(at(reporter, nine_next + timedelta(minutes=1)))
+    assert listing["items"] == [] and listing["by_county"] == []
+
+
+def test_overdue_counts_by_county(reporter, store):
+    from shapely.geometry import MultiPolygon, box
+
+    from relief.store.tables import Area
+
+    with store.write() as session:
+        session.add(Area(code="422802", name_zh="利川市", name_en="Lichuan", level="county",
+                         geom=MultiPolygon([box(108.5, 30.0, 109.2, 30.6)])))
+    in_lichuan = [new_incident(reporter, lon=108.9) for _ in range(2)]
+    nowhere = new_incident(reporter, lon=111.5)
+    listing = statutory.overdue(reporter, OCCURRED + timedelta(hours=3))
+    counties = {c["county_code"]: c for c in listing["by_county"]}
+    assert counties["422802"]["count"] == 2 and counties["422802"]["initial"] == 2
+    assert counties["422802"]["county_name"] == "利川市" and counties[None]["count"] == 1
+    assert {i["incident_id"] for i in listing["items"]} == {*in_lichuan, nowhere}
