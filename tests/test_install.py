@@ -1,6 +1,7 @@
 """A non-editable install in a fresh virtualenv carries templates, static assets and data."""
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -37,6 +38,9 @@ def test_wheel_install_serves_static_assets(tmp_path):
 
     port = free_port()
     env = {"RELIEF_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": str(venv / "bin") + ":/usr/bin:/bin"}
+    demo = subprocess.run([str(venv / "bin" / "relief"), "demo", "--households", "300"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stderr
     server = subprocess.Popen([str(venv / "bin" / "relief"), "serve", "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -53,6 +57,8 @@ def test_wheel_install_serves_static_assets(tmp_path):
         assert b"Leaflet" in body[:2000]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
             assert b'"schema_revision":"0001"' in r.read().replace(b" ", b"")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/areas?level=county", timeout=5) as r:
+            assert json.load(r)["page"]["total"] == 8
     finally:
         server.terminate()
         server.wait(timeout=20)

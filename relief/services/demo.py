@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from relief.domain.demo_region import DemoRegion, build_demo, load_admin
+from relief.domain.demo import DemoRegion, build_demo, load_admin
 from relief.domain.roles import ROLES
 from relief.errors import Conflict
 from relief.services.accounts import create_user

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from relief.domain.demo_region import DEMO_NOW, DemoRegion, build_demo, load_admin
+from relief.domain.demo import DEMO_NOW, DemoRegion, build_demo, load_admin
 
 HOUSEHOLDS = 3000
 ENSHI_COUNTIES = {"422801", "422802", "422822", "422823", "422825", "422826", "422827", "422828"}
