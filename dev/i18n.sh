@@ -3,12 +3,12 @@
 # Run after changing any _() string; commit the .po and .mo files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o relief/translations/messages.pot .
+pybabel extract -F babel.cfg -k _l -k lazy_gettext -o relief/translations/messages.pot .
 for lang in zh en; do
   if [ -f "relief/translations/$lang/LC_MESSAGES/messages.po" ]; then
-    pybabel update -q -i relief/translations/messages.pot -d relief/translations -l "$lang" --no-fuzzy-matching
+    pybabel update -i relief/translations/messages.pot -d relief/translations -l "$lang" --no-fuzzy-matching
   else
-    pybabel init -q -i relief/translations/messages.pot -d relief/translations -l "$lang"
+    pybabel init -i relief/translations/messages.pot -d relief/translations -l "$lang"
   fi
 done
-pybabel compile -q -d relief/translations --statistics
+pybabel compile -d relief/translations --statistics

@@ -128,7 +128,7 @@ def guarantee_layer(areas: gpd.GeoDataFrame, name: str = "Households: five guara
     def style(row):
         klass = styles.area_class(counts(row))
         return {"color": "#ffffff", "weight": 0.6, "fillColor": styles.AREA_CLASS_COLOURS[klass],
-                "fillOpacity": 0.55 if klass not in ("unknown", "empty") else 0.15}
+                "fillOpacity": 0.15 if klass in ("unknown", "empty", "not_applicable") else 0.55}
 
     def describe(row):
         c = counts(row)
@@ -221,7 +221,7 @@ def legend_html() -> str:
     statuses = "".join(f'<span class="item">{swatch(c)}{text(s)}</span>' for s, c in styles.STATUS_COLOURS.items()
                        if s not in ("rejected", "duplicate"))
     areas = "".join(f'<span class="item">{swatch(styles.AREA_CLASS_COLOURS[k])}{text(k)}</span>'
-                    for k in ("unmet", "at_risk", "met", "unknown"))
+                    for k in ("unmet", "at_risk", "met", "not_applicable", "unknown"))
     sites = "".join(f'<span class="item">{swatch(c)}{text(s)}</span>' for s, c in styles.SITE_STATE_COLOURS.items())
     depots = "".join(f'<span class="item">{swatch(c)}{text(s)}</span>' for s, c in styles.DEPOT_STATE_COLOURS.items())
     return (f'<div class="relief-legend"><b>Incident kind</b><div>{kinds}</div><b>Incident status</b><div>{statuses}</div>'

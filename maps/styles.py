@@ -46,10 +46,12 @@ GUARANTEE_COLOURS: dict[str, str] = {
 }
 
 #: An area is ``unmet`` when at least this share of its judged households has an unmet
-#: guarantee, ``at_risk`` when any has one or this share is at risk, else ``met``.
+#: guarantee, ``at_risk`` when any has one or this share is at risk, else ``met``; with
+#: none judged it is ``unknown`` (not computed yet), ``not_applicable`` (all outside
+#: the relief scope) or ``empty`` (no households).
 AREA_UNMET_SHARE = 0.05
 AREA_AT_RISK_SHARE = 0.10
-AREA_CLASSES: tuple[str, ...] = ("unmet", "at_risk", "met", "unknown", "empty")
+AREA_CLASSES: tuple[str, ...] = ("unmet", "at_risk", "met", "not_applicable", "unknown", "empty")
 AREA_CLASS_COLOURS: dict[str, str] = {**GUARANTEE_COLOURS, "empty": "#eceff1"}
 
 #: Relocation site occupancy: share of capacity where a site turns "filling" and "full".
@@ -93,7 +95,9 @@ def area_class(worst_counts: Mapping[str, int]) -> str:
     unmet, at_risk, met = (int(worst_counts.get(s, 0)) for s in ("unmet", "at_risk", "met"))
     judged = unmet + at_risk + met
     if judged == 0:
-        return "unknown" if sum(int(v) for v in worst_counts.values()) else "empty"
+        if int(worst_counts.get("unknown", 0)):
+            return "unknown"
+        return "not_applicable" if int(worst_counts.get("not_applicable", 0)) else "empty"
     if unmet / judged >= AREA_UNMET_SHARE:
         return "unmet"
     if unmet or at_risk / judged >= AREA_AT_RISK_SHARE:

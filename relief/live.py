@@ -10,6 +10,7 @@ import``) reaches the clients of every worker.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Iterable
 
 from flask_socketio import SocketIO
@@ -24,11 +25,17 @@ socketio = SocketIO()
 
 
 def init_app(app) -> None:
+    """Bind the Socket.IO server to ``app``.
+
+    ``RELIEF_SOCKETIO_CHANNEL`` names the Redis pub/sub channel, so several
+    deployments (or test runs) can share one Redis without hearing each other.
+    """
     async_mode = app.config.get("ASYNC_MODE") or _detect_async_mode()
     socketio.init_app(
         app,
         async_mode=async_mode,
         message_queue=app.config.get("REDIS_URL"),
+        channel=app.config.get("SOCKETIO_CHANNEL") or os.environ.get("RELIEF_SOCKETIO_CHANNEL") or "relief",
         cors_allowed_origins=app.config.get("SOCKET_CORS_ORIGINS", []),
         ping_interval=10,
         ping_timeout=10,

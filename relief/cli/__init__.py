@@ -15,6 +15,8 @@ COMMANDS = {
     "demo": "relief.cli.demo:demo",
     "users": "relief.cli.users:users",
     "export": "relief.cli.export:export",
+    "import": "relief.cli.importer:import_command",
+    "guarantees": "relief.cli.guarantees:guarantees_command",
 }
 
 

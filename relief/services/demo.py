@@ -9,6 +9,7 @@ from relief.domain.roles import ROLES
 from relief.errors import Conflict
 from relief.services.accounts import create_user
 from relief.services.context import Context
+from relief.services.guarantees import recompute_all
 from relief.store import bulk
 from relief.store.accounts import user_by_name
 from relief.store.tables import Area, Household
@@ -75,6 +76,7 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
             progress(f"  {table:<16} {count:>8,}")
         unit.audit("demo.load", "demo", seed, detail={"households": households, "counts": region.counts()})
         unit.emit("areas.reloaded", "areas", {"reason": "demo loaded"})
+    recompute_all(ctx, as_of=region.now)  # verdicts at the demo clock, so the map opens on a mix
     return DemoResult(True, region.counts(), accounts)
 
 

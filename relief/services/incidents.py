@@ -40,11 +40,17 @@ def _duplicates(session, new: parse.NewIncident, settings: Mapping[str, Any]) ->
     return domain.duplicate_candidates(new.kind, new.geom, new.occurred_at, frame, distance, hours)
 
 
-def _creation_view(session, incident: Incident, created: bool, *, staff: bool) -> dict[str, Any]:
-    """The answer to POST /api/incidents, the same for the first submission and any resend."""
-    report = store.by_client_id(session, FieldReport, incident.client_id)
-    initial = store.by_client_id(session, StatutoryReport, incident.client_id)
-    photos = store.photos(session, field_report_id=report.id) if report else []
+def _creation_view(session, incident: Incident, created: bool, *, staff: bool, first: tuple | None = None) -> dict[str, Any]:
+    """The answer to POST /api/incidents, the same for the first submission and any resend.
+
+    ``first`` is ``(field report, photos, initial report)`` when they were just made; a resend reads them.
+    """
+    if first is None:
+        report = store.by_client_id(session, FieldReport, incident.client_id)
+        initial = store.by_client_id(session, StatutoryReport, incident.client_id)
+        photos = store.photos(session, field_report_id=report.id) if report else []
+    else:
+        report, photos, initial = first
     return {
         "id": incident.id, "client_id": incident.client_id, "created": created,
         "incident": incident_feature(incident),
@@ -68,9 +74,11 @@ def create_incident(ctx: Context, body: Mapping[str, Any], uploads: Iterable[pho
     initial = None
     if body.get("indicators") not in (None, "", {}):
         initial = parse.new_statutory_report(body, now=now, kind_default="initial", ident=new.client_id)
-    seen = _seen_incident(ctx, new.client_id)
-    if seen:
-        return seen
+    uploads = list(uploads)
+    if uploads:  # a resend is answered before its photos are processed again
+        seen = _seen_incident(ctx, new.client_id)
+        if seen:
+            return seen
     stored = photo_service.store_files(ctx, uploads)
     with ctx.transaction() as unit:
         session = unit.session
@@ -81,40 +89,50 @@ def create_incident(ctx: Context, body: Mapping[str, Any], uploads: Iterable[pho
                        reported_by=unit.actor.id, geom=new.geom,
                        possible_duplicates=_duplicates(session, new, ctx.standards.duplicates) or None)
         incident, created = store.insert_or_existing(session, row)
-        if created:
-            _first_reports(ctx, unit, incident, new, initial, stored)
-        return Submission(created, _creation_view(session, incident, created, staff=_is_staff(ctx)))
+        first = _first_reports(ctx, unit, incident, new, initial, stored) if created else None
+        return Submission(created, _creation_view(session, incident, created, staff=_is_staff(ctx), first=first))
 
 
 def _first_reports(ctx: Context, unit: Unit, incident: Incident, new: parse.NewIncident,
-                   initial: parse.NewStatutoryReport | None, stored: list[photo_service.StoredPhoto]) -> None:
-    report = _add_field_report(unit, incident, parse.NewFieldReport(new.client_id, new.description, new.position,
-                                                                     new.occurred_at), stored)
+                   initial: parse.NewStatutoryReport | None, stored: list[photo_service.StoredPhoto]) -> tuple:
+    """The new incident's field report (and initial statutory report), audit and events."""
+    report, photos = _add_field_report(unit, incident, parse.NewFieldReport(new.client_id, new.description, new.position,
+                                                                             new.occurred_at), stored, fresh=True)
     unit.audit("incident.create", "incident", incident.id,
                detail={"kind": incident.kind, "client_id": incident.client_id, "field_report_id": report.id,
                        "photos": len(stored), "possible_duplicates": incident.possible_duplicates})
     unit.emit("incident.created", "incidents",
               event_payload(incident, {"created": True, "possible_duplicates": incident.possible_duplicates or []}),
               area_code=incident.county_code)
+    filed = None
     if initial is not None:
         filed, _ = statutory.record(unit, incident, initial, township_fallback=incident.township_code)
         statutory.announce(unit, incident, filed)
         statutory.refresh_level(unit, incident, ctx.standards)
+    return report, photos, filed
 
 
 def _add_field_report(unit: Unit, incident: Incident, new: parse.NewFieldReport,
-                      stored: list[photo_service.StoredPhoto]) -> FieldReport:
+                      stored: list[photo_service.StoredPhoto], *, fresh: bool = False) -> tuple[FieldReport, list]:
+    """Insert a field report; ``fresh`` when its incident was made in this transaction (its id cannot be taken
+    unless a client reused one across endpoints, which is refused)."""
     point = new.position
     row = FieldReport(client_id=new.client_id, incident_id=incident.id, description=new.description,
                       observed_at=new.observed_at or unit.now, received_at=unit.now, reporter_id=unit.actor.id, geom=point)
-    report, created = store.insert_or_existing(unit.session, row)
+    if fresh:
+        report, created = row, store.insert_new(unit.session, row)
+        if not created:
+            raise Conflict(f"client_id {new.client_id} was already used for a field report", field="client_id")
+    else:
+        report, created = store.insert_or_existing(unit.session, row)
     if not created and report.incident_id != incident.id:
         raise Conflict(f"client_id {new.client_id} was already used for a report on incident {report.incident_id}",
                        field="client_id")
+    photos = []
     if created:
-        photo_service.add_rows(unit.session, stored, incident_id=incident.id, field_report_id=report.id,
-                               fallback=(point.y, point.x) if point is not None else None, at=unit.now)
-    return report
+        photos = photo_service.add_rows(unit.session, stored, incident_id=incident.id, field_report_id=report.id,
+                                        fallback=(point.y, point.x) if point is not None else None, at=unit.now)
+    return report, photos
 
 
 # --- a field report on an existing incident ---------------------------------------
@@ -137,7 +155,7 @@ def add_field_report(ctx: Context, incident_id: int, body: Mapping[str, Any],
             if incident.status in domain.TERMINAL_STATUSES:
                 raise Conflict(f"incident {incident_id} is {incident.status}; report a new incident instead",
                                field="incident")
-            report = _add_field_report(unit, incident, new, stored)
+            report, _ = _add_field_report(unit, incident, new, stored)
             incident.updated_at = unit.now
             unit.audit("field_report.add", "incident", incident.id, detail={"field_report_id": report.id,
                                                                              "photos": len(stored)})

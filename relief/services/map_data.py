@@ -15,10 +15,9 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from maps import styles
-from relief.errors import NotFound, ValidationFailed
+from relief.errors import ValidationFailed
 from relief.services.context import Context
 from relief.store import layers, map_queries
-from relief.store.features import properties
 
 SUMMARY_LEVELS = ("village", "township")
 SHAPE_LEVELS = ("prefecture", "county", "township", "village")
@@ -35,22 +34,25 @@ def household_points(ctx: Context, bbox: tuple[float, float, float, float] | Non
         raise ValidationFailed("bbox is required: households are only sent for the part of the map in view",
                                field="bbox")
     with ctx.reading() as session:
+        seq = map_queries.snapshot_seq(session)
         points, total = map_queries.household_points(session, bbox, offset=offset, limit=limit)
     next_offset = offset + limit if offset + limit < total else None
     return {"fields": ["lon", "lat", "id", "worst"], "points": points, "total": total, "offset": offset,
-            "limit": limit, "next_offset": next_offset}
+            "limit": limit, "next_offset": next_offset, "seq": seq}
 
 
 def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
     """Households per area: by worst verdict and by guarantee × verdict (zeros left out).
 
-    With no verdicts computed yet every household counts as ``unknown``. The
+    ``seq`` is the last event the counts include. With no verdicts computed
+    yet every household counts as ``unknown``. The
     township answer also maps each village to its township, so a client can
     apply a village's ``guarantee.changed`` counts one level up.
     """
     if level not in SUMMARY_LEVELS:
         raise ValidationFailed(f"level must be one of {', '.join(SUMMARY_LEVELS)}", field="level")
     with ctx.reading() as session:
+        seq = map_queries.snapshot_seq(session)
         rows = map_queries.guarantee_combinations(session, level)
         parents = map_queries.village_parents(session) if level == "township" else None
     areas: dict[str, dict[str, Any]] = {}
@@ -62,7 +64,7 @@ def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
         for guarantee, verdict in zip(map_queries.GUARANTEE_COLUMNS, verdicts):
             entry["guarantees"][guarantee][verdict or "unknown"] += count
     out: dict[str, Any] = {
-        "level": level, "statuses": list(styles.GUARANTEE_STATUSES), "guarantees": list(styles.GUARANTEES),
+        "level": level, "seq": seq, "statuses": list(styles.GUARANTEE_STATUSES), "guarantees": list(styles.GUARANTEES),
         "areas": {code: {"households": e["households"], "worst": dict(e["worst"]),
                          "guarantees": {g: dict(c) for g, c in e["guarantees"].items()}} for code, e in areas.items()},
     }
@@ -111,14 +113,3 @@ def incident_markers(ctx: Context, **filters: Any) -> dict[str, Any]:
             feature["properties"]["anchor"] = [round(anchor.x, 6), round(anchor.y, 6)]
     return collection
 
-
-def incident_detail(ctx: Context, incident_id: int) -> dict[str, Any]:
-    """The incident's full feature (as ``GET /api/incidents`` gives it), for a popup or the side panel."""
-    with ctx.reading() as session:
-        row = map_queries.incident(session, incident_id)
-        if row is None:
-            raise NotFound(f"no incident {incident_id}")
-        props = properties(row, exclude=("client_id",))
-        geom = row.geom
-    return {"type": "Feature", "id": incident_id,
-            "geometry": mapping(shapely.set_precision(geom, 1e-6)) if geom is not None else None, "properties": props}

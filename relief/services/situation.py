@@ -21,25 +21,36 @@ CRS = "EPSG:4326"
 ALL = 10**9
 
 
-def _frame(collection: dict[str, Any]) -> gpd.GeoDataFrame:
+#: Columns each frame has even when empty (so the map code needs no special case).
+COLUMNS = {
+    "areas": ("code", "name_zh", "name_en", "level", "parent_code"),
+    "incidents": ("id", "kind", "status", "title", "description", "response_level", "occurred_at", "county_code"),
+    "sites": ("id", "name", "kind", "status", "capacity_persons", "occupants", "free_capacity", "m2_per_person"),
+    "depots": ("id", "name", "kind", "items_in_stock"),
+    "facilities": ("id", "name", "kind", "operating"),
+}
+
+
+def _frame(collection: dict[str, Any], columns: tuple[str, ...]) -> gpd.GeoDataFrame:
     features = [f for f in collection["features"] if f.get("geometry")]
     if not features:
-        return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=CRS)
+        return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in columns} | {"geometry": []},
+                                geometry="geometry", crs=CRS)
     frame = gpd.GeoDataFrame.from_features(features, crs=CRS)
-    frame["fid"] = [f["id"] for f in features]
+    for column in columns:
+        if column not in frame.columns:
+            frame[column] = None
     return frame
 
 
 def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
-    villages = _frame(map_data.area_shapes(ctx, "village"))
+    villages = _frame(map_data.area_shapes(ctx, "village"), COLUMNS["areas"])
     summary = map_data.guarantee_summary(ctx, "village")["areas"]
     counts = pd.DataFrame(
         [{"code": code, "households": entry["households"],
           **{f"worst_{s}": entry["worst"].get(s, 0) for s in styles.GUARANTEE_STATUSES}}
          for code, entry in summary.items()],
         columns=["code", "households", *(f"worst_{s}" for s in styles.GUARANTEE_STATUSES)])
-    if villages.empty:
-        return villages
     merged = villages.merge(counts, on="code", how="left")
     number_columns = ["households", *(f"worst_{s}" for s in styles.GUARANTEE_STATUSES)]
     merged[number_columns] = merged[number_columns].fillna(0).astype(int)
@@ -48,15 +59,15 @@ def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
 
 def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> SituationBundle:
     """Every layer of the situation map, read now."""
-    areas = pd.concat([_frame(map_data.area_shapes(ctx, level)) for level in ("prefecture", "county", "township")],
-                      ignore_index=True)
+    areas = pd.concat([_frame(map_data.area_shapes(ctx, level), COLUMNS["areas"])
+                       for level in ("prefecture", "county", "township")], ignore_index=True)
     return SituationBundle(
         areas=gpd.GeoDataFrame(areas, geometry="geometry", crs=CRS),
         guarantee_areas=_guarantee_areas(ctx),
-        incidents=_frame(layers.feature_collection(ctx, "incidents", limit=ALL)),
-        sites=_frame(layers.feature_collection(ctx, "sites", limit=ALL)),
-        depots=_frame(layers.feature_collection(ctx, "depots", limit=ALL)),
-        facilities=_frame(layers.feature_collection(ctx, "facilities", limit=ALL)),
+        incidents=_frame(layers.feature_collection(ctx, "incidents", limit=ALL), COLUMNS["incidents"]),
+        sites=_frame(layers.feature_collection(ctx, "sites", limit=ALL), COLUMNS["sites"]),
+        depots=_frame(layers.feature_collection(ctx, "depots", limit=ALL), COLUMNS["depots"]),
+        facilities=_frame(layers.feature_collection(ctx, "facilities", limit=ALL), COLUMNS["facilities"]),
         title=title, generated_at=ctx.now())
 
 

@@ -30,6 +30,8 @@ from relief.store.tables import Incident, StatutoryReport
 
 #: Incidents whose figures count towards nothing and which get no level.
 NO_LEVEL_STATUSES = NO_REPORTS_STATUSES
+#: ``incidents.response_level`` holds this many characters.
+LEVEL_NAME_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,10 @@ def overdue(ctx: Context, as_of: datetime | None = None) -> dict[str, Any]:
 def set_response_table(ctx: Context, table: Any, *, reason: str | None = None, version: str | None = None) -> dict[str, Any]:
     """Publish a standards version with an administrator's response table, then relevel every incident."""
     clean = validate_table(table)
+    for i, entry in enumerate(clean["levels"]):
+        if len(entry["level"]) > LEVEL_NAME_LENGTH:
+            raise ValidationFailed(f"level names are at most {LEVEL_NAME_LENGTH} characters (e.g. I, II, IIIa)",
+                                   field=f"levels[{i}].level")
     clean.setdefault("name", "local")
     document = copy.deepcopy(dict(ctx.standards.document))
     document["response_levels"] = clean

@@ -1,19 +1,64 @@
 """Which administrative areas hold a place: the county and township of an incident.
 
-The bbox columns pre-filter in SQL on both stores (few areas survive it);
-shapely then decides containment exactly. A polygon is placed by a point
-guaranteed to lie inside it, so a hazard zone crossing a county line still
-gets one county.
+Every report asks this, so the county and township outlines are kept in
+memory as prepared shapely geometries (a hundred or so for a prefecture)
+instead of being read and parsed per report. The copy is checked against a
+cheap fingerprint of the table (row count and summed bounding boxes) on
+every call and reloaded when it differs or is older than
+:data:`CACHE_SECONDS`, so an import is seen at once. A polygon is placed by a
+point guaranteed to lie inside it, so a hazard zone crossing a county line
+still gets one county.
 """
 from __future__ import annotations
 
+import threading
+import time
 from typing import Iterable
 
+from shapely import prepare
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relief.store.tables import Area
+
+CACHE_SECONDS = 60.0
+_cache: dict[tuple, tuple[float, tuple, list]] = {}
+_lock = threading.Lock()
+
+
+def _fingerprint(session: Session, levels: tuple[str, ...]) -> tuple:
+    """Changes whenever areas of ``levels`` are added, removed or re-outlined.
+
+    Plain driver SQL: it runs on every report, and compiling a statement
+    costs ten times what SQLite needs to answer it. ``levels`` are our own
+    constants (checked below), never user input.
+    """
+    if not all(level.isalpha() for level in levels):
+        raise ValueError(f"bad area levels {levels!r}")
+    listed = ", ".join(f"'{level}'" for level in levels)
+    row = session.connection().exec_driver_sql(
+        f"SELECT count(*), sum(min_lon), sum(max_lat), max(code) FROM areas WHERE level IN ({listed})").one()
+    return tuple(row)
+
+
+def _outlines(session: Session, levels: tuple[str, ...]) -> list[tuple[str, str, tuple, BaseGeometry]]:
+    """``(code, level, bounds, prepared geometry)`` for every area of ``levels``, from the cache when current."""
+    key = (str(session.get_bind().url), levels)
+    fingerprint = _fingerprint(session, levels)
+    with _lock:
+        hit = _cache.get(key)
+    if hit and hit[1] == fingerprint and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[2]
+    shapes = []
+    for code, level, geom in session.execute(select(Area.code, Area.level, Area.geom)
+                                             .where(Area.level.in_(levels)).order_by(Area.code)):
+        if geom is not None and not geom.is_empty:
+            prepare(geom)
+            shapes.append((code, level, geom.bounds, geom))
+    with _lock:
+        _cache[key] = (time.monotonic(), fingerprint, shapes)
+    return shapes
 
 
 def codes_at(session: Session, geom: BaseGeometry | None, levels: Iterable[str] = ("county", "township")) -> dict[str, str]:
@@ -22,12 +67,9 @@ def codes_at(session: Session, geom: BaseGeometry | None, levels: Iterable[str] 
         return {}
     point = geom if geom.geom_type == "Point" else geom.representative_point()
     x, y = point.x, point.y
-    query = (select(Area.code, Area.level, Area.geom)
-             .where(Area.level.in_(list(levels)), Area.min_lon <= x, Area.max_lon >= x, Area.min_lat <= y, Area.max_lat >= y)
-             .order_by(Area.code))
     found: dict[str, str] = {}
-    for code, level, shape in session.execute(query):
-        if level not in found and shape is not None and shape.covers(point):
+    for code, level, (min_x, min_y, max_x, max_y), shape in _outlines(session, tuple(levels)):
+        if level not in found and min_x <= x <= max_x and min_y <= y <= max_y and shape.covers(point):
             found[level] = code
     return found
 

@@ -39,6 +39,10 @@ def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
     existing = by_client_id(session, model, row.client_id)
     if existing is not None:
         return existing, False
+    if session.get_bind().dialect.name == "sqlite":  # BEGIN IMMEDIATE: nobody can commit it since our read
+        session.add(row)
+        session.flush()
+        return row, True
     session.flush()  # only this row belongs in the savepoint
     try:
         with session.begin_nested():
@@ -49,6 +53,20 @@ def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
             raise
         return existing, False
     return row, True
+
+
+def insert_new(session: Session, row: Row) -> bool:
+    """Insert a row whose ``client_id`` should be unused; False when it is taken.
+
+    Cheaper than :func:`insert_or_existing` (no read first) for rows made
+    together with a new parent; after False the transaction can only be rolled back.
+    """
+    try:
+        session.add(row)
+        session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident | None:
@@ -81,8 +99,8 @@ def open_incidents_near(session: Session, kind: str, geom, occurred_at: datetime
                     Incident.min_lon <= max_lon + dlon, Incident.max_lon >= min_lon - dlon,
                     Incident.min_lat <= max_lat + dlat, Incident.max_lat >= min_lat - dlat))
     rows = session.execute(query).all()
-    return pd.DataFrame([r._asdict() for r in rows], columns=["id", "kind", "geom", "occurred_at", "status"]) \
-        .rename(columns={"geom": "geometry"})
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "kind", "geometry", "occurred_at", "status"]) \
+        if rows else pd.DataFrame()
 
 
 def field_reports(session: Session, incident_id: int) -> list[FieldReport]:

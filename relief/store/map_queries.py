@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from relief.store.events import latest_seq
 from relief.store.features import bbox_clause
-from relief.store.tables import Area, GuaranteeStatus, Household, Incident
+from relief.store.tables import Area, GuaranteeStatus, Household
 
 GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
 
@@ -28,6 +29,19 @@ def _worst():
 
     return case((GuaranteeStatus.household_id.is_(None), "unknown"), (any_is("unmet"), "unmet"),
                 (any_is("at_risk"), "at_risk"), (any_is("met"), "met"), else_="not_applicable")
+
+
+def snapshot_seq(session: Session) -> int:
+    """Pin the read to one snapshot and return the last event seq it includes.
+
+    Call first in a fresh read session. A client applies ``guarantee.changed``
+    deltas on top of counts read here only for events after this seq, so the
+    counts and the seq must come from the same snapshot: SQLite's read
+    transaction already is one; PostgreSQL needs REPEATABLE READ for it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    return latest_seq(session)
 
 
 def household_points(session: Session, bbox: tuple[float, float, float, float], *, offset: int = 0,
@@ -56,11 +70,12 @@ def guarantee_combinations(session: Session, level: str) -> list[tuple]:
     verdicts = [getattr(GuaranteeStatus, name) for name in GUARANTEE_COLUMNS]
     if level == "village":
         area = Household.village_code
-        query = select(area, *verdicts, func.count())
+        query = select(area, *verdicts, func.count()).select_from(Household)
     else:
         village = aliased(Area)
         area = village.parent_code
-        query = select(area, *verdicts, func.count()).join(village, village.code == Household.village_code)
+        query = (select(area, *verdicts, func.count()).select_from(Household)
+                 .join(village, village.code == Household.village_code))
     query = (query.outerjoin(GuaranteeStatus, GuaranteeStatus.household_id == Household.id)
              .where(area.is_not(None)).group_by(area, *verdicts))
     return [tuple(row) for row in session.execute(query)]
@@ -80,16 +95,12 @@ def area_shapes(session: Session, level: str) -> list[tuple]:
 
 
 def search_areas(session: Session, q: str, *, limit: int = 10) -> list[dict[str, Any]]:
-    """Areas whose Chinese or English name contains ``q`` (case-insensitive), larger areas first."""
-    pattern = f"%{q.replace('%', '').replace('_', '')}%"
+    """Areas whose Chinese or English name contains ``q`` (English case-insensitive; ``%``/``_`` literal), larger first."""
     rank = case({"prefecture": 0, "county": 1, "township": 2, "village": 3}, value=Area.level, else_=4)
     query = (select(Area.code, Area.name_zh, Area.name_en, Area.level, Area.parent_code,
                     Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
-             .where(or_(Area.name_zh.like(pattern), func.lower(Area.name_en).like(pattern.lower())))
+             .where(or_(Area.name_zh.contains(q, autoescape=True),
+                        func.lower(Area.name_en).contains(q.lower(), autoescape=True)))
              .order_by(rank, Area.code).limit(limit))
     return [{"code": code, "name_zh": zh, "name_en": en, "level": lvl, "parent_code": parent,
              "bbox": [x0, y0, x1, y1]} for code, zh, en, lvl, parent, x0, y0, x1, y1 in session.execute(query)]
-
-
-def incident(session: Session, incident_id: int) -> Incident | None:
-    return session.get(Incident, incident_id)

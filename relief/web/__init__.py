@@ -15,6 +15,11 @@ def register(app) -> None:
         app.register_blueprint(blueprint)
     from relief.web import api_map  # the live map's reads and the situation-map download
     app.register_blueprint(api_map.bp)
+    from relief.web import public_pages  # the public disclosure of donations (page and JSON)
+    app.register_blueprint(public_pages.bp)
+    from relief.web import api_guarantees, dashboard_pages  # verdict lists and counts; the dashboard page
+    app.register_blueprint(api_guarantees.bp)
+    app.register_blueprint(dashboard_pages.bp)
     for module in _api_write_modules():
         csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.context.requires)
         app.register_blueprint(module.bp)
@@ -22,6 +27,6 @@ def register(app) -> None:
 
 
 def _api_write_modules():
-    from relief.web import api_admin, api_incidents
+    from relief.web import api_admin, api_incidents, api_relocation, api_stock
 
-    return [api_admin, api_incidents]
+    return [api_admin, api_incidents, api_relocation, api_stock]

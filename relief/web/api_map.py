@@ -4,7 +4,7 @@
 - ``GET /api/guarantees/summary?level=village|township`` — counts per area and verdict
 - ``GET /api/map/areas?level=…`` — simplified boundaries for drawing
 - ``GET /api/map/search?q=…`` — areas by name
-- ``GET /api/map/incidents`` (same filters as ``/api/incidents``) and ``/api/map/incidents/<id>``
+- ``GET /api/map/incidents`` — same filters as ``/api/incidents``, marker properties only
 - ``GET /api/map/styles`` — the colour tables shared with the exported map
 - ``GET /export/map.html`` — the situation map as one offline HTML file
 
@@ -87,11 +87,6 @@ def incident_markers():
         base_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
         statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
         until=params.query_time("until"), **params.paging()))
-
-
-@bp.get("/api/map/incidents/<int:incident_id>")
-def incident_detail(incident_id: int):
-    return compact_json(map_data.incident_detail(base_context(), incident_id))
 
 
 @bp.get("/api/map/styles")

@@ -39,8 +39,11 @@ async function pageFirstFromNetwork(request) {
   const cache = await caches.open(CACHE);
   try {
     const response = await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
-    if (response.ok) await cache.put(PAGE, response.clone());
-    return response;
+    if (response.ok) {
+      await cache.put(PAGE, response.clone());
+      return response;
+    }
+    return (await cache.match(PAGE)) || response;  // a gateway's 502/503 is no better than no network
   } catch (error) {
     const cached = await cache.match(PAGE);
     if (cached) return cached;

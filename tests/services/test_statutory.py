@@ -54,8 +54,8 @@ def test_initial_report_with_the_incident_and_series_rule(reporter):
 
 def test_level_just_under_at_and_over_the_default_thresholds(reporter, published):
     iid = new_incident(reporter)
-    file(reporter, iid, "initial", affected=10_000, relocated_centralised=99_999)
-    answers = [file(reporter, iid, "continued", affected=200_000, relocated_centralised=n).body["response_level"]
+    file(reporter, iid, "initial", affected=200_000, relocated_centralised=99_999)
+    answers = [file(reporter, iid, "continued", affected=600_000, relocated_centralised=n).body["response_level"]
                for n in (99_999, 100_000, 100_001, 499_999, 500_000)]
     assert answers == [None, "IV", "IV", "IV", "III"]
     levels = [e["payload"]["changed"]["response_level"] for e in published if e["kind"] == "incident.level_changed"]
@@ -78,12 +78,12 @@ def test_local_table_relevels_every_incident(store, reporter, make_user, publish
     file(reporter, low, "initial", affected=10, dead=2)
     admin = Context(store=store, actor=make_user("admin").actor, publish=published.extend, clock=reporter.clock,
                     standards_loader=standards_loader(store))
-    table = {"levels": [{"level": "county-II", "thresholds": {"dead_missing": 3}},
-                        {"level": "county-III", "thresholds": {"dead_missing": 2}}]}
+    table = {"levels": [{"level": "C2", "thresholds": {"dead_missing": 3}},
+                        {"level": "C3", "thresholds": {"dead_missing": 2}}]}
     result = statutory.set_response_table(admin, table, reason="county plan")
-    assert result["level_changes"] == [{"incident_id": low, "from": None, "to": "county-III"}]
+    assert result["level_changes"] == [{"incident_id": low, "from": None, "to": "C3"}]
     assert result["version"].startswith("2026.1+local.")
-    assert file(reporter, low, "continued", affected=10, dead=3).body["response_level"] == "county-II"
+    assert file(reporter, low, "continued", affected=10, dead=3).body["response_level"] == "C2"
 
 
 def test_overdue_around_the_two_hour_mark_and_nine_oclock(reporter):
@@ -122,3 +122,12 @@ def test_overdue_counts_by_county(reporter, store):
     assert counties["422802"]["count"] == 2 and counties["422802"]["initial"] == 2
     assert counties["422802"]["county_name"] == "利川市" and counties[None]["count"] == 1
     assert {i["incident_id"] for i in listing["items"]} == {*in_lichuan, nowhere}
+
+
+def test_level_names_must_fit_the_column(store, make_user):
+    from relief.errors import ValidationFailed
+
+    admin = Context(store=store, actor=make_user("admin").actor, standards_loader=standards_loader(store))
+    with pytest.raises(ValidationFailed) as err:
+        statutory.set_response_table(admin, {"levels": [{"level": "county-II", "thresholds": {"dead_missing": 3}}]})
+    assert err.value.field == "levels[0].level"

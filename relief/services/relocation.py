@@ -1,0 +1,335 @@
+"""Relocation: checking households in and out of sites, assignment proposals, expected displacement.
+
+Capacity is never exceeded: whoever checks people in locks the target
+sites first (``store.sites.lock_sites``), then counts who is there, all in
+the one transaction that writes the move. Two requests racing for a site's
+last places therefore take turns and the second is refused with
+``capacity_exceeded`` naming the site and its free places.
+
+A household's ``evacuated`` flag follows its moves: true once it has left
+home (to a site, a dispersed placement, or nowhere yet), false once it is
+back home. Every move re-judges the household's guarantees in the same
+transaction and emits ``site.occupancy_changed`` (topic ``sites``, public)
+with each touched site as the map shows it.
+
+Assignment proposals are stateless: ``propose_assignments`` returns the
+proposal with a token (a hash of its inputs: who must leave, the sites,
+their occupancy) so a client can tell whether two proposals came from the
+same state; ``accept_assignments`` takes the (possibly edited) list and
+re-checks everything, all or nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from relief.domain import allocation
+from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
+from relief.services import fields
+from relief.services import stock as stock_service
+from relief.services.context import Context, Unit
+from relief.services.guarantees import recheck_households
+from relief.store import areas as area_store
+from relief.store import households as household_store
+from relief.store import sites as site_store
+from relief.store import stock_queries
+from relief.store.layers import site_occupancy
+from relief.store.tables import Household, Site
+from relief.store.tables.people import DISPERSED_KINDS
+from relief.store.tables.places import SITE_STATUSES
+
+CHECKOUT_DESTINATIONS = ("home", "dispersed", "none")
+MAX_ASSIGNMENTS = 5000
+DEFAULT_REACH_KM = 20.0
+
+
+# --- the shared move ---------------------------------------------------------------
+
+def household_view(household: Household) -> dict[str, Any]:
+    """Where a household is; no names or numbers (this goes to every staff screen)."""
+    return {"id": household.id, "members": household.members, "shelter": household.shelter,
+            "site_id": household.site_id, "dispersed_kind": household.dispersed_kind,
+            "evacuated": household.evacuated, "village_code": household.village_code,
+            "county_code": household.county_code}
+
+
+@dataclass
+class _Room:
+    """Locked sites and their running occupancy within one transaction."""
+
+    sites: dict[str, Site]
+    persons: dict[str, int]
+    touched: set[str] = field(default_factory=set)
+
+    @classmethod
+    def lock(cls, session, site_ids: Iterable[str], field_of: Mapping[str, str]) -> "_Room":
+        sites = site_store.lock_sites(session, site_ids)
+        for site_id in sorted(set(site_ids)):
+            if site_id not in sites:
+                raise NotFound(f"no site {site_id!r}", field=field_of[site_id])
+        return cls(sites, {k: int(v) for k, v in site_occupancy(session, list(sites)).items()})
+
+    def check_in(self, household: Household, site_id: str, *, field: str, now) -> bool:
+        """Move the household to the site; False when it is there already."""
+        site = self.sites[site_id]
+        if household.shelter == "site" and household.site_id == site_id:
+            return False
+        if site.status != "open":
+            raise Conflict(f"site {site.id} ({site.name}) is {site.status}", field=field,
+                           detail={"site_id": site.id, "status": site.status})
+        free = max(site.capacity_persons - self.persons.get(site_id, 0), 0)
+        if household.members > free:
+            raise CapacityExceeded(
+                f"site {site.id} ({site.name}) has {free} free places; household {household.id} needs "
+                f"{household.members}", field=field,
+                detail={"site_id": site.id, "free_capacity": free, "needed": household.members,
+                        "household_id": household.id})
+        if household.shelter == "site" and household.site_id:
+            self.persons[household.site_id] = self.persons.get(household.site_id, 0) - household.members
+            self.touched.add(household.site_id)
+        self.persons[site_id] = self.persons.get(site_id, 0) + household.members
+        self.touched.add(site_id)
+        _place(household, "site", site_id=site_id, now=now)
+        return True
+
+
+def _place(household: Household, shelter: str, *, now, site_id: str | None = None,
+           dispersed_kind: str | None = None) -> None:
+    household.shelter = shelter
+    household.site_id = site_id
+    household.dispersed_kind = dispersed_kind
+    household.evacuated = shelter != "home"
+    household.updated_at = now
+
+
+def _where(household: Household) -> dict[str, Any]:
+    return {"shelter": household.shelter, "site_id": household.site_id, "dispersed_kind": household.dispersed_kind}
+
+
+def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Emit ``site.occupancy_changed`` for each site (after the moves are flushed); returns the features."""
+    unit.session.flush()
+    features = []
+    for site_id in sorted({s for s in site_ids if s}):
+        site = site_store.site(unit.session, site_id)
+        if site is None:
+            continue
+        feature = site_store.site_feature(unit.session, site)
+        unit.emit("site.occupancy_changed", "sites", {"feature": feature, "site_id": site_id},
+                  area_code=site.county_code)
+        features.append(feature)
+    return features
+
+
+def _locked_household(session, household_id: str, field: str = "household_id") -> Household:
+    household = household_store.lock_households(session, [household_id]).get(household_id)
+    if household is None:
+        raise NotFound(f"no household {household_id!r}", field=field)
+    return household
+
+
+# --- check-in / check-out -----------------------------------------------------------
+
+def check_in(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Record a household at a site (moving it from another site if need be)."""
+    site_id = fields.identifier(body, "site_id")
+    reason = fields.text(body, "reason")
+    with ctx.transaction() as unit:
+        room = _Room.lock(unit.session, [site_id], {site_id: "site_id"})
+        household = _locked_household(unit.session, household_id)
+        before = _where(household)
+        changed = room.check_in(household, site_id, field="site_id", now=unit.now)
+        features = []
+        if changed:
+            unit.audit("household.checkin", "household", household.id, reason=reason,
+                       detail={"before": before, "after": _where(household), "members": household.members})
+            features = announce_sites(unit, room.touched)
+            recheck_households(unit, [household.id], standards=ctx.standards)
+        return {"household": household_view(household), "changed": changed, "sites": features}
+
+
+def check_out(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Record a household leaving its place: back home, dispersed (host family, rented) or nowhere yet."""
+    to = fields.choice(body, "to", CHECKOUT_DESTINATIONS)
+    kind = fields.choice(body, "dispersed_kind", DISPERSED_KINDS, required=to == "dispersed")
+    if kind and to != "dispersed":
+        raise ValidationFailed("dispersed_kind applies only with to=dispersed", field="dispersed_kind")
+    reason = fields.text(body, "reason")
+    with ctx.transaction() as unit:
+        household = _locked_household(unit.session, household_id)
+        before = _where(household)
+        left_site = household.site_id if household.shelter == "site" else None
+        _place(household, to, dispersed_kind=kind, now=unit.now)
+        changed = _where(household) != before
+        features = []
+        if changed:
+            unit.audit("household.checkout", "household", household.id, reason=reason,
+                       detail={"before": before, "after": _where(household), "members": household.members})
+            features = announce_sites(unit, [left_site])
+            recheck_households(unit, [household.id], standards=ctx.standards)
+        return {"household": household_view(household), "changed": changed, "sites": features}
+
+
+# --- assignment proposals -------------------------------------------------------------
+
+def _zone_bounds(zones) -> list[tuple[float, float, float, float]]:
+    return [tuple(geom.bounds) for geom in zones.geometry]
+
+
+def _token(movers: pd.DataFrame, sites: pd.DataFrame, occupancy: pd.Series, max_km: float | None) -> str:
+    """A hash of what the proposal was computed from."""
+    payload = {
+        "movers": movers[["household_id", "members", "lon", "lat", "village_code"]].astype(str).values.tolist(),
+        "sites": sites[["site_id", "capacity_persons", "status", "lon", "lat"]].astype(str).values.tolist(),
+        "occupancy": sorted((str(k), float(v)) for k, v in occupancy.items()),
+        "max_km": max_km,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def propose_assignments(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Who must leave home and is not yet placed, each with a proposed site (nearest, never over capacity)."""
+    county_code = fields.text(body, "county_code", limit=24)
+    max_km = fields.number(body, "max_km", required=False, positive=True)
+    with ctx.reading() as session:
+        zones = household_store.hazard_polygons(session)
+        candidates = household_store.leaving_candidates(session, _zone_bounds(zones), county_code=county_code)
+        sites = site_store.sites_frame(session)
+        occupancy = site_store.occupancy_series(session)
+    movers = allocation.must_leave(candidates, zones)
+    plan = allocation.propose_assignment(movers, sites, occupancy=occupancy, max_km=max_km)
+    info = movers.set_index("household_id")[["members", "leave_reason", "village_code"]]
+    names = sites.set_index("site_id")["name"]
+    assignments = [{"household_id": row.household_id, "site_id": row.site_id, "site_name": names.get(row.site_id),
+                    "members": int(info.at[row.household_id, "members"]),
+                    "village_code": info.at[row.household_id, "village_code"],
+                    "leave_reason": info.at[row.household_id, "leave_reason"],
+                    "distance_km": round(float(row.distance_km), 3)}
+                   for row in plan.assignments.itertuples(index=False)]
+    unplaced = [{"household_id": row.household_id, "members": int(row.members), "reason": row.reason,
+                 "reason_text": allocation.UNPLACED_REASONS.get(row.reason),
+                 "leave_reason": info.at[row.household_id, "leave_reason"]}
+                for row in plan.unplaced.itertuples(index=False)]
+    placed_persons = sum(a["members"] for a in assignments)
+    return {
+        "token": _token(movers, sites, occupancy, max_km), "as_of": ctx.now().isoformat(),
+        "county_code": county_code, "max_km": max_km,
+        "assignments": assignments, "unplaced": unplaced,
+        "totals": {"households": len(movers), "persons": int(movers["members"].sum()) if len(movers) else 0,
+                   "placed_households": len(assignments), "placed_persons": placed_persons,
+                   "unplaced_households": len(unplaced), "unplaced_persons": sum(u["members"] for u in unplaced)},
+    }
+
+
+def _accepted_pairs(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    items = body.get("assignments")
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed("assignments must be a non-empty list of {household_id, site_id}", field="assignments")
+    if len(items) > MAX_ASSIGNMENTS:
+        raise ValidationFailed(f"at most {MAX_ASSIGNMENTS} assignments at once", field="assignments")
+    pairs, seen = [], set()
+    for i, item in enumerate(items):
+        item = fields.mapping(item, f"assignments[{i}]")
+        household_id = fields.identifier(item, "household_id", field=f"assignments[{i}].household_id")
+        site_id = fields.identifier(item, "site_id", field=f"assignments[{i}].site_id")
+        if household_id in seen:
+            raise ValidationFailed(f"household {household_id} is listed twice", field=f"assignments[{i}].household_id")
+        seen.add(household_id)
+        pairs.append((household_id, site_id))
+    return pairs
+
+
+def accept_assignments(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Check all the listed households in, in one transaction: all of them, or (on any refusal) none."""
+    pairs = _accepted_pairs(body)
+    reason = fields.text(body, "reason", required=True)
+    token = fields.text(body, "token", limit=64)
+    site_field = {}
+    for i, (_, site_id) in enumerate(pairs):
+        site_field.setdefault(site_id, f"assignments[{i}].site_id")
+    with ctx.transaction() as unit:
+        room = _Room.lock(unit.session, site_field, site_field)
+        households = household_store.lock_households(unit.session, [h for h, _ in pairs])
+        moved = []
+        for i, (household_id, site_id) in enumerate(pairs):
+            household = households.get(household_id)
+            if household is None:
+                raise NotFound(f"no household {household_id!r}", field=f"assignments[{i}].household_id")
+            before = _where(household)
+            if room.check_in(household, site_id, field=f"assignments[{i}].site_id", now=unit.now):
+                unit.audit("household.checkin", "household", household_id, reason=reason,
+                           detail={"before": before, "after": _where(household), "members": household.members,
+                                   "assignment_token": token})
+                moved.append(household_id)
+        unit.audit("assignment.accept", "assignment", token, reason=reason,
+                   detail={"listed": len(pairs), "checked_in": len(moved),
+                           "persons": sum(households[h].members for h in moved)})
+        features = announce_sites(unit, room.touched)
+        recheck_households(unit, moved, standards=ctx.standards)
+        return {"checked_in": moved, "unchanged": [h for h, _ in pairs if h not in set(moved)], "sites": features}
+
+
+# --- expected displacement ------------------------------------------------------------
+
+def expected_displacement(ctx: Context, *, reach_km: float = DEFAULT_REACH_KM,
+                          county_code: str | None = None) -> dict[str, Any]:
+    """People at home inside active hazard polygons, by county, against free site places within reach."""
+    with ctx.reading() as session:
+        zones = household_store.hazard_polygons(session)
+        exposed = household_store.at_home_within(session, _zone_bounds(zones), county_code=county_code or None)
+        sites = site_store.sites_frame(session)
+        occupancy = site_store.occupancy_series(session)
+        table = allocation.expected_displacement(exposed, zones, sites, occupancy, reach_km=reach_km)
+        names = area_store.names(session, table.index)
+    counties = [{"county_code": code, "county_name": names.get(code),
+                 **{k: int(v) for k, v in row.items()}} for code, row in table.iterrows()]
+    return {"reach_km": reach_km, "as_of": ctx.now().isoformat(), "counties": counties,
+            "totals": {k: int(table[k].sum()) for k in table.columns}}
+
+
+# --- one site ----------------------------------------------------------------------------
+
+def site_detail(ctx: Context, site_id: str) -> dict[str, Any]:
+    """A site as on the map, with its occupancy, days of cover per item and run-out forecast."""
+    standards, as_of = ctx.standards, ctx.now()
+    with ctx.reading() as session:
+        site = site_store.site(session, site_id)
+        if site is None:
+            raise NotFound(f"no site {site_id!r}", field="site_id")
+        feature = site_store.site_feature(session, site)
+        households = site_store.household_counts(session, [site_id]).get(site_id, 0)
+        frame = site_store.sites_frame(session, site_ids=[site_id])
+        table, occupants = stock_service.cover_table(session, standards, as_of, frame)
+        items = stock_queries.item_labels(session, table["item_code"])
+    props = feature["properties"]
+    persons = float(occupants.get(site_id, 0.0))
+    area = props["covered_area_m2"]
+    return {
+        "feature": feature, "as_of": as_of.isoformat(), "standards_version": standards.version,
+        "occupancy": {"households": households, "occupants": props["occupants"],
+                      "capacity_persons": props["capacity_persons"], "free_capacity": props["free_capacity"],
+                      "m2_per_person": props["m2_per_person"],
+                      "persons_per_m2": round(props["occupants"] / area, 4) if area else None},
+        "cover": stock_service.site_cover_view(frame.iloc[0].to_dict(), table, persons, as_of, items, standards),
+    }
+
+
+def set_site_status(ctx: Context, site_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Open or close a site; a closed site takes nobody new and its services stop counting."""
+    status = fields.choice(body, "status", SITE_STATUSES)
+    reason = fields.text(body, "reason", required=True)
+    with ctx.transaction() as unit:
+        site = site_store.lock_sites(unit.session, [site_id]).get(site_id)
+        if site is None:
+            raise NotFound(f"no site {site_id!r}", field="site_id")
+        if site.status == status:
+            return {"feature": site_store.site_feature(unit.session, site), "changed": False}
+        before, site.status = site.status, status
+        unit.audit("site.status", "site", site_id, reason=reason, detail={"before": before, "after": status})
+        feature = announce_sites(unit, [site_id])[0]
+        recheck_households(unit, household_store.ids_at_site(unit.session, site_id), standards=ctx.standards)
+        return {"feature": feature, "changed": True}

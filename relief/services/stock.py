@@ -1,0 +1,284 @@
+"""Stock use cases: receipts, transfers, distributions, adjustments; balances, ledger and days of cover.
+
+Every quantity change is one ``ledger.move`` (never below zero, refusing
+with ``insufficient_stock`` naming the item and what is available) inside
+one ``ctx.transaction``. Each movement emits ``stock.changed`` (topic
+``stock``, staff only, area = the holder's county) with the holder's new
+balance, and is audited with who and why. A distribution also re-judges
+the household's guarantees in the same transaction, so its verdict is never
+stale.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+import pandas as pd
+
+from relief.domain import cover as cover_rules
+from relief.domain.standards import Standards
+from relief.errors import NotFound, ValidationFailed
+from relief.services import fields
+from relief.services.context import Context, Unit
+from relief.services.guarantees import recheck_households
+from relief.store import households as household_store
+from relief.store import ledger
+from relief.store import sites as site_store
+from relief.store import stock_queries as queries
+from relief.store.tables import Distribution, StockMovement
+from relief.store.tables.stock import HOLDER_KINDS
+
+RECEIPT_SOURCES = ("donation", "allocation", "purchase")
+MAX_LEDGER_LINES = 2000
+#: Guarantees consumed every day, so they can run out (clothing and bedding are handed out once).
+DAILY_GUARANTEES = ("food", "water")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A depot or site that holds stock."""
+
+    kind: str
+    id: str
+    name: str
+    county_code: str | None
+
+    def key(self, item_code: str) -> tuple[str, str, str]:
+        return self.kind, self.id, item_code
+
+
+def find_holder(session, kind: str, holder_id: str, *, field: str) -> Holder:
+    row = site_store.site(session, holder_id) if kind == "site" else site_store.depot(session, holder_id)
+    if row is None:
+        raise NotFound(f"no {kind} {holder_id!r}", field=field)
+    return Holder(kind, row.id, row.name, row.county_code)
+
+
+def _holder_ref(body: Mapping[str, Any], kind_key: str, id_key: str) -> tuple[str, str]:
+    return fields.choice(body, kind_key, HOLDER_KINDS), fields.identifier(body, id_key)
+
+
+def record_movement(unit: Unit, holder: Holder, item_code: str, delta: float, kind: str, *,
+                    at: datetime | None = None, **extra: Any) -> StockMovement:
+    """``ledger.move`` plus its ``stock.changed`` event; the caller audits."""
+    movement = ledger.move(unit.session, holder_kind=holder.kind, holder_id=holder.id, item_code=item_code,
+                           delta=delta, kind=kind, at=at or unit.now, actor_id=unit.actor.id, **extra)
+    balance = ledger.balance(unit.session, holder.kind, holder.id, item_code)
+    unit.emit("stock.changed", "stock", {"holder_kind": holder.kind, "holder_id": holder.id, "item_code": item_code,
+                                         "quantity": balance, "delta": delta, "movement_id": movement.id},
+              area_code=holder.county_code, public=False)
+    return movement
+
+
+def _answer(unit: Unit, holder: Holder, movement: StockMovement) -> dict[str, Any]:
+    return {"movement": queries.movement_row(movement),
+            "balance": ledger.balance(unit.session, holder.kind, holder.id, movement.item_code)}
+
+
+def receive(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Stock arriving at a depot or site (a donation, an allocation from above, a purchase)."""
+    kind, holder_id = _holder_ref(body, "holder_kind", "holder_id")
+    item_code = fields.identifier(body, "item_code")
+    quantity = fields.number(body, "quantity", positive=True)
+    source = fields.choice(body, "source", RECEIPT_SOURCES)
+    reason = fields.text(body, "reason")
+    with ctx.transaction() as unit:
+        holder = find_holder(unit.session, kind, holder_id, field="holder_id")
+        movement = record_movement(unit, holder, item_code, quantity, "receipt", source=source, reason=reason)
+        unit.audit("stock.receipt", "stock_movement", movement.id, reason=reason,
+                   detail={"holder": f"{kind}:{holder_id}", "item_code": item_code, "quantity": quantity,
+                           "source": source})
+        return _answer(unit, holder, movement)
+
+
+def transfer(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Move stock between holders: two ledger lines sharing a transfer_id, both or neither."""
+    from_kind, from_id = _holder_ref(body, "from_kind", "from_id")
+    to_kind, to_id = _holder_ref(body, "to_kind", "to_id")
+    if (from_kind, from_id) == (to_kind, to_id):
+        raise ValidationFailed("a transfer needs two different holders", field="to_id")
+    item_code = fields.identifier(body, "item_code")
+    quantity = fields.number(body, "quantity", positive=True)
+    reason = fields.text(body, "reason")
+    transfer_id = uuid.uuid4().hex
+    with ctx.transaction() as unit:
+        source = find_holder(unit.session, from_kind, from_id, field="from_id")
+        target = find_holder(unit.session, to_kind, to_id, field="to_id")
+        queries.lock_balances(unit.session, [source.key(item_code), target.key(item_code)])
+        out = record_movement(unit, source, item_code, -quantity, "transfer_out", transfer_id=transfer_id, reason=reason)
+        into = record_movement(unit, target, item_code, quantity, "transfer_in", transfer_id=transfer_id, reason=reason)
+        unit.audit("stock.transfer", "transfer", transfer_id, reason=reason,
+                   detail={"from": f"{from_kind}:{from_id}", "to": f"{to_kind}:{to_id}", "item_code": item_code,
+                           "quantity": quantity, "movements": [out.id, into.id]})
+        return {"transfer_id": transfer_id,
+                "movements": [queries.movement_row(out), queries.movement_row(into)],
+                "balances": {"from": ledger.balance(unit.session, from_kind, from_id, item_code),
+                             "to": ledger.balance(unit.session, to_kind, to_id, item_code)}}
+
+
+def distribute(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Hand items to a household: a ledger line with the household and a Distribution row."""
+    household_id = fields.identifier(body, "household_id")
+    kind, holder_id = _holder_ref(body, "holder_kind", "holder_id")
+    item_code = fields.identifier(body, "item_code")
+    quantity = fields.number(body, "quantity", positive=True)
+    with ctx.transaction() as unit:
+        distributed_at = fields.moment(body, "distributed_at", now=unit.now)
+        if household_store.household(unit.session, household_id) is None:
+            raise NotFound(f"no household {household_id!r}", field="household_id")
+        holder = find_holder(unit.session, kind, holder_id, field="holder_id")
+        movement = record_movement(unit, holder, item_code, -quantity, "distribution", at=distributed_at,
+                                   household_id=household_id)
+        row = queries.add(unit.session, Distribution(household_id=household_id, item_code=item_code, quantity=quantity,
+                                                     distributed_at=distributed_at, movement_id=movement.id,
+                                                     actor_id=unit.actor.id))
+        unit.audit("stock.distribution", "distribution", row.id,
+                   detail={"household_id": household_id, "holder": f"{kind}:{holder_id}", "item_code": item_code,
+                           "quantity": quantity, "movement_id": movement.id})
+        recheck_households(unit, [household_id], standards=ctx.standards)
+        answer = _answer(unit, holder, movement)
+        answer["distribution"] = {"id": row.id, "household_id": household_id, "item_code": item_code,
+                                  "quantity": quantity, "distributed_at": distributed_at.isoformat(),
+                                  "movement_id": movement.id}
+        return answer
+
+
+def adjust(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Correct a balance (loss, spoilage, a stock count): signed quantity, reason required."""
+    kind, holder_id = _holder_ref(body, "holder_kind", "holder_id")
+    item_code = fields.identifier(body, "item_code")
+    quantity = fields.number(body, "quantity", nonzero=True)
+    reason = fields.text(body, "reason", required=True)
+    with ctx.transaction() as unit:
+        holder = find_holder(unit.session, kind, holder_id, field="holder_id")
+        movement = record_movement(unit, holder, item_code, quantity, "adjustment", reason=reason)
+        unit.audit("stock.adjustment", "stock_movement", movement.id, reason=reason,
+                   detail={"holder": f"{kind}:{holder_id}", "item_code": item_code, "quantity": quantity})
+        return _answer(unit, holder, movement)
+
+
+# --- reads ---------------------------------------------------------------------
+
+def _holder_kind(value: str | None) -> str | None:
+    if value and value not in HOLDER_KINDS:
+        raise ValidationFailed(f"holder_kind must be one of {', '.join(HOLDER_KINDS)}", field="holder_kind")
+    return value or None
+
+
+def balances(ctx: Context, *, holder_kind: str | None = None, holder_id: str | None = None) -> dict[str, Any]:
+    holder_kind = _holder_kind(holder_kind)
+    with ctx.reading() as session:
+        rows = ledger.balances(session, holder_kind=holder_kind, holder_id=holder_id or None)
+        names = queries.holder_names(session, [(r["holder_kind"], r["holder_id"]) for r in rows])
+        labels = queries.item_labels(session, [r["item_code"] for r in rows])
+    for row in rows:
+        row["holder_name"] = names.get((row["holder_kind"], row["holder_id"]))
+        row.update({f"item_{k}": v for k, v in labels.get(row["item_code"], {}).items()})
+    return {"balances": rows}
+
+
+def ledger_lines(ctx: Context, *, holder_kind: str | None = None, holder_id: str | None = None,
+                 item_code: str | None = None, household_id: str | None = None, before_id: int | None = None,
+                 limit: int = 200) -> dict[str, Any]:
+    """Ledger lines newest first; pass ``next_before_id`` back as ``before_id`` for older ones."""
+    holder_kind = _holder_kind(holder_kind)
+    limit = min(max(int(limit), 1), MAX_LEDGER_LINES)
+    with ctx.reading() as session:
+        lines = queries.movements(session, holder_kind=holder_kind, holder_id=holder_id or None,
+                                  item_code=item_code or None, household_id=household_id or None,
+                                  before_id=before_id, limit=limit)
+    return {"lines": lines, "next_before_id": lines[-1]["id"] if len(lines) == limit else None}
+
+
+# --- days of cover -------------------------------------------------------------
+
+def _number(value: Any) -> float | None:
+    """JSON has no inf/NaN: both become null (the field docs say which applies)."""
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, 3) if math.isfinite(value) else None
+
+
+def _moment(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def _after(as_of: datetime, days: float | None) -> str | None:
+    """``as_of`` plus ``days``, or None when that never comes (or lies beyond the calendar)."""
+    if days is None:
+        return None
+    try:
+        return (as_of + timedelta(days=days)).isoformat()
+    except OverflowError:
+        return None
+
+
+def cover_table(session, standards: Standards, as_of: datetime, sites: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """``domain.cover.days_of_cover`` for these sites, and their occupancy."""
+    ids = sites["site_id"].tolist()
+    occupants = site_store.occupancy_series(session, ids)
+    stock = queries.holdings_frame(session, "site", ids)
+    items = queries.items_frame(session)
+    table = cover_rules.days_of_cover(stock, occupants, items, standards=standards, as_of=as_of)
+    return table, occupants
+
+
+def site_cover_view(site: Mapping[str, Any], rows: pd.DataFrame, occupants: float, as_of: datetime,
+                    items: Mapping[str, Mapping[str, str]], standards: Standards) -> dict[str, Any]:
+    """Days of cover per item and the run-out forecast per daily guarantee for one site.
+
+    Per item: ``days`` this item alone lasts, ``guarantee_days`` all the
+    site's items of its guarantee together; null when not consumed daily
+    (clothing, bedding; ``consumed_daily`` false) or nobody is there to
+    consume it. The forecast takes each daily guarantee's ``guarantee_days``;
+    a site with occupants and no stock of it has 0 days. Water days count
+    stock only: ``supply_covers_need`` says when the site's own supply
+    already gives the standard litres per person.
+    """
+    lines = []
+    for row in rows.itertuples(index=False):
+        label = items.get(row.item_code, {})
+        lines.append({"item_code": row.item_code, "item_name": label.get("name"), "unit": label.get("unit"),
+                      "guarantee": row.guarantee, "quantity": float(row.quantity),
+                      "daily_need": _number(row.daily_need), "consumed_daily": not pd.isna(row.daily_need),
+                      "days": _number(row.days), "guarantee_days": _number(row.guarantee_days),
+                      "run_out_at": _moment(row.run_out_at)})
+    forecast = []
+    for guarantee in DAILY_GUARANTEES:
+        mine = rows.loc[rows["guarantee"] == guarantee]
+        if len(mine):
+            days = _number(mine["guarantee_days"].iloc[0])
+            at = _after(as_of, days)
+        elif occupants > 0:
+            days, at = 0.0, as_of.isoformat()
+        else:
+            days, at = None, None
+        entry = {"guarantee": guarantee, "days": days, "run_out_at": at}
+        if guarantee == "water":
+            need = occupants * standards.figure("water_l_per_person_day")
+            entry["site_supply_l_per_day"] = float(site.get("water_l_per_day") or 0.0)
+            entry["supply_covers_need"] = bool(occupants > 0 and entry["site_supply_l_per_day"] >= need)
+        forecast.append(entry)
+    return {"items": lines, "forecast": forecast}
+
+
+def cover(ctx: Context, *, county_code: str | None = None) -> dict[str, Any]:
+    """Days of cover and run-out forecast for every site (open or closed) in the county or everywhere."""
+    standards, as_of = ctx.standards, ctx.now()
+    with ctx.reading() as session:
+        sites = site_store.sites_frame(session, county_code=county_code or None)
+        table, occupants = cover_table(session, standards, as_of, sites)
+        items = queries.item_labels(session, table["item_code"])
+    by_site = dict(tuple(table.groupby("site_id", sort=False))) if len(table) else {}
+    out = []
+    for site in sites.to_dict("records"):
+        rows = by_site.get(site["site_id"], table.iloc[0:0])
+        persons = float(occupants.get(site["site_id"], 0.0))
+        view = site_cover_view(site, rows, persons, as_of, items, standards)
+        out.append({"site_id": site["site_id"], "name": site["name"], "county_code": site["county_code"],
+                    "status": site["status"], "occupants": int(persons), **view})
+    return {"as_of": as_of.isoformat(), "standards_version": standards.version, "sites": out}

@@ -1,0 +1,300 @@
+"""The five-guarantee check's inputs as DataFrames, and its verdicts kept per household.
+
+``load_inputs`` reads exactly the frames :func:`relief.domain.guarantees.evaluate`
+takes, with its column names, through SQLAlchemy Core selects straight into
+pandas: no ORM object per row, and positions decoded in one vectorised step
+(PostGIS ``ST_X``/``ST_Y`` in SQL; on SQLite the raw WKB through
+``shapely.from_wkb``). Times are parsed by pandas in bulk for the same reason.
+
+Given household ids it loads only what those households' verdicts depend
+on: their own rows, distributions and visits, the sites they stay at (with
+the site's occupancy summed in SQL over *all* its occupants, since space and
+water per person depend on everyone there), and every medical point (open
+sites' posts and facilities), which are few and decide medical reach.
+
+``upsert_statuses`` writes verdicts with ``INSERT … ON CONFLICT DO UPDATE``
+(both stores), so two transactions rechecking the same household never
+collide on the primary key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import LargeBinary, String, and_, delete, func, or_, select, type_coerce
+from sqlalchemy.orm import Session
+
+from relief.store.tables import (Area, Distribution, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site,
+                                 StandardsVersion)
+
+GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
+STATUS_COLUMNS = ("household_id", "village_code", *GUARANTEE_COLUMNS, "reasons", "shortfalls", "as_of",
+                  "standards_version")
+IN_CHUNK = 5000  # ids per IN (...) list, well under SQLite's bound-parameter limit
+WRITE_CHUNK = 2000
+
+
+@dataclass
+class GuaranteeInputs:
+    """The frames ``evaluate`` takes; ``occupancy`` is set when only some households were loaded."""
+
+    households: pd.DataFrame
+    sites: pd.DataFrame
+    facilities: pd.DataFrame
+    distributions: pd.DataFrame
+    items: pd.DataFrame
+    medical_visits: pd.DataFrame
+    occupancy: pd.Series | None = None
+
+    def frames(self) -> dict[str, Any]:
+        return {"households": self.households, "sites": self.sites, "facilities": self.facilities,
+                "distributions": self.distributions, "items": self.items,
+                "medical_visits": self.medical_visits, "occupancy": self.occupancy}
+
+
+# --- column helpers ----------------------------------------------------------
+# Frames are built from whole columns (one numpy array each): pandas' per-row
+# constructors cost more than the query itself for the small frames a recheck reads.
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _position_columns(session: Session, table) -> list:
+    """Two columns giving lon/lat (PostGIS) or one giving the raw WKB (SQLite)."""
+    if _is_postgres(session):
+        return [func.ST_X(table.c.geom).label("lon"), func.ST_Y(table.c.geom).label("lat")]
+    return [type_coerce(table.c.geom, LargeBinary).label("wkb")]
+
+
+def _raw_time(session: Session, column) -> Any:
+    """On SQLite the stored UTC text (parsed in bulk later); PostgreSQL returns aware datetimes."""
+    return column if _is_postgres(session) else type_coerce(column, String)
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), IN_CHUNK):
+        yield list(ids[start:start + IN_CHUNK])
+
+
+def _rows(session: Session, query, column=None, ids: Sequence[str] | None = None) -> list:
+    """All rows of ``query``, or those with ``column IN ids`` (queried in chunks)."""
+    connection = session.connection()  # the caller's transaction: sees its unflushed-then-flushed changes
+    if ids is None:
+        return connection.execute(query).all()
+    rows: list = []
+    for chunk in _chunks(ids):
+        rows.extend(connection.execute(query.where(column.in_(chunk))).all())
+    return rows
+
+
+def _frame(query, rows: list, kinds: dict[str, str]) -> pd.DataFrame:
+    """A frame from result rows; ``kinds`` converts columns (float, bool, time, wkb → lon/lat)."""
+    names = [c.key for c in query.selected_columns]
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns):
+        kind = kinds.get(name, "object")
+        if kind == "wkb":
+            points = shapely.from_wkb(np.array(values, dtype=object))
+            data["lon"], data["lat"] = shapely.get_x(points), shapely.get_y(points)
+        elif kind == "time":
+            data[name] = _utc(values)
+        else:
+            data[name] = np.array(values, dtype=kind)
+    return pd.DataFrame(data, copy=False)
+
+
+def _utc(values: Sequence[Any]) -> pd.DatetimeIndex:
+    """UTC moments from SQLite's stored UTC text (numpy parses it fastest) or PostgreSQL's aware datetimes."""
+    if len(values) == 0:
+        return pd.DatetimeIndex([], tz="UTC")
+    if isinstance(values[0], str):
+        try:
+            return pd.DatetimeIndex(np.array(values, dtype="datetime64[ns]"), tz="UTC")
+        except ValueError:
+            pass
+    return pd.DatetimeIndex(pd.to_datetime(list(values), utc=True, format="ISO8601"))
+
+
+# --- the frames ---------------------------------------------------------------
+
+_H, _S, _F = Household.__table__.c, Site.__table__.c, Facility.__table__.c
+_I, _D, _V = Item.__table__.c, Distribution.__table__.c, MedicalVisit.__table__.c
+_G = GuaranteeStatus.__table__.c
+_POSITION = {"lon": "float", "lat": "float", "wkb": "wkb"}
+
+_HOUSEHOLD_KINDS = {"members": "float", "injured": "float", "chronic": "float", "pregnant": "float",
+                    "needs_living_aid": "bool", "evacuated": "bool", **_POSITION}
+
+
+def households_frame(session: Session, ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per household: ``household_id``, the fields the checks read, ``lon``/``lat``, area codes."""
+    query = select(_H.id.label("household_id"), _H.members, _H.injured, _H.chronic, _H.pregnant, _H.house_damage,
+                   _H.needs_living_aid, _H.evacuated, _H.shelter, _H.site_id, _H.village_code, _H.county_code,
+                   *_position_columns(session, Household.__table__))
+    if ids is None:
+        query = query.order_by(_H.id)
+    return _frame(query, _rows(session, query, _H.id, ids), _HOUSEHOLD_KINDS)
+
+
+_SITE_KINDS = {"capacity_persons": "float", "covered_area_m2": "float", "water_l_per_day": "float",
+               "provides_meals": "bool", "medical_post": "bool", **_POSITION}
+
+
+def sites_frame(session: Session, ids: Sequence[str] | None = None, *, medical_posts: bool = False) -> pd.DataFrame:
+    """Sites: all, or ``ids`` plus (``medical_posts``) every open site with a medical post."""
+    query = select(_S.id.label("site_id"), _S.capacity_persons, _S.covered_area_m2, _S.water_l_per_day,
+                   _S.provides_meals, _S.medical_post, _S.status, _S.county_code,
+                   *_position_columns(session, Site.__table__))
+    if ids is None:
+        return _frame(query, _rows(session, query.order_by(_S.id)), _SITE_KINDS)
+    wanted = _S.id.in_(list(ids))
+    if medical_posts:
+        wanted = or_(wanted, and_(_S.medical_post.is_(True), _S.status == "open"))
+    return _frame(query, _rows(session, query.where(wanted).order_by(_S.id)), _SITE_KINDS)
+
+
+def facilities_frame(session: Session) -> pd.DataFrame:
+    query = select(_F.id.label("facility_id"), _F.operating, *_position_columns(session, Facility.__table__))
+    return _frame(query, _rows(session, query.order_by(_F.id)), {"operating": "bool", **_POSITION})
+
+
+def items_frame(session: Session) -> pd.DataFrame:
+    query = select(_I.code.label("item_code"), _I.guarantee, _I.kcal_per_unit, _I.litres_per_unit,
+                   _I.sets_per_unit, _I.pieces_per_unit).order_by(_I.code)
+    kinds = {c: "float" for c in ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")}
+    return _frame(query, _rows(session, query), kinds)
+
+
+def distributions_frame(session: Session, ids: Sequence[str] | None = None, *,
+                        until: datetime | None = None) -> pd.DataFrame:
+    """Distributions (to ``ids``), up to ``until``: later ones cannot count yet."""
+    query = select(_D.household_id, _D.item_code, _D.quantity,
+                   _raw_time(session, _D.distributed_at).label("distributed_at"))
+    if until is not None:
+        query = query.where(_D.distributed_at <= until)
+    return _frame(query, _rows(session, query, _D.household_id, ids), {"quantity": "float", "distributed_at": "time"})
+
+
+def medical_visits_frame(session: Session, ids: Sequence[str] | None = None, *, since: datetime | None = None,
+                         until: datetime | None = None) -> pd.DataFrame:
+    """Visits (to ``ids``) between ``since`` and ``until``: only recent visits count."""
+    query = select(_V.household_id, _raw_time(session, _V.visited_at).label("visited_at"))
+    if since is not None:
+        query = query.where(_V.visited_at >= since)
+    if until is not None:
+        query = query.where(_V.visited_at <= until)
+    return _frame(query, _rows(session, query, _V.household_id, ids), {"visited_at": "time"})
+
+
+def site_occupancy(session: Session, site_ids: Sequence[str]) -> pd.Series:
+    """Persons recorded at each of ``site_ids``, summed over all their occupants in SQL."""
+    query = (select(_H.site_id, func.sum(_H.members))
+             .where(_H.shelter == "site", _H.site_id.in_(list(site_ids)))
+             .group_by(_H.site_id))
+    rows = _rows(session, query) if site_ids else []
+    index = pd.Index([r[0] for r in rows], name="site_id", dtype=object)
+    return pd.Series(np.array([r[1] for r in rows], dtype=float), index=index, name="occupants")
+
+
+def load_inputs(session: Session, household_ids: Iterable[str] | None = None, *, as_of: datetime | None = None,
+                visit_window_days: float | None = None) -> GuaranteeInputs:
+    """Everything ``evaluate`` needs for all households, or for ``household_ids`` only.
+
+    ``as_of`` drops distributions and visits recorded after it (they cannot
+    count); ``visit_window_days`` also drops visits too old to count.
+    """
+    since = None
+    if as_of is not None and visit_window_days is not None:
+        since = as_of - timedelta(days=visit_window_days)
+    if household_ids is None:
+        return GuaranteeInputs(
+            households=households_frame(session), sites=sites_frame(session), facilities=facilities_frame(session),
+            distributions=distributions_frame(session, until=as_of), items=items_frame(session),
+            medical_visits=medical_visits_frame(session, since=since, until=as_of))
+    ids = sorted(set(household_ids))
+    households = households_frame(session, ids)
+    at_site = (households["shelter"].to_numpy() == "site") & pd.notna(households["site_id"].to_numpy())
+    site_ids = sorted(set(households["site_id"].to_numpy()[at_site]))
+    return GuaranteeInputs(
+        households=households,
+        sites=sites_frame(session, site_ids, medical_posts=True),
+        facilities=facilities_frame(session),
+        distributions=distributions_frame(session, ids, until=as_of),
+        items=items_frame(session),
+        medical_visits=medical_visits_frame(session, ids, since=since, until=as_of),
+        occupancy=site_occupancy(session, site_ids))
+
+
+# --- kept verdicts --------------------------------------------------------------
+
+def load_statuses(session: Session, household_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Kept status words (the five guarantees), indexed by household_id, for change detection."""
+    query = select(_G.household_id, *[_G[c] for c in GUARANTEE_COLUMNS])
+    ids = None if household_ids is None else sorted(set(household_ids))
+    return _frame(query, _rows(session, query, _G.household_id, ids), {}).set_index("household_id")
+
+
+def upsert_statuses(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert or replace verdict rows (dicts with :data:`STATUS_COLUMNS`)."""
+    if not rows:
+        return 0
+    if _is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(GuaranteeStatus.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=[_G.household_id],
+        set_={c: statement.excluded[c] for c in STATUS_COLUMNS if c != "household_id"})
+    connection = session.connection()
+    for start in range(0, len(rows), WRITE_CHUNK):
+        connection.execute(statement, rows[start:start + WRITE_CHUNK])
+    return len(rows)
+
+
+def delete_statuses(session: Session, household_ids: Iterable[str]) -> None:
+    """Forget verdicts (before their households are replaced or removed)."""
+    for chunk in _chunks(sorted(set(household_ids))):
+        session.execute(delete(GuaranteeStatus.__table__).where(_G.household_id.in_(chunk)))
+
+
+
+
+def active_standards_version(session: Session) -> str | None:
+    """The version string in force (a cheap check before reusing a parsed document)."""
+    query = (select(StandardsVersion.__table__.c.version).where(StandardsVersion.__table__.c.active.is_(True))
+             .order_by(StandardsVersion.__table__.c.id.desc()).limit(1))
+    return session.connection().execute(query).scalar()
+
+
+def stored_verdicts(session: Session) -> pd.DataFrame:
+    """Every kept verdict with the household's village and county (the dashboard's and API's default view)."""
+    query = (select(_G.household_id, _H.village_code, _H.county_code, *[_G[c] for c in GUARANTEE_COLUMNS],
+                    _G.reasons, _G.shortfalls, _raw_time(session, _G.as_of).label("as_of"), _G.standards_version)
+             .join_from(GuaranteeStatus.__table__, Household.__table__, _H.id == _G.household_id)
+             .order_by(_G.household_id))
+    return _frame(query, _rows(session, query), {"as_of": "time"})
+
+
+def area_parents(session: Session) -> dict[str, str]:
+    """Area code → parent code (village → township → county), for counting by level."""
+    table = Area.__table__.c
+    query = select(table.code, table.parent_code).where(table.parent_code.is_not(None))
+    return dict(_rows(session, query))
+
+
+def area_names(session: Session, codes: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{code: {"zh", "en"}}`` for labelling counts."""
+    table = Area.__table__.c
+    wanted = sorted({c for c in codes if c})
+    out: dict[str, dict[str, str]] = {}
+    for chunk in _chunks(wanted):
+        for code, zh, en in _rows(session, select(table.code, table.name_zh, table.name_en).where(table.code.in_(chunk))):
+            out[code] = {"zh": zh, "en": en}
+    return out

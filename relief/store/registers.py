@@ -1,0 +1,95 @@
+"""Store side of a register import: what already exists, areas to place points in, row upserts.
+
+All of it runs in the importer's one transaction and never commits.
+Existing rows are *updated in place* by primary key (only the columns the
+register carries), never deleted and re-inserted, so distributions, stock
+movements and verdicts that refer to them keep their foreign keys.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import pandas as pd
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from relief.store.bulk import insert_frame, records
+from relief.store.tables import Area, Distribution, Household, Item, MedicalVisit, Site
+
+IN_CHUNK = 5000
+
+
+def _chunks(values: Sequence) -> Iterable[list]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield list(values[start:start + IN_CHUNK])
+
+
+def all_keys(session: Session, model) -> set[str]:
+    """Every primary key of a table with a text key (sites, households, items …)."""
+    column = next(iter(model.__table__.primary_key.columns))
+    return set(session.connection().execute(select(column)).scalars())
+
+
+def known_ids(session: Session) -> tuple[set[str], set[str], set[str]]:
+    """(site ids, household ids, item codes) already stored."""
+    return all_keys(session, Site), all_keys(session, Household), all_keys(session, Item)
+
+
+def areas_frame(session: Session, levels: Iterable[str]) -> pd.DataFrame:
+    """``code, level, geom`` of the areas of these levels (few hundred rows: decoded by the column type)."""
+    query = select(Area.code, Area.level, Area.geom).where(Area.level.in_(list(levels)), Area.geom.is_not(None))
+    rows = session.execute(query).all()
+    return pd.DataFrame(rows, columns=["code", "level", "geom"])
+
+
+def upsert_frame(session: Session, model, frame: pd.DataFrame) -> tuple[int, int]:
+    """Insert new rows and update existing ones by primary key; returns (inserted, updated).
+
+    Only the frame's columns are written, so columns a register does not
+    carry (a household's phone, say) keep their stored values.
+    """
+    if frame.empty:
+        return 0, 0
+    key = next(iter(model.__table__.primary_key.columns)).key
+    existing: set = set()
+    for chunk in _chunks(frame[key].tolist()):
+        existing.update(session.connection().execute(
+            select(model.__table__.c[key]).where(model.__table__.c[key].in_(chunk))).scalars())
+    old = frame[key].isin(existing).to_numpy()
+    inserted = insert_frame(session, model, frame.loc[~old])
+    changed = frame.loc[old]
+    if len(changed):
+        rows = records(changed, [c.key for c in model.__table__.columns])
+        for start in range(0, len(rows), IN_CHUNK):
+            session.execute(update(model), rows[start:start + IN_CHUNK])  # ORM bulk UPDATE by primary key
+    return inserted, len(changed)
+
+
+def stored_distributions(session: Session, household_ids: Sequence[str]) -> pd.DataFrame:
+    """``household_id, item_code, quantity, distributed_at`` already recorded for these households."""
+    columns = ["household_id", "item_code", "quantity", "distributed_at"]
+    query = select(Distribution.household_id, Distribution.item_code, Distribution.quantity,
+                   Distribution.distributed_at)
+    rows = [r for chunk in _chunks(sorted(set(household_ids)))
+            for r in session.execute(query.where(Distribution.household_id.in_(chunk))).all()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def stored_visits(session: Session, household_ids: Sequence[str]) -> pd.DataFrame:
+    query = select(MedicalVisit.household_id, MedicalVisit.visited_at)
+    rows = [r for chunk in _chunks(sorted(set(household_ids)))
+            for r in session.execute(query.where(MedicalVisit.household_id.in_(chunk))).all()]
+    return pd.DataFrame(rows, columns=["household_id", "visited_at"])
+
+
+def household_ids_at_sites(session: Session, site_ids: Sequence[str]) -> list[str]:
+    """Households recorded at these sites (their space and water per person may change)."""
+    out: list[str] = []
+    for chunk in _chunks(sorted(set(site_ids))):
+        out += session.connection().execute(
+            select(Household.id).where(Household.shelter == "site", Household.site_id.in_(chunk))).scalars().all()
+    return out
+
+
+def row_counts(session: Session, models: Iterable) -> dict[str, int]:
+    return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0 for m in models}

@@ -1,0 +1,92 @@
+"""Sites and depots for relocation and dispatch: lookups, row locks, frames. Never commits.
+
+Positions come from the bounding-box columns: for a point ``min_lon`` is its
+longitude and ``min_lat`` its latitude, so frames need no geometry decoding
+on either store.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from relief.store.features import feature
+from relief.store.layers import site_occupancy, site_properties
+from relief.store.tables import Depot, Facility, Household, Site
+
+SITE_FRAME_COLUMNS = ("site_id", "name", "county_code", "capacity_persons", "covered_area_m2", "water_l_per_day",
+                      "status", "lon", "lat")
+DEPOT_FRAME_COLUMNS = ("depot_id", "name", "county_code", "lon", "lat")
+
+
+def site(session: Session, site_id: str) -> Site | None:
+    return session.get(Site, site_id)
+
+
+def depot(session: Session, depot_id: str) -> Depot | None:
+    return session.get(Depot, depot_id)
+
+
+def facility(session: Session, facility_id: str) -> Facility | None:
+    return session.get(Facility, facility_id)
+
+
+def lock_sites(session: Session, site_ids: Iterable[str]) -> dict[str, Site]:
+    """The sites, row-locked in id order on PostgreSQL (SQLite's write lock already serialises writers).
+
+    Whoever checks people in locks the target sites first, so two
+    transactions filling the last places of a site take turns, and the
+    second one counts the first one's occupants (READ COMMITTED reads
+    what committed before each statement).
+    """
+    ids = sorted(set(site_ids))
+    if not ids:
+        return {}
+    query = select(Site).where(Site.id.in_(ids)).order_by(Site.id).with_for_update()
+    return {s.id: s for s in session.scalars(query)}
+
+
+def site_feature(session: Session, row: Site) -> dict[str, Any]:
+    """The site as ``GET /api/sites`` shows it, with its current occupancy."""
+    occupants = site_occupancy(session, [row.id]).get(row.id, 0)
+    return feature(row, site_properties(row, occupants), id_attr="id")
+
+
+def household_counts(session: Session, site_ids: Iterable[str]) -> dict[str, int]:
+    """Households (not persons) recorded at each site."""
+    ids = list(site_ids)
+    query = (select(Household.site_id, func.count()).where(Household.shelter == "site", Household.site_id.in_(ids))
+             .group_by(Household.site_id))
+    return {site_id: int(n) for site_id, n in session.execute(query)}
+
+
+def sites_frame(session: Session, *, county_code: str | None = None, site_ids: Iterable[str] | None = None,
+                open_only: bool = False) -> pd.DataFrame:
+    """Sites as the allocation, cover and dispatch rules read them (one row each, by site_id)."""
+    query = select(Site.id, Site.name, Site.county_code, Site.capacity_persons, Site.covered_area_m2,
+                   Site.water_l_per_day, Site.status, Site.min_lon, Site.min_lat).order_by(Site.id)
+    if county_code:
+        query = query.where(Site.county_code == county_code)
+    if site_ids is not None:
+        query = query.where(Site.id.in_(list(site_ids)))
+    if open_only:
+        query = query.where(Site.status == "open")
+    frame = pd.DataFrame.from_records(session.execute(query).all(), columns=list(SITE_FRAME_COLUMNS))
+    return frame.astype({"capacity_persons": "int64", "covered_area_m2": float, "water_l_per_day": float,
+                         "lon": float, "lat": float})
+
+
+def depots_frame(session: Session, depot_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    query = select(Depot.id, Depot.name, Depot.county_code, Depot.min_lon, Depot.min_lat).order_by(Depot.id)
+    if depot_ids is not None:
+        query = query.where(Depot.id.in_(list(depot_ids)))
+    frame = pd.DataFrame.from_records(session.execute(query).all(), columns=list(DEPOT_FRAME_COLUMNS))
+    return frame.astype({"lon": float, "lat": float})
+
+
+def occupancy_series(session: Session, site_ids: Iterable[str] | None = None) -> pd.Series:
+    """Persons at each site (``shelter == "site"``), by site_id, as the domain rules take it."""
+    counts = site_occupancy(session, site_ids)
+    return pd.Series(counts, dtype=float, name="occupants").rename_axis("site_id")

@@ -1,0 +1,90 @@
+"""The five guarantees over HTTP.
+
+- ``GET /api/guarantees`` — staff (``staff.read``): households' verdicts,
+  filtered and paged, with counts by village under ``summary``.
+  Query: ``as_of`` (ISO 8601 with offset) and/or ``profile`` (normal|cold)
+  judge afresh; without both, the kept verdicts are read (what the map shows).
+  ``area`` (county, township or village code, or a code prefix), ``status``
+  (comma list of met|at_risk|unmet|not_applicable), ``guarantee`` (comma list:
+  which guarantees ``status`` looks at), ``offset``/``limit``,
+  ``format=json|csv`` (CSV: every matching row, columns household_id, food …
+  medical, reason_<g> …, shortfall_<g> …).
+- ``GET /api/guarantees?summary=village|township|county`` — public: counts
+  only (per area, guarantee and status; no household rows).
+- ``GET /api/households/<id>/guarantees`` — staff: one household, judged as of
+  ``as_of`` (default now) under ``profile``.
+
+(``/api/guarantees/summary`` belongs to the live map, ``web/api_map.py``.)
+Rows carry ids and area codes only, never a name.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from relief.domain.guarantees import GUARANTEES, STATUSES
+from relief.domain.roles import may
+from relief.errors import Forbidden, NotAuthenticated, ValidationFailed
+from relief.services import guarantee_views, guarantees
+from relief.web import params
+from relief.web.context import current_actor, request_context
+
+bp = Blueprint("api_guarantees", __name__, url_prefix="/api")
+
+
+def require_staff() -> None:
+    """401 without credentials, 403 without ``staff.read``; reads need no CSRF token."""
+    actor = current_actor()
+    if actor.id is None:
+        raise NotAuthenticated("household verdicts are for logged-in staff; counts are public "
+                               "(GET /api/guarantees?summary=village)")
+    if not may(actor.role, "staff.read"):
+        raise Forbidden(f"role {actor.role!r} may not read household verdicts")
+
+
+def _profile() -> str | None:
+    profile = request.args.get("profile") or None
+    if profile is not None and profile not in request_context().standards.profiles:
+        raise ValidationFailed(f"unknown profile {profile!r}", field="profile")
+    return profile
+
+
+@bp.get("/guarantees")
+def list_guarantees():
+    summary_by = request.args.get("summary")
+    if summary_by is not None and summary_by not in guarantee_views.LEVELS:
+        raise ValidationFailed(f"summary must be one of {', '.join(guarantee_views.LEVELS)}", field="summary")
+    fmt = request.args.get("format") or "json"
+    if fmt not in ("json", "csv"):
+        raise ValidationFailed("format must be json or csv", field="format")
+    if summary_by is None:
+        require_staff()
+    statuses = params.words("status", STATUSES)
+    only = params.words("guarantee", GUARANTEES)
+    page = params.paging()
+    ctx = request_context()
+    found = guarantee_views.verdicts(ctx, as_of=params.query_time("as_of"), profile=_profile())
+    area = (request.args.get("area") or "").strip() or None
+    if summary_by is not None:
+        scope = guarantee_views.select(found, area=area)
+        return jsonify({"source": found.source, "as_of": found.as_of, "profile": found.profile, "area": area,
+                        "summary": guarantee_views.counts(ctx, found, scope, summary_by)})
+    chosen = guarantee_views.select(found, area=area, statuses=statuses, only=only)
+    if fmt == "csv":
+        text = guarantees.flat_table(chosen).to_csv(index=False, lineterminator="\n")
+        return Response(text, mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=guarantees.csv"})
+    return jsonify({
+        "source": found.source, "as_of": found.as_of, "profile": found.profile,
+        "filters": {"area": area, "status": statuses, "guarantee": only},
+        "total": int(len(chosen)), **page,
+        "households": guarantee_views.page_rows(chosen, **page),
+        "summary": guarantee_views.counts(ctx, found, guarantee_views.select(found, area=area), "village"),
+    })
+
+
+@bp.get("/households/<household_id>/guarantees")
+def household_guarantees(household_id: str):
+    require_staff()
+    ctx = request_context()
+    moment = params.query_time("as_of") or ctx.now()
+    return jsonify(guarantees.household_guarantees(ctx, household_id, as_of=moment, profile=_profile() or "normal"))

@@ -1,0 +1,96 @@
+"""Stock API: receipts, transfers, distributions, adjustments, balances, ledger, cover, donations, dispatch.
+
+A movement that would take a balance below zero is a 409
+``insufficient_stock`` whose ``detail`` names the item, the holder, the
+quantity requested and what is available.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from relief.errors import ValidationFailed
+from relief.services import dispatch, donations, stock
+from relief.web import params
+from relief.web.context import request_context, requires
+
+bp = Blueprint("api_stock", __name__, url_prefix="/api")
+
+
+def optional_body() -> dict:
+    """A JSON object, or {} when the request has no body."""
+    if not request.content_length:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed("the request body must be a JSON object (or empty)", field="body")
+    return body
+
+
+@bp.post("/stock/receipts")
+@requires("stock.move")
+def receipt():
+    return jsonify(stock.receive(request_context(), params.json_body())), 201
+
+
+@bp.post("/stock/transfers")
+@requires("stock.move")
+def transfer():
+    return jsonify(stock.transfer(request_context(), params.json_body())), 201
+
+
+@bp.post("/stock/distributions")
+@requires("stock.move")
+def distribution():
+    return jsonify(stock.distribute(request_context(), params.json_body())), 201
+
+
+@bp.post("/stock/adjustments")
+@requires("stock.move")
+def adjustment():
+    return jsonify(stock.adjust(request_context(), params.json_body())), 201
+
+
+@bp.get("/stock/balances")
+@requires("staff.read")
+def balances():
+    return jsonify(stock.balances(request_context(), holder_kind=request.args.get("holder_kind"),
+                                  holder_id=request.args.get("holder_id")))
+
+
+@bp.get("/stock/ledger")
+@requires("staff.read")
+def ledger():
+    before = params.integer("before_id", 0, minimum=1) if request.args.get("before_id") else None
+    return jsonify(stock.ledger_lines(
+        request_context(), holder_kind=request.args.get("holder_kind"), holder_id=request.args.get("holder_id"),
+        item_code=request.args.get("item_code"), household_id=request.args.get("household_id"), before_id=before,
+        limit=params.integer("limit", 200, minimum=1, maximum=stock.MAX_LEDGER_LINES)))
+
+
+@bp.get("/cover")
+def cover():
+    return jsonify(stock.cover(request_context(), county_code=request.args.get("county_code") or None))
+
+
+@bp.post("/donations")
+@requires("donation.record")
+def record_donation():
+    return jsonify(donations.record_donation(request_context(), params.json_body())), 201
+
+
+@bp.post("/dispatch/plans")
+@requires("dispatch.plan")
+def propose_plan():
+    return jsonify(dispatch.propose_plan(request_context(), optional_body())), 201
+
+
+@bp.get("/dispatch/plans/<int:plan_id>")
+@requires("staff.read")
+def get_plan(plan_id: int):
+    return jsonify(dispatch.get_plan(request_context(), plan_id))
+
+
+@bp.post("/dispatch/plans/<int:plan_id>/accept")
+@requires("dispatch.plan")
+def accept_plan(plan_id: int):
+    return jsonify(dispatch.accept_plan(request_context(), plan_id, optional_body()))

@@ -1,0 +1,51 @@
+"""GET /dashboard: the five guarantees at a glance, sites' occupancy and cover, the dispatch plan.
+
+The page is a shell; ``static/js/dashboard.js`` fills it from the JSON APIs
+(counts are public; household rows, sites' cover and plans need staff
+credentials, which the browser session supplies). Every word shown is
+translated here with Flask-Babel and handed to the script.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from relief.domain.guarantees import GUARANTEES, STATUSES
+from relief.domain.roles import may
+from relief.web.context import current_actor
+
+bp = Blueprint("dashboard_pages", __name__)
+
+
+def dashboard_strings() -> dict[str, str]:
+    return {
+        "food": _("Food"), "clothing": _("Clothing"), "water": _("Water"), "housing": _("Housing"),
+        "medical": _("Medical care"), "met": _("met"), "at_risk": _("at risk"), "unmet": _("unmet"),
+        "not_applicable": _("not applicable"), "prefecture": _("Prefecture"), "county": _("County"),
+        "township": _("Township"), "village": _("Village"), "households": _("Households"),
+        "household": _("Household"), "reasons": _("Reasons"), "site": _("Site"), "occupants": _("Occupants"),
+        "capacity": _("Capacity"), "m2_per_person": _("m² per person"), "days_food": _("Days of food"),
+        "days_water": _("Days of water"), "loading": _("Loading…"), "failed": _("Could not load"),
+        "login_needed": _("Log in as staff to see households and plans."),
+        "no_unmet": _("No household has an unmet guarantee."), "propose": _("Propose a dispatch plan"),
+        "accept": _("Accept this plan"), "accepted": _("Plan accepted: stock is on its way."),
+        "plan_empty": _("Nothing to dispatch: every open site is covered."), "depot": _("Depot"),
+        "item": _("Item"), "quantity": _("Quantity"), "distance_km": _("Distance (km)"),
+        "still_short": _("Still short after the plan"), "area": _("Area"), "unknown_area": _("outside known areas"),
+        "all": _("All"),
+    }
+
+
+@bp.get("/dashboard")
+def dashboard():
+    actor = current_actor()
+    settings = {
+        "staff": bool(actor.id) and may(actor.role, "staff.read"),
+        "mayPlan": bool(actor.id) and may(actor.role, "dispatch.plan"),
+        "guarantees": list(GUARANTEES), "statuses": list(STATUSES),
+        "urls": {"guarantees": url_for("api_guarantees.list_guarantees"), "sites": "/api/sites",
+                 "cover": "/api/cover", "plans": "/api/dispatch/plans"},
+        "strings": dashboard_strings(), "locale": str(get_locale()),
+    }
+    return render_template("dashboard.html", settings=settings)
