@@ -25,6 +25,8 @@ a slow server cannot hide its queue) instead of sending as fast as answers come.
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import asyncio
 import json
 import multiprocessing as mp
@@ -93,11 +95,26 @@ def start_server(env: dict, port: int) -> subprocess.Popen:
 # A small asyncio HTTP/1.1 keep-alive client: ``requests`` costs more CPU per call than the
 # server does, and on a 2-core machine the load generator must not be what is measured.
 
-def report_body(rng: random.Random) -> dict:
-    return {"client_id": str(uuid.uuid4()), "kind": rng.choice(KINDS),
+def report_body(rng: random.Random, photo: str | None = None) -> dict:
+    body = {"client_id": str(uuid.uuid4()), "kind": rng.choice(KINDS),
             "description": "bench: slope failure next to the county road, two houses at risk",
             "lat": round(rng.uniform(ENSHI[1], ENSHI[3]), 6), "lon": round(rng.uniform(ENSHI[0], ENSHI[2]), 6),
             "occurred_at": (datetime.now(CST) - timedelta(minutes=rng.uniform(0, 600))).replace(microsecond=0).isoformat()}
+    if photo:
+        body["photos"] = [photo]
+    return body
+
+
+def photo_base64(seed: int) -> str:
+    """A 640x480 JPEG (~20-40 KB) with a little noise, so each client sends a real, distinct image."""
+    from PIL import Image
+
+    rng = random.Random(seed)
+    image = Image.effect_noise((640, 480), 40).convert("RGB")
+    image.putpixel((rng.randrange(640), rng.randrange(480)), (255, 0, 0))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return base64.b64encode(out.getvalue()).decode()
 
 
 class Connection:
@@ -175,7 +192,7 @@ async def send(conn: Connection, method: str, path: str, body: dict | None, time
 
 
 async def worker(host: str, port: int, path: str, token: str, seconds: float, rate: float, timeout: float,
-                 resend: float, rng: random.Random, ingest: bool, stats: dict) -> None:
+                 resend: float, rng: random.Random, ingest: bool, stats: dict, photo_share: float, photo: str | None) -> None:
     conn = Connection(host, port, token)
     interval = 1.0 / rate if rate else 0.0
     start = time.perf_counter()
@@ -187,7 +204,7 @@ async def worker(host: str, port: int, path: str, token: str, seconds: float, ra
             if delay > 0:
                 await asyncio.sleep(delay)
         scheduled = next_at if interval else time.perf_counter()
-        body = report_body(rng) if ingest else None
+        body = report_body(rng, photo if photo and rng.random() < photo_share else None) if ingest else None
         status, answer = await send(conn, method, path, body, timeout, stats)
         stats["scheduled_latencies"].append((time.perf_counter() - scheduled) * 1000)
         next_at += interval
@@ -210,27 +227,30 @@ async def worker(host: str, port: int, path: str, token: str, seconds: float, ra
 
 
 def client_process(args: tuple, queue: mp.Queue) -> None:
-    url, token, seconds, rate, timeout, resend, connections, seed, ingest = args
+    url, ports, token, seconds, rate, timeout, resend, connections, seed, ingest, photo_share = args
     host_port, path = url.split("//", 1)[1].split("/", 1)
-    host, port = host_port.split(":")
+    host = host_port.split(":")[0]
+    photo = photo_base64(seed) if photo_share else None
     stats = {"latencies": [], "retries": 0, "acked": {}, "resent_ok": 0, "resent_bad": 0, "refused": 0, "errors": 0,
              "scheduled_latencies": []}
 
     async def run() -> None:
-        await asyncio.gather(*(worker(host, int(port), "/" + path, token, seconds, rate, timeout, resend,
-                                      random.Random(seed * 1000 + i), ingest, stats) for i in range(connections)))
+        await asyncio.gather(*(worker(host, ports[i % len(ports)], "/" + path, token, seconds, rate, timeout, resend,
+                                      random.Random(seed * 1000 + i), ingest, stats, photo_share, photo)
+                               for i in range(connections)))
 
     asyncio.run(run())
     queue.put([stats])
 
 
 def run_load(url: str, token: str, *, seconds: float, processes: int, threads: int, rate: float, timeout: float,
-             resend: float, ingest: bool) -> dict:
-    """Run the clients (``threads`` = concurrent connections per process); ``rate`` is the total target (0: closed loop)."""
+             resend: float, ingest: bool, ports: list[int], photo_share: float = 0.0) -> dict:
+    """Run the clients (``threads`` = concurrent connections per process, spread over ``ports``);
+    ``rate`` is the total target (0: closed loop)."""
     per_connection = rate / (processes * threads) if rate else 0.0
     queue: mp.Queue = mp.Queue()
-    procs = [mp.Process(target=client_process,
-                        args=((url, token, seconds, per_connection, timeout, resend, threads, p + 1, ingest), queue))
+    procs = [mp.Process(target=client_process, args=((url, ports, token, seconds, per_connection, timeout, resend, threads,
+                                                       p + 1, ingest, photo_share), queue))
              for p in range(processes)]
     started = time.perf_counter()
     for p in procs:
@@ -289,29 +309,37 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds before a request is resent with the same client id")
     parser.add_argument("--resend", type=float, default=0.05, help="share of acknowledged reports sent again")
     parser.add_argument("--households", type=int, default=2000, help="demo size (its areas place the reports); 0: no areas")
+    parser.add_argument("--photo-share", type=float, default=0.0, help="share of reports carrying one 640x480 JPEG (base64)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="relief serve processes on separate ports, connections spread over them (as behind a proxy)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="relief-bench-"))
     env, token = prepare(instance, args.households)
-    port = free_port()
-    server = start_server(env, port)
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(args.servers)]
+    servers = [start_server(env, port) for port in ports]
+    base = f"http://127.0.0.1:{ports[0]}"
     load = dict(seconds=args.seconds, processes=args.processes, threads=args.threads, rate=args.rate,
-                timeout=args.timeout, resend=args.resend)
+                timeout=args.timeout, resend=args.resend, ports=ports)
     try:
-        floor_health = run_load(f"{base}/api/health", token, ingest=False, **{**load, "seconds": min(args.seconds, 10)})
-        floor_static = run_load(f"{base}/static/css/report.css", token, ingest=False, **{**load, "seconds": min(args.seconds, 10)})
-        ingest = run_load(f"{base}/api/incidents", token, ingest=True, **load)
+        short = {**load, "seconds": min(args.seconds, 10)}
+        floor_health = run_load(f"{base}/api/health", token, ingest=False, **short)
+        floor_static = run_load(f"{base}/static/css/report.css", token, ingest=False, **short)
+        ingest = run_load(f"{base}/api/incidents", token, ingest=True, photo_share=args.photo_share, **load)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for server in servers:
+            server.send_signal(signal.SIGINT)
+        for server in servers:
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
     check = verify(instance / "relief.db", ingest["acked"])
-    print(f"clients: {args.processes} process(es) x {args.threads} connections, "
-          f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, timeout {args.timeout:g} s")
+    print(f"server: {args.servers} x relief serve (SQLite, {args.households} demo households); "
+          f"clients: {args.processes} process(es) x {args.threads} connections, "
+          f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, timeout {args.timeout:g} s, "
+          f"photos in {args.photo_share:.0%} of reports")
     show("GET /api/health (floor)", floor_health)
     show("GET static 3 KB (floor)", floor_static)
     show("POST /api/incidents", ingest)

@@ -53,11 +53,12 @@ def sample_register() -> dict[str, pd.DataFrame]:
                   _household("H_COLD", shelter="site", site_id="S_TIGHT"),
                   _household("H_FAR", lon=FAR[0], lat=FAR[1]),
                   _household("H_SEEN", injured=1), _household("H_DUE", injured=1)]
-    distributions = [dict(household_id="H_LAPSED", item_code="rice_1kg", quantity="1", distributed_at=_time(-timedelta(days=3))),
-                     dict(household_id="H_SHORT", item_code="rice_1kg", quantity="1", distributed_at=_time(-timedelta(hours=12))),
-                     dict(household_id="H_NEW", item_code="rice_1kg", quantity="1", distributed_at=_time(-timedelta(days=3))),
-                     dict(household_id="H_NEW", item_code="rice_1kg", quantity="10", distributed_at=_time(-timedelta(hours=1))),
-                     dict(household_id="H_NEW", item_code="rice_1kg", quantity="10", distributed_at=_time(timedelta(days=1)))]
+    def given(hid: str, kg: str, delta: timedelta) -> dict:
+        return dict(household_id=hid, item_code="rice_1kg", quantity=kg, distributed_at=_time(delta))
+
+    distributions = [given("H_LAPSED", "1", -timedelta(days=3)), given("H_SHORT", "1", -timedelta(hours=12)),
+                     given("H_NEW", "1", -timedelta(days=3)), given("H_NEW", "10", -timedelta(hours=1)),
+                     given("H_NEW", "10", timedelta(days=1))]
     visits = [dict(household_id="H_SEEN", visited_at=_time(-timedelta(days=2))),
               dict(household_id="H_DUE", visited_at=_time(-timedelta(days=20)))]
     frames = {"sites": sites, "facilities": facilities, "items": items, "households": households,

@@ -112,7 +112,8 @@ def recheck(unit: Unit, household_ids: Iterable[str] | None, *, profile: str = "
     if ids is not None and not ids:
         return 0, 0
     result, households = _evaluate(unit.session, standards, as_of=as_of, profile=profile, household_ids=ids)
-    return len(result), _store_and_announce(unit, result, households, as_of, standards.version)
+    return len(result), _store_and_announce(unit, result, households, as_of, standards.version,
+                                            everyone=ids is None)
 
 
 _parsed_standards: dict[str | None, Standards] = {}
@@ -130,12 +131,17 @@ def _active_standards(session) -> Standards:
 # --- keeping and announcing verdicts -------------------------------------------
 
 def _store_and_announce(unit: Unit, result: pd.DataFrame, households: pd.DataFrame, as_of: datetime,
-                        version: str) -> int:
+                        version: str, *, everyone: bool = False) -> int:
     if result.empty:
         return 0
     result = _with_areas(result, households)
-    before = inputs.load_statuses(unit.session, None if len(result) > inputs.IN_CHUNK else result.index)
+    before = inputs.load_statuses(unit.session, None if everyone else result.index)
     changes = _changes(result, before)
+    if everyone:
+        # Most households are outside the relief scope and stay so: their rows differ only in the
+        # moment and version, which one UPDATE restamps; only the others are written row by row.
+        inputs.restamp_statuses(unit.session, as_of, version)
+        result = result.loc[~_unchanged_out_of_scope(result, before)]
     inputs.upsert_statuses(unit.session, status_rows(result, as_of, version))
     by_county: dict[str | None, list[dict]] = defaultdict(list)
     for change in changes:
@@ -143,6 +149,16 @@ def _store_and_announce(unit: Unit, result: pd.DataFrame, households: pd.DataFra
     for county in sorted(by_county, key=lambda c: (c is None, c or "")):
         unit.emit(EVENT_KIND, EVENT_TOPIC, {"changes": by_county[county]}, area_code=county)
     return len(changes)
+
+
+def _unchanged_out_of_scope(result: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:
+    """Households outside the scope now and in their kept row, in the same village."""
+    previous = before.reindex(result.index)
+    same = ~result["in_scope"].to_numpy(dtype=bool)
+    for g in GUARANTEES:
+        same &= previous[g].to_numpy(dtype=object) == "not_applicable"
+    old, new = previous["village_code"].to_numpy(dtype=object), result["village_code"].to_numpy(dtype=object)
+    return same & ((old == new) | (pd.isna(old) & pd.isna(new)))
 
 
 def _changes(result: pd.DataFrame, before: pd.DataFrame) -> list[dict[str, Any]]:

@@ -37,7 +37,6 @@ from relief.errors import ImportRejected
 from relief.services import guarantees
 from relief.services.context import Context
 from relief.store import registers as store
-from relief.store.bulk import insert_frame
 from relief.store.tables import Distribution, Facility, Household, Item, MedicalVisit, Site
 
 SUFFIXES = (".csv", ".xlsx")
@@ -120,7 +119,7 @@ def import_register(ctx: Context, folder: str | Path, *, profile: str = "normal"
         for stem, model, to_rows, stored in _RECORDS:
             if stem in checked:
                 rows = _new_only(to_rows(checked[stem], unit.actor.id), stored(session, checked[stem]["household_id"]))
-                inserted[stem] = insert_frame(session, model, rows)
+                inserted[stem] = store.insert_rows(session, model, rows)
                 skipped[stem] = len(checked[stem]) - len(rows)
         judged, changed = guarantees.recheck(unit, _affected(session, checked), profile=profile, standards=standards)
         unit.audit("register.import", "register", None, reason=f"import of {', '.join(names.values())}",

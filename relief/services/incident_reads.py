@@ -48,7 +48,8 @@ def detail(ctx: Context, incident_id: int) -> dict[str, Any]:
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
         frame = store.reports_frame(session, [incident.id])
-        codes = [incident.county_code, incident.township_code, *frame["county_code"].dropna().unique()]
+        codes = [incident.county_code, incident.township_code, *frame["county_code"].dropna().unique(),
+                 *frame["township_code"].dropna().unique()]
         names = area_store.names(session, [c for c in codes if c])
         photos = store.photos(session, incident_id=incident.id)
         by_report: dict[int | None, list] = {}

@@ -106,7 +106,7 @@ def _first_reports(ctx: Context, unit: Unit, incident: Incident, new: parse.NewI
               area_code=incident.county_code)
     filed = None
     if initial is not None:
-        filed, _ = statutory.record(unit, incident, initial, township_fallback=incident.township_code)
+        filed, _ = statutory.record(unit, incident, initial)
         statutory.announce(unit, incident, filed)
         statutory.refresh_level(unit, incident, ctx.standards)
     return report, photos, filed

@@ -12,12 +12,13 @@ from collections import defaultdict
 from typing import Any
 
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from maps import styles
 from relief.errors import ValidationFailed
 from relief.services.context import Context
-from relief.store import layers, map_queries
+from relief.store import map_queries
+from relief.store.features import plain
 
 SUMMARY_LEVELS = ("village", "township")
 SHAPE_LEVELS = ("prefecture", "county", "township", "village")
@@ -100,16 +101,21 @@ def search_areas(ctx: Context, q: str, *, limit: int = 10) -> dict[str, Any]:
         return {"q": q, "areas": map_queries.search_areas(session, q, limit=limit)}
 
 
-def incident_markers(ctx: Context, **filters: Any) -> dict[str, Any]:
-    """Incidents with only the marker's and filters' properties, plus an anchor point for hazard polygons."""
+def incident_markers(ctx: Context, *, offset: int = 0, limit: int = 20_000, **filters: Any) -> dict[str, Any]:
+    """Incidents with only the marker's and filters' properties; hazard areas also get an ``anchor`` point."""
     with ctx.reading() as session:
-        collection = layers.incidents(session, **filters).collection()
-    for feature in collection["features"]:
-        props = feature["properties"]
-        feature["properties"] = {k: props.get(k) for k in MARKER_PROPERTIES}
-        geometry = feature["geometry"]
-        if geometry and geometry["type"] != "Point":
-            anchor = shape(geometry).representative_point()
-            feature["properties"]["anchor"] = [round(anchor.x, 6), round(anchor.y, 6)]
-    return collection
-
+        rows, total = map_queries.incident_markers(session, offset=offset, limit=limit, **filters)
+    features = []
+    for row in rows:
+        props = {k: plain(row[k]) for k in MARKER_PROPERTIES}
+        geom = row.get("geom")
+        if geom is None:
+            geometry = {"type": "Point", "coordinates": [round(row["min_lon"], 6), round(row["min_lat"], 6)]}
+        else:
+            anchor = geom.representative_point()
+            props["anchor"] = [round(anchor.x, 6), round(anchor.y, 6)]
+            geometry = mapping(shapely.set_precision(geom.simplify(0.00005, preserve_topology=True), 1e-6))
+        features.append({"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props})
+    next_offset = offset + limit if offset + limit < total else None
+    return {"type": "FeatureCollection", "features": features,
+            "page": {"offset": offset, "limit": limit, "total": total, "next_offset": next_offset}}

@@ -80,7 +80,8 @@ def _checked(upload: Upload, settings: dict[str, Any]) -> tuple[Any, bytes, byte
     formats = settings["formats"]
     try:
         info = inspect_photo(upload.data, max_bytes=int(settings["max_bytes"]), formats=formats)
-        return info, public_copy(upload.data, formats=formats), thumbnail(upload.data, int(settings["thumbnail_px"]), formats=formats)
+        public = public_copy(upload.data, formats=formats)
+        return info, public, thumbnail(upload.data, int(settings["thumbnail_px"]), formats=formats)
     except (UnsupportedMedia, PayloadTooLarge) as error:
         label = f"{upload.field} ({upload.filename})" if upload.filename else upload.field
         raise type(error)(f"{label}: {error.message}", field=upload.field) from None

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
@@ -30,17 +31,14 @@ import pandas as pd
 from relief.domain import allocation
 from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
 from relief.services import fields
-from relief.services import stock as stock_service
 from relief.services.context import Context, Unit
 from relief.services.guarantees import recheck_households
 from relief.store import areas as area_store
 from relief.store import households as household_store
 from relief.store import sites as site_store
-from relief.store import stock_queries
 from relief.store.layers import site_occupancy
 from relief.store.tables import Household, Site
 from relief.store.tables.people import DISPERSED_KINDS
-from relief.store.tables.places import SITE_STATUSES
 
 CHECKOUT_DESTINATIONS = ("home", "dispersed", "none")
 MAX_ASSIGNMENTS = 5000
@@ -63,7 +61,7 @@ class _Room:
 
     sites: dict[str, Site]
     persons: dict[str, int]
-    touched: set[str] = field(default_factory=set)
+    touched: set[str]
 
     @classmethod
     def lock(cls, session, site_ids: Iterable[str], field_of: Mapping[str, str]) -> "_Room":
@@ -71,9 +69,9 @@ class _Room:
         for site_id in sorted(set(site_ids)):
             if site_id not in sites:
                 raise NotFound(f"no site {site_id!r}", field=field_of[site_id])
-        return cls(sites, {k: int(v) for k, v in site_occupancy(session, list(sites)).items()})
+        return cls(sites, {k: int(v) for k, v in site_occupancy(session, list(sites)).items()}, set())
 
-    def check_in(self, household: Household, site_id: str, *, field: str, now) -> bool:
+    def check_in(self, household: Household, site_id: str, *, field: str, now: datetime) -> bool:
         """Move the household to the site; False when it is there already."""
         site = self.sites[site_id]
         if household.shelter == "site" and household.site_id == site_id:
@@ -93,21 +91,23 @@ class _Room:
             self.touched.add(household.site_id)
         self.persons[site_id] = self.persons.get(site_id, 0) + household.members
         self.touched.add(site_id)
-        _place(household, "site", site_id=site_id, now=now)
+        _place(household, _placement("site", site_id=site_id), now=now)
         return True
 
 
-def _place(household: Household, shelter: str, *, now, site_id: str | None = None,
-           dispersed_kind: str | None = None) -> None:
-    household.shelter = shelter
-    household.site_id = site_id
-    household.dispersed_kind = dispersed_kind
-    household.evacuated = shelter != "home"
-    household.updated_at = now
+def _placement(shelter: str, *, site_id: str | None = None, dispersed_kind: str | None = None) -> dict[str, Any]:
+    """Where a household will be; ``evacuated`` follows (true once it has left home)."""
+    return {"shelter": shelter, "site_id": site_id, "dispersed_kind": dispersed_kind, "evacuated": shelter != "home"}
 
 
 def _where(household: Household) -> dict[str, Any]:
-    return {"shelter": household.shelter, "site_id": household.site_id, "dispersed_kind": household.dispersed_kind}
+    return {key: getattr(household, key) for key in ("shelter", "site_id", "dispersed_kind", "evacuated")}
+
+
+def _place(household: Household, placement: dict[str, Any], *, now: datetime) -> None:
+    for key, value in placement.items():
+        setattr(household, key, value)
+    household.updated_at = now
 
 
 def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -125,10 +125,10 @@ def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
     return features
 
 
-def _locked_household(session, household_id: str, field: str = "household_id") -> Household:
+def _locked_household(session, household_id: str) -> Household:
     household = household_store.lock_households(session, [household_id]).get(household_id)
     if household is None:
-        raise NotFound(f"no household {household_id!r}", field=field)
+        raise NotFound(f"no household {household_id!r}", field="household_id")
     return household
 
 
@@ -163,10 +163,11 @@ def check_out(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[
         household = _locked_household(unit.session, household_id)
         before = _where(household)
         left_site = household.site_id if household.shelter == "site" else None
-        _place(household, to, dispersed_kind=kind, now=unit.now)
-        changed = _where(household) != before
+        after = _placement(to, dispersed_kind=kind)
+        changed = after != before
         features = []
         if changed:
+            _place(household, after, now=unit.now)
             unit.audit("household.checkout", "household", household.id, reason=reason,
                        detail={"before": before, "after": _where(household), "members": household.members})
             features = announce_sites(unit, [left_site])
@@ -289,47 +290,3 @@ def expected_displacement(ctx: Context, *, reach_km: float = DEFAULT_REACH_KM,
                  **{k: int(v) for k, v in row.items()}} for code, row in table.iterrows()]
     return {"reach_km": reach_km, "as_of": ctx.now().isoformat(), "counties": counties,
             "totals": {k: int(table[k].sum()) for k in table.columns}}
-
-
-# --- one site ----------------------------------------------------------------------------
-
-def site_detail(ctx: Context, site_id: str) -> dict[str, Any]:
-    """A site as on the map, with its occupancy, days of cover per item and run-out forecast."""
-    standards, as_of = ctx.standards, ctx.now()
-    with ctx.reading() as session:
-        site = site_store.site(session, site_id)
-        if site is None:
-            raise NotFound(f"no site {site_id!r}", field="site_id")
-        feature = site_store.site_feature(session, site)
-        households = site_store.household_counts(session, [site_id]).get(site_id, 0)
-        frame = site_store.sites_frame(session, site_ids=[site_id])
-        table, occupants = stock_service.cover_table(session, standards, as_of, frame)
-        items = stock_queries.item_labels(session, table["item_code"])
-    props = feature["properties"]
-    persons = float(occupants.get(site_id, 0.0))
-    area = props["covered_area_m2"]
-    return {
-        "feature": feature, "as_of": as_of.isoformat(), "standards_version": standards.version,
-        "occupancy": {"households": households, "occupants": props["occupants"],
-                      "capacity_persons": props["capacity_persons"], "free_capacity": props["free_capacity"],
-                      "m2_per_person": props["m2_per_person"],
-                      "persons_per_m2": round(props["occupants"] / area, 4) if area else None},
-        "cover": stock_service.site_cover_view(frame.iloc[0].to_dict(), table, persons, as_of, items, standards),
-    }
-
-
-def set_site_status(ctx: Context, site_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Open or close a site; a closed site takes nobody new and its services stop counting."""
-    status = fields.choice(body, "status", SITE_STATUSES)
-    reason = fields.text(body, "reason", required=True)
-    with ctx.transaction() as unit:
-        site = site_store.lock_sites(unit.session, [site_id]).get(site_id)
-        if site is None:
-            raise NotFound(f"no site {site_id!r}", field="site_id")
-        if site.status == status:
-            return {"feature": site_store.site_feature(unit.session, site), "changed": False}
-        before, site.status = site.status, status
-        unit.audit("site.status", "site", site_id, reason=reason, detail={"before": before, "after": status})
-        feature = announce_sites(unit, [site_id])[0]
-        recheck_households(unit, household_store.ids_at_site(unit.session, site_id), standards=ctx.standards)
-        return {"feature": feature, "changed": True}

@@ -53,6 +53,8 @@ def figures_view(reports: pd.DataFrame, names: Mapping[str, Mapping[str, str]] |
     by_county = records(agg.by_county, ["county_code", "townships", *INDICATORS])
     for row in by_county:
         row["county_name"] = names.get(row["county_code"] or "", {}).get("zh")
+    for row in by_township:
+        row["township_name"] = names.get(row["township_code"] or "", {}).get("zh")
     return {"total": agg.total, "by_county": by_county, "by_township": by_township}
 
 
@@ -97,15 +99,17 @@ def refresh_level(unit: Unit, incident: Incident, standards: Standards) -> bool:
 
 # --- adding a report ------------------------------------------------------------
 
-def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport, *, township_fallback: str | None = None
-           ) -> tuple[StatutoryReport, bool]:
-    """Insert one statutory report (idempotent on its client id), checking the series rule."""
+def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport) -> tuple[StatutoryReport, bool]:
+    """Insert one statutory report (idempotent on its client id), checking the series rule.
+
+    Without a ``township_code`` the incident's own township (from its position) is used.
+    """
     session = unit.session
     if new.client_id:
         existing = store.by_client_id(session, StatutoryReport, new.client_id)
         if existing is not None:
             return existing, False
-    township = new.township_code or township_fallback
+    township = new.township_code or incident.township_code
     if not township:
         raise ValidationFailed("township_code is required: statutory figures are reported per township",
                                field="township_code")
@@ -139,7 +143,7 @@ def add_report(ctx: Context, incident_id: int, body: Mapping[str, Any]) -> Submi
         incident = store.incident(unit.session, incident_id, for_update=True)
         if incident is None:
             raise NotFound(f"no incident {incident_id}")
-        row, created = record(unit, incident, new, township_fallback=None)
+        row, created = record(unit, incident, new)
         if row.incident_id != incident.id:
             raise Conflict(f"client_id {new.client_id} was already used for incident {row.incident_id}", field="client_id")
         if created:
@@ -158,7 +162,8 @@ def summary(ctx: Context) -> dict[str, Any]:
     with ctx.reading() as session:
         counted = [i.id for i in store.all_incidents(session) if i.status not in NO_REPORTS_STATUSES]
         frame = store.reports_frame(session, counted)
-        names = area_store.names(session, frame["county_code"].dropna().unique()) if not frame.empty else {}
+        codes = [*frame["county_code"].dropna().unique(), *frame["township_code"].dropna().unique()]
+        names = area_store.names(session, codes)
     view = figures_view(frame, names)
     view["by_incident"] = records(aggregate(frame).by_incident, ["incident_id", "townships", *INDICATORS])
     return view

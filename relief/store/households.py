@@ -62,14 +62,16 @@ def _county(county_code: str | None) -> list:
     return [Household.county_code == county_code] if county_code else []
 
 
-def leaving_candidates(session: Session, zone_bounds: Sequence[Bounds], *, county_code: str | None = None) -> pd.DataFrame:
+def leaving_candidates(session: Session, zone_bounds: Sequence[Bounds], *,
+                       county_code: str | None = None) -> pd.DataFrame:
     """Households not yet relocated whose house is unsafe or that lie within a zone's bounding box."""
     unsafe = Household.house_damage.in_(UNSAFE_DAMAGE)
     return _frame(session, Household.shelter.not_in(RELOCATED), or_(unsafe, _within_any(zone_bounds)),
                   *_county(county_code))
 
 
-def at_home_within(session: Session, zone_bounds: Sequence[Bounds], *, county_code: str | None = None) -> pd.DataFrame:
+def at_home_within(session: Session, zone_bounds: Sequence[Bounds], *,
+                   county_code: str | None = None) -> pd.DataFrame:
     """Households not yet relocated within any of the zones' bounding boxes."""
     return _frame(session, Household.shelter.not_in(RELOCATED), _within_any(zone_bounds), *_county(county_code))
 

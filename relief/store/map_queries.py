@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, text
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from relief.store.events import latest_seq
 from relief.store.features import bbox_clause
-from relief.store.tables import Area, GuaranteeStatus, Household
+from relief.store.tables import Area, GuaranteeStatus, Household, Incident
 
 GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
 
@@ -104,3 +104,42 @@ def search_areas(session: Session, q: str, *, limit: int = 10) -> list[dict[str,
              .order_by(rank, Area.code).limit(limit))
     return [{"code": code, "name_zh": zh, "name_en": en, "level": lvl, "parent_code": parent,
              "bbox": [x0, y0, x1, y1]} for code, zh, en, lvl, parent, x0, y0, x1, y1 in session.execute(query)]
+
+
+MARKER_COLUMNS = ("id", "kind", "status", "title", "occurred_at", "updated_at", "response_level", "county_code",
+                  "township_code", "evacuate")
+
+
+def incident_markers(session: Session, *, bbox=None, kinds=None, statuses=None, since=None, until=None,
+                     offset: int = 0, limit: int = 20_000) -> tuple[list[dict[str, Any]], int]:
+    """Incidents as plain dicts with only the marker columns, and how many match in all.
+
+    Points come with ``lon``/``lat`` read from their bbox columns; only hazard
+    areas (anything not a point) have their geometry decoded, as ``geom``.
+    The filters are those of ``GET /api/incidents``.
+    """
+    where = []
+    if kinds:
+        where.append(Incident.kind.in_(kinds))
+    if statuses:
+        where.append(Incident.status.in_(statuses))
+    if since is not None:
+        where.append(Incident.occurred_at >= since)
+    if until is not None:
+        where.append(Incident.occurred_at <= until)
+    if bbox is not None:
+        where.append(bbox_clause(Incident, session, bbox))
+    total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
+    is_point = and_(Incident.min_lon == Incident.max_lon, Incident.min_lat == Incident.max_lat)
+    columns = [getattr(Incident, c) for c in MARKER_COLUMNS]
+    query = (select(*columns, Incident.min_lon, Incident.min_lat, is_point.label("is_point"))
+             .where(*where, Incident.min_lon.is_not(None)).order_by(Incident.id).offset(offset).limit(limit))
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    areas = [r["id"] for r in rows if not r["is_point"]]
+    if areas:
+        shapes = dict(session.execute(select(Incident.id, Incident.geom).where(Incident.id.in_(areas))).all())
+        for row in rows:
+            if not row["is_point"]:
+                row["geom"] = shapes.get(row["id"])
+    return rows, int(total)
+

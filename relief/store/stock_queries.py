@@ -53,7 +53,8 @@ def holdings_frame(session: Session, holder_kind: str, holder_ids: Iterable[str]
              .order_by(StockBalance.holder_id, StockBalance.item_code))
     if holder_ids is not None:
         query = query.where(StockBalance.holder_id.in_(list(holder_ids)))
-    frame = pd.DataFrame.from_records(session.execute(query).all(), columns=[f"{holder_kind}_id", "item_code", "quantity"])
+    columns = [f"{holder_kind}_id", "item_code", "quantity"]
+    frame = pd.DataFrame.from_records(session.execute(query).all(), columns=columns)
     return frame.astype({"quantity": float})
 
 
@@ -111,7 +112,8 @@ def holder_names(session: Session, keys: Iterable[tuple[str | None, str | None]]
     for kind, model in (("depot", Depot), ("site", Site)):
         ids = sorted(i for k, i in wanted if k == kind)
         if ids:
-            out.update(((kind, i), name) for i, name in session.execute(select(model.id, model.name).where(model.id.in_(ids))))
+            rows = session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            out.update(((kind, i), name) for i, name in rows)
     return out
 
 
@@ -119,8 +121,8 @@ def item_labels(session: Session, codes: Iterable[str | None]) -> dict[str, dict
     wanted = sorted({c for c in codes if c})
     if not wanted:
         return {}
-    return {code: {"name": name, "unit": unit}
-            for code, name, unit in session.execute(select(Item.code, Item.name, Item.unit).where(Item.code.in_(wanted)))}
+    rows = session.execute(select(Item.code, Item.name, Item.unit).where(Item.code.in_(wanted)))
+    return {code: {"name": name, "unit": unit} for code, name, unit in rows}
 
 
 # --- dispatch plans -----------------------------------------------------------

@@ -5,7 +5,7 @@
 - ``GET /api/map/areas?level=…`` — simplified boundaries for drawing
 - ``GET /api/map/search?q=…`` — areas by name
 - ``GET /api/map/incidents`` — same filters as ``/api/incidents``, marker properties only
-- ``GET /api/map/styles`` — the colour tables shared with the exported map
+- ``GET /api/map/styles`` — the colour tables shared with the exported map (also in the map page)
 - ``GET /export/map.html`` — the situation map as one offline HTML file
 
 Answers are compact JSON (UTF-8, no padding) and gzip-compressed when the
@@ -92,6 +92,12 @@ def incident_markers():
 @bp.get("/api/map/styles")
 def map_styles():
     return compact_json(styles.as_dict(), max_age=300)
+
+
+@bp.app_context_processor
+def style_globals() -> dict:
+    """``map_styles()`` in templates: the map page carries the tables itself (one request fewer)."""
+    return {"map_styles": styles.as_dict}
 
 
 @bp.get("/export/map.html")

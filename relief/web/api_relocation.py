@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from relief.errors import ValidationFailed
-from relief.services import medical_visits, relocation
+from relief.services import medical_visits, relocation, sites
 from relief.web import params
 from relief.web.api_stock import optional_body
 from relief.web.context import request_context, requires
@@ -63,10 +63,10 @@ def displacement():
 
 @bp.get("/sites/<site_id>")
 def site(site_id: str):
-    return jsonify(relocation.site_detail(request_context(), site_id))
+    return jsonify(sites.site_detail(request_context(), site_id))
 
 
 @bp.post("/sites/<site_id>/status")
 @requires("site.manage")
 def site_status(site_id: str):
-    return jsonify(relocation.set_site_status(request_context(), site_id, params.json_body()))
+    return jsonify(sites.set_site_status(request_context(), site_id, params.json_body()))

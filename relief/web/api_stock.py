@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from relief.errors import ValidationFailed
+from relief.services import cover as cover_service
 from relief.services import dispatch, donations, stock
 from relief.web import params
 from relief.web.context import request_context, requires
@@ -69,7 +70,8 @@ def ledger():
 
 @bp.get("/cover")
 def cover():
-    return jsonify(stock.cover(request_context(), county_code=request.args.get("county_code") or None))
+    county_code = request.args.get("county_code") or None
+    return jsonify(cover_service.sites_cover(request_context(), county_code=county_code))
 
 
 @bp.post("/donations")

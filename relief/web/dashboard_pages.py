@@ -33,7 +33,8 @@ def dashboard_strings() -> dict[str, str]:
         "plan_empty": _("Nothing to dispatch: every open site is covered."), "depot": _("Depot"),
         "item": _("Item"), "quantity": _("Quantity"), "distance_km": _("Distance (km)"),
         "still_short": _("Still short after the plan"), "area": _("Area"), "unknown_area": _("outside known areas"),
-        "all": _("All"),
+        "all": _("All"), "as_of": _("Verdicts as of"),
+        "in_scope_note": _("Bars count households in the relief scope; the figure after each bar is in scope / all."),
     }
 
 

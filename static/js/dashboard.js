@@ -69,24 +69,28 @@
 
   function legend() {
     var box = document.getElementById("status-legend");
-    STATUSES.forEach(function (s) {
+    JUDGED.forEach(function (s) {
       box.appendChild(el("span", { "class": "legend-item" }, [
         el("span", { "class": "swatch", style: "background:" + COLOURS[s] }), el("span", { text: S[s] })]));
     });
   }
 
-  /* rows: [{label, counts: {status: n}}] → one horizontal stacked bar each */
+  /* rows: [{label, counts: {status: n}}] → one horizontal stacked bar each, households in the
+   * relief scope only (most are outside it: their bars would hide the rest); the count after
+   * each bar says "in scope / all". */
+  var JUDGED = STATUSES.filter(function (s) { return s !== "not_applicable"; });
+
   function stackedBars(target, rows) {
-    var width = 640, barH = 18, gap = 6, labelW = 190, countW = 60;
+    var width = 640, barH = 18, gap = 6, labelW = 190, countW = 110;
     var height = rows.length * (barH + gap) + gap;
     var chart = svg("svg", { viewBox: "0 0 " + width + " " + height, width: "100%", preserveAspectRatio: "xMinYMin meet" });
-    var max = Math.max.apply(null, rows.map(function (r) { return total(r.counts); }).concat([1]));
+    var max = Math.max.apply(null, rows.map(function (r) { return total(r.counts, JUDGED); }).concat([1]));
     rows.forEach(function (row, i) {
       var y = gap + i * (barH + gap), x = labelW;
       var label = svg("text", { x: labelW - 6, y: y + barH * 0.75, "text-anchor": "end", "class": "bar-label" });
       label.textContent = row.label;
       chart.appendChild(label);
-      STATUSES.forEach(function (s) {
+      JUDGED.forEach(function (s) {
         var n = row.counts[s] || 0;
         if (!n) return;
         var w = (width - labelW - countW) * n / max;
@@ -98,14 +102,14 @@
         x += w;
       });
       var count = svg("text", { x: x + 4, y: y + barH * 0.75, "class": "bar-count" });
-      count.textContent = fmt(total(row.counts));
+      count.textContent = fmt(total(row.counts, JUDGED)) + " / " + fmt(total(row.counts, STATUSES));
       chart.appendChild(count);
     });
     target.replaceChildren(chart);
   }
 
-  function total(counts) {
-    return STATUSES.reduce(function (sum, s) { return sum + (counts[s] || 0); }, 0);
+  function total(counts, statuses) {
+    return statuses.reduce(function (sum, s) { return sum + (counts[s] || 0); }, 0);
   }
 
   /* --- counts ------------------------------------------------------------ */
@@ -123,7 +127,8 @@
 
   function showPrefecture(body) {
     var t = body.summary.total;
-    document.getElementById("as-of").textContent = body.as_of ? body.as_of : "";
+    document.getElementById("as-of").textContent = (body.as_of ? S.as_of + " " + new Date(body.as_of).toLocaleString() + " · " : "") +
+      S.in_scope_note;
     stackedBars(document.getElementById("prefecture-chart"), GUARANTEES.map(function (g) {
       return { label: S[g], counts: t.guarantees[g] };
     }));
@@ -259,7 +264,7 @@
         box.appendChild(el("p", { "class": "error", text: S.failed + ": " + e.message }));
       });
     });
-    var parts = [table, accept];
+    var parts = [accept, el("div", { "class": "table-wrap" }, [table])];
     if ((plan.unmet || []).length) parts.unshift(el("p", { "class": "muted", text: S.still_short + ": " + plan.unmet.length }));
     box.replaceChildren.apply(box, parts);
   }
@@ -272,13 +277,12 @@
     GUARANTEES.forEach(function (g) { choice.appendChild(el("option", { value: g, text: S[g] })); });
     choice.addEventListener("change", showAreas);
     document.getElementById("level").addEventListener("change", showAreas);
-    loadCounts("village").catch(function () { return null; }).then(function () {
-      return loadCounts("county");  // villages first: their names label the unmet households
-    }).then(function (body) {
+    var villageNames = loadCounts("village").catch(function () { return null; });
+    villageNames.then(function () { return loadCounts("county"); }).then(function (body) {
       showPrefecture(body);
       showAreas();
     }).catch(function () { message(document.getElementById("prefecture-chart"), S.failed, "error"); });
-    showUnmet();
+    villageNames.then(showUnmet);  // the villages' names label the households
     showSites();
     showPlanButton();
   }

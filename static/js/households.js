@@ -34,13 +34,17 @@
   }
 
   // ---- choropleth ------------------------------------------------------------------------
+  const inFlight = {};
   async function summary(level, force) {
-    if (!H.summaries[level] || force) {
-      const loaded = await R.getJSON(`/api/guarantees/summary?level=${level}`);
-      H.summaries[level] = loaded;
-      H.recent.filter((e) => e.seq > loaded.seq).forEach((e) => applyToSummary(level, e));
+    if (H.summaries[level] && !force) return H.summaries[level];
+    if (!inFlight[level]) {
+      inFlight[level] = R.getJSON(`/api/guarantees/summary?level=${level}`).then((loaded) => {
+        H.summaries[level] = loaded;
+        H.recent.filter((e) => e.seq > loaded.seq).forEach((e) => applyToSummary(level, e));
+        return loaded;
+      }).finally(() => { delete inFlight[level]; });
     }
-    return H.summaries[level];
+    return inFlight[level];
   }
   async function shapes(level) {
     if (level === "township") return R.areaData.township;

@@ -1,7 +1,8 @@
 /* Live updates: one Socket.IO connection to namespace /live, changes patched in place.
  *
- * Order of start-up: connect and subscribe first (the answer names the last
- * event seq), then load the layers, then apply what arrived meanwhile; so no
+ * Order of start-up: the base map loads while the socket connects and
+ * subscribes (the answer names the last event seq); only then are the live
+ * layers loaded, and what arrived meanwhile is applied after them; so no
  * change can fall between a layer's load and the subscription. Afterwards the
  * subscription follows the counties in view (all of them: no county list).
  * A county that comes back into view, or a reconnect, is caught up from the
@@ -184,9 +185,11 @@
   window.addEventListener("online", () => { if (!socket.connected) { setState("reconnecting"); socket.connect(); } });
 
   R.ready = (async () => {
+    const base = R.loadBase();
     await Promise.race([first, new Promise((resolve) => setTimeout(resolve, FIRST_CONNECT_WAIT_MS))]);
     live.loadedBeforeSubscribe = live.lastSeq === null;
-    try { await R.loadAll(); } finally { flush(); }
+    await base;
+    try { await R.loadLive(); } finally { flush(); }
     R.map.on("moveend", resubscribe);
   })();
   R.ready.catch((error) => {

@@ -376,7 +376,7 @@
   // ---- loading --------------------------------------------------------------------------
   relief.loaders.areas = loadAreas;
   relief.loaders.incidents = async function () {
-    const features = await fetchAll("/api/map/incidents");
+    const features = await fetchAll("/api/map/incidents", 20000);
     if (!relief.layers.incidents) {
       relief.layers.incidents = incidentClusters();
       relief.layers.hazards = L.layerGroup();
@@ -407,14 +407,21 @@
     document.dispatchEvent(new CustomEvent("relief:layer-loaded", { detail: { name, count } }));
     return count;
   };
-  relief.loadAll = async function () {
-    relief.styles = relief.styles || await getJSON("/api/map/styles");
+  /* Two phases: the base (styles, legend, boundaries) needs no subscription; the live layers
+   * are loaded by live.js once it has subscribed, so no change falls in between. */
+  relief.loadBase = async function () {
+    const inline = document.getElementById("relief-styles");
+    relief.styles = relief.styles || (inline ? JSON.parse(inline.textContent) : await getJSON("/api/map/styles"));
     buildLegend();
     buildFilters();
     await relief.reload("areas");
+  };
+  relief.loadLive = async function () {
     await Promise.all(["incidents", "sites", "depots", "facilities", "households"].filter((n) => relief.loaders[n]).map(relief.reload));
     document.body.setAttribute("data-map-ready", "1");
+    performance.mark("relief-ready");
   };
+  relief.loadAll = async function () { await relief.loadBase(); await relief.loadLive(); };
   relief.emitChange = debounce((name) => document.dispatchEvent(new CustomEvent("relief:changed", { detail: { name } })), 50);
 
   // ---- legend (layer toggles) and filters ------------------------------------------------

@@ -107,6 +107,7 @@
       record.reason = t.server_busy;
     } else {
       record.status = "failed";
+      record.http_status = response.status;
       record.reason = reasonOf(response, body);
     }
     await saveReport(record);
@@ -250,6 +251,14 @@
     flush();
   }
 
+  async function requeueRefusedLogins() {
+    // Reports refused only for want of credentials go again once a token is saved.
+    for (const r of await allReports()) {
+      if (r.status === "failed" && r.http_status === 401) { r.status = "queued"; r.reason = ""; await saveReport(r); }
+    }
+    await render();
+  }
+
   function showNetwork() {
     const net = $("net");
     net.dataset.online = navigator.onLine ? "1" : "0";
@@ -263,7 +272,12 @@
     $("locate").addEventListener("click", locate);
     $("save-token").addEventListener("click", () => {
       const value = $("token").value.trim();
-      if (value) { localStorage.setItem(TOKEN_KEY, value); $("token").value = ""; $("token-state").textContent = t.token_saved; flush(); }
+      if (value) {
+        localStorage.setItem(TOKEN_KEY, value);
+        $("token").value = "";
+        $("token-state").textContent = t.token_saved;
+        requeueRefusedLogins().then(flush);
+      }
     });
     if (token()) $("token-state").textContent = t.token_saved;
     window.addEventListener("online", () => { showNetwork(); flush(); });

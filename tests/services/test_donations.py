@@ -28,7 +28,8 @@ def test_in_kind_donation_is_a_ledger_receipt_linked_by_movement_id(place):
     with place.read() as session:
         donation = session.scalars(select(Donation)).one()
         movement = session.get(StockMovement, donation.movement_id)
-        assert (movement.kind, movement.source, movement.holder_id, movement.quantity) == ("receipt", "donation", "D1", 20)
+        assert (movement.kind, movement.source, movement.holder_id) == ("receipt", "donation", "D1")
+        assert movement.quantity == 20
         assert ledger.balance(session, "depot", "D1", "BLANKET") == 20
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "donation.record")).one()
         assert "王小明" not in repr(audit.detail) and "13812345678" not in repr(audit.detail)

@@ -134,3 +134,15 @@ def test_evaluate_all_and_household_guarantees_read_only(register):
         service.household_guarantees(ctx, "nope", as_of=NOW)
     with ctx.reading() as session:
         assert session.scalar(select(func.count()).select_from(GuaranteeStatus)) == 0
+
+
+def test_recompute_all_restamps_unchanged_rows_and_writes_the_rest(register):
+    ctx = register
+    service.recompute_all(ctx, as_of=NOW)
+    later = NOW + timedelta(hours=1)
+    assert service.recompute_all(ctx, as_of=later) == {"households": 3, "changed": 0}
+    with ctx.reading() as session:
+        rows = {r.household_id: r for r in session.scalars(select(GuaranteeStatus))}
+        assert {r.as_of for r in rows.values()} == {later}
+        assert rows["H3"].food == "not_applicable" and rows["H3"].reasons["food"]["code"] == "not_in_scope"
+        assert rows["H1"].shortfalls["food"] > 0

@@ -13,7 +13,7 @@ from relief.services import guarantees, importer
 from relief.store import bulk
 from relief.store.tables import (Area, AuditEntry, Distribution, Event, Facility, GuaranteeStatus, Household, Item,
                                  MedicalVisit, Site)
-from tests.register_samples import AS_OF, COLD, EXPECTED, FAR, NEAR, sample_register, write_register
+from tests.register_samples import AS_OF, COLD, EXPECTED, FAR, sample_register, write_register
 
 TABLES = (Area, AuditEntry, Distribution, Event, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site)
 
@@ -124,9 +124,10 @@ def test_a_bad_xlsx_cell_is_named_by_its_spreadsheet_row(ctx, tmp_path):
 
 def test_optional_files_may_be_absent_and_references_may_point_into_the_store(ctx, tmp_path):
     register = sample_register()
-    importer.import_register(ctx, write_register(tmp_path / "places", {k: register[k] for k in
-                                                                        ("sites", "facilities", "items", "households")}))
-    result = importer.import_register(ctx, write_register(tmp_path / "later", {"distributions": register["distributions"]}))
+    places = {k: register[k] for k in ("sites", "facilities", "items", "households")}
+    importer.import_register(ctx, write_register(tmp_path / "places", places))
+    later = write_register(tmp_path / "later", {"distributions": register["distributions"]})
+    result = importer.import_register(ctx, later)
     assert result.inserted == {"distributions": 5}
     assert result.rechecked == 3  # only the households given something
 

@@ -115,7 +115,8 @@ def test_lost_race_falls_back_to_the_winners_row(store, monkeypatch):
 def test_county_and_township_come_from_the_areas(store, as_role):
     with store.write() as session:
         session.add_all([
-            Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county", geom=MultiPolygon([box(109.2, 30.0, 109.8, 30.6)])),
+            Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county",
+                 geom=MultiPolygon([box(109.2, 30.0, 109.8, 30.6)])),
             Area(code="422801001", name_zh="街道", name_en="T", level="township", parent_code="422801",
                  geom=MultiPolygon([box(109.4, 30.2, 109.6, 30.4)])),
         ])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -36,7 +37,8 @@ def place(store):
 
 def test_check_in_updates_occupancy_and_publishes_the_site_after_commit(place):
     published = []
-    answer = relocation.check_in(world.context(place, published=published), "H1", {"site_id": "S1", "reason": "house cracked"})
+    ctx = world.context(place, published=published)
+    answer = relocation.check_in(ctx, "H1", {"site_id": "S1", "reason": "house cracked"})
     assert answer["changed"] is True
     assert answer["household"]["shelter"] == "site" and "head_name" not in answer["household"]
     assert where(place, "H1") == ("site", "S1", None, True)
@@ -51,6 +53,17 @@ def test_check_in_updates_occupancy_and_publishes_the_site_after_commit(place):
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "household.checkin")).one()
         assert (audit.entity_id, audit.reason, audit.actor_name) == ("H1", "house cracked", "tester")
         assert session.get(GuaranteeStatus, "H1").housing in {"met", "at_risk", "unmet"}
+
+
+def test_events_are_published_only_after_commit(place):
+    """When the site's event goes out, another session already sees the new occupancy."""
+    seen = []
+    ctx = replace(world.context(place), publish=lambda events: seen.append((events, occupancy(place))))
+    relocation.check_in(ctx, "H1", {"site_id": "S1"})
+    relocation.check_out(ctx, "H1", {"to": "home"})
+    site_events = [(e["payload"]["feature"]["properties"]["occupants"], visible.get("S1", 0))
+                   for events, visible in seen for e in events if e["kind"] == "site.occupancy_changed"]
+    assert site_events == [(6, 6), (2, 2)]
 
 
 def test_check_in_again_changes_nothing(place):
@@ -111,7 +124,8 @@ def test_checkout_home_clears_evacuated_and_records_dispersed_from_home(place):
     relocation.check_out(ctx, "H9", {"to": "home"})
     assert where(place, "H9") == ("home", None, None, False)
     published = []
-    relocation.check_out(world.context(place, published=published), "H2", {"to": "dispersed", "dispersed_kind": "rented"})
+    relocation.check_out(world.context(place, published=published), "H2",
+                         {"to": "dispersed", "dispersed_kind": "rented"})
     assert where(place, "H2") == ("dispersed", None, "rented", True)
     assert not [e for e in published if e["kind"] == "site.occupancy_changed"]  # no site was left
 
@@ -247,23 +261,3 @@ def test_expected_displacement_by_county(endangered):
     with pytest.raises(ValidationFailed) as bad:
         relocation.expected_displacement(world.context(endangered), reach_km=-1)
     assert bad.value.field == "reach_km"
-
-
-def test_site_detail_has_occupancy_and_cover(place):
-    detail = relocation.site_detail(world.context(place), "S1")
-    assert detail["feature"]["id"] == "S1"
-    assert detail["occupancy"] == {"households": 1, "occupants": 2, "capacity_persons": 10, "free_capacity": 8,
-                                   "m2_per_person": 50.0, "persons_per_m2": 0.02}
-    assert {f["guarantee"]: f["days"] for f in detail["cover"]["forecast"]} == {"food": 0.0, "water": 0.0}
-    with pytest.raises(NotFound):
-        relocation.site_detail(world.context(place), "S404")
-
-
-def test_closing_a_site_refuses_new_arrivals(place):
-    published = []
-    answer = relocation.set_site_status(world.context(place, published=published), "S1",
-                                        {"status": "closed", "reason": "aftershock damage"})
-    assert answer["changed"] is True and answer["feature"]["properties"]["status"] == "closed"
-    assert [e["payload"]["site_id"] for e in published if e["kind"] == "site.occupancy_changed"] == ["S1"]
-    with pytest.raises(Conflict):
-        relocation.check_in(world.context(place), "H1", {"site_id": "S1"})

@@ -131,3 +131,30 @@ def test_level_names_must_fit_the_column(store, make_user):
     with pytest.raises(ValidationFailed) as err:
         statutory.set_response_table(admin, {"levels": [{"level": "county-II", "thresholds": {"dead_missing": 3}}]})
     assert err.value.field == "levels[0].level"
+
+
+#: Report figures that put exactly ``n`` on one derived indicator of the response table.
+FIGURES_FOR = {
+    "dead_missing": lambda n: {"dead": n - n // 2, "missing": n // 2},
+    "relocated_and_emergency_aid": lambda n: {"relocated_centralised": n // 2, "emergency_aid": n - n // 2},
+    "collapsed_severe_rooms": lambda n: {"collapsed_rooms": n // 2, "severe_rooms": n - n // 2},
+    "collapsed_severe_households": lambda n: {"collapsed_households": n, "severe_households": 0},
+    "drought_needing_aid": lambda n: {"drought_needing_aid": n},
+}
+
+
+@pytest.mark.parametrize("indicator", sorted(FIGURES_FOR))
+def test_every_default_threshold_just_under_at_and_over(reporter, indicator):
+    levels = reporter.standards.response_levels["levels"]
+    iid = new_incident(reporter)
+    file(reporter, iid, "initial", affected=1)
+    below = [None] + [entry["level"] for entry in reversed(levels)][:-1]  # the level just under each threshold
+    for entry, under in zip(reversed(levels), below):
+        threshold = entry["thresholds"][indicator]
+        for value, expected in ((threshold - 1, under), (threshold, entry["level"]), (threshold + 1, entry["level"])):
+            figures = FIGURES_FOR[indicator](value)
+            answer = file(reporter, iid, "continued", affected=10_000_000, **figures).body
+            assert answer["response_level"] == expected, (indicator, value)
+            if value >= threshold:
+                (reason,) = [r for r in answer["response_reason"] if r["indicator"] == indicator]
+                assert (reason["value"], reason["threshold"], reason["level"]) == (value, threshold, entry["level"])

@@ -97,7 +97,8 @@ def test_transfer_is_two_lines_with_one_transfer_id(place):
     answer = stock.transfer(ctx, {"from_kind": "depot", "from_id": "D1", "to_kind": "site", "to_id": "S2",
                                   "item_code": "WATER5", "quantity": 12, "reason": "top up"})
     lines = movements(place, transfer_id=answer["transfer_id"])
-    assert [(m.kind, m.holder_id, m.quantity) for m in lines] == [("transfer_out", "D1", -12), ("transfer_in", "S2", 12)]
+    assert [(m.kind, m.holder_id, m.quantity) for m in lines] == [("transfer_out", "D1", -12),
+                                                                   ("transfer_in", "S2", 12)]
     assert answer["balances"] == {"from": 18, "to": 12}
 
 
@@ -148,7 +149,8 @@ def test_adjustment_needs_a_reason_and_cannot_go_negative(place):
     ({"holder_kind": "warehouse", "holder_id": "D1", "item_code": "RICE", "quantity": 1, "source": "purchase"},
      "holder_kind"),
     ({"holder_kind": "depot", "holder_id": "D1", "item_code": "RICE", "quantity": 0, "source": "purchase"}, "quantity"),
-    ({"holder_kind": "depot", "holder_id": "D1", "item_code": "RICE", "quantity": "5", "source": "purchase"}, "quantity"),
+    ({"holder_kind": "depot", "holder_id": "D1", "item_code": "RICE", "quantity": "5", "source": "purchase"},
+     "quantity"),
     ({"holder_kind": "depot", "holder_id": "D1", "item_code": "RICE", "quantity": 5, "source": "gift"}, "source"),
 ])
 def test_bad_receipts_name_the_field(place, body, field):
@@ -223,20 +225,3 @@ def test_balances_and_ledger_reads(place):
     with pytest.raises(ValidationFailed) as bad:
         stock.balances(ctx, holder_kind="truck")
     assert bad.value.field == "holder_kind"
-
-
-def test_cover_days_and_run_out_forecast(place):
-    """H1's 3 people at S1 eat 3 × 2100 kcal a day: 9 kg of rice (31,500 kcal) lasts 5 days."""
-    ctx = world.context(place)
-    receive(ctx, "site", "S1", "RICE", 9)
-    receive(ctx, "site", "S1", "BLANKET", 3)
-    sites = {s["site_id"]: s for s in stock.cover(ctx)["sites"]}
-    s1 = sites["S1"]
-    rice = next(i for i in s1["items"] if i["item_code"] == "RICE")
-    assert rice["days"] == pytest.approx(5.0) and rice["consumed_daily"] is True
-    blanket = next(i for i in s1["items"] if i["item_code"] == "BLANKET")
-    assert blanket["days"] is None and blanket["consumed_daily"] is False
-    forecast = {f["guarantee"]: f for f in s1["forecast"]}
-    assert forecast["food"]["days"] == pytest.approx(5.0) and forecast["food"]["run_out_at"]
-    assert forecast["water"]["days"] == 0.0  # people there and no water held
-    assert all(f["days"] is None for f in sites["S2"]["forecast"])  # nobody there: nothing runs out

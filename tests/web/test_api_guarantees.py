@@ -11,7 +11,7 @@ from shapely.geometry import MultiPolygon, box
 from relief.services import guarantees, importer
 from relief.store import bulk
 from relief.store.tables import Area
-from tests.register_samples import AS_OF, sample_register, write_register
+from tests.register_samples import AS_OF, write_register
 
 TOWNSHIP = "422801001"
 NEAR_VILLAGE, FAR_VILLAGE = "422801001001", "422801001002"

@@ -344,8 +344,8 @@ def test_figures_aggregate_latest_report_per_township_across_counties(client, us
     by_county = {row["county_code"]: row for row in figures["by_county"]}
     assert (by_county["422801"]["affected"], by_county["422802"]["affected"]) == (140, 50)
     assert by_county["422801"]["county_name"] == "恩施市"
-    by_township = {row["township_code"]: row["kind"] for row in figures["by_township"]}
-    assert by_township == {"422801001": "verified", "422802001": "initial"}
+    by_township = {row["township_code"]: (row["kind"], row["township_name"]) for row in figures["by_township"]}
+    assert by_township == {"422801001": ("verified", "舞阳坝街道"), "422802001": ("initial", "都亭街道")}
     refused = client.post(f"/api/incidents/{iid}/reports", headers=user.headers, json={
         "type": "statutory", "client_id": str(uuid.uuid4()), "kind": "continued", "township_code": "422801001",
         "indicators": {"affected": 1}})
@@ -368,7 +368,8 @@ def test_level_rises_when_continued_reports_cross_a_threshold(client, users, pub
     statutory(client, user, iid, "continued", "T1", when(10), affected=500, dead=30, missing=21)
     detail = client.get(f"/api/incidents/{iid}").get_json()
     assert detail["response_level"] == "III" and detail["incident"]["properties"]["response_level"] == "III"
-    assert [e["payload"]["changed"]["response_level"]["to"] for e in published if e["kind"] == "incident.level_changed"] == ["IV", "III"]
+    levels = [e["payload"]["changed"]["response_level"]["to"] for e in published if e["kind"] == "incident.level_changed"]
+    assert levels == ["IV", "III"]
 
 
 def test_custom_response_table_changes_the_level(client, users, published, ctx):

@@ -89,6 +89,25 @@ def test_service_worker_may_control_the_report_page(client):
     assert "javascript" in response.mimetype
 
 
+def test_logged_in_page_sends_with_its_csrf_token(client, make_user):
+    import json
+
+    reporter = make_user("field_reporter")
+    login = client.get("/login").get_data(as_text=True)
+    form_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    client.post("/login", data={"name": reporter.name, "password": f"pw-{reporter.name}", "csrf_token": form_token})
+    page = client.get("/report").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    report = {"client_id": "page-session-0001", "kind": "hail", "lat": 30.3, "lon": 109.5,
+              "occurred_at": "2026-07-01T08:00:00+08:00"}
+    data = {"report": json.dumps(report), "photos": [(io.BytesIO(photo_bytes()), "hail.jpg")]}
+    refused = client.post("/api/incidents", data=dict(data, photos=[(io.BytesIO(photo_bytes()), "hail.jpg")]),
+                          content_type="multipart/form-data")
+    assert refused.status_code == 403 and refused.get_json()["error"]["field"] == "csrf_token"
+    sent = client.post("/api/incidents", data=data, headers={"X-CSRFToken": csrf}, content_type="multipart/form-data")
+    assert sent.status_code == 201 and len(sent.get_json()["field_report"]["photos"]) == 1
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_report_filed_offline_reaches_the_server_exactly_once(browser, live, store, make_user):
@@ -165,5 +184,25 @@ def test_refused_report_shows_failed_with_the_reason(browser, live, make_user):
         page.click("#submit")
         item = page.wait_for_selector("#outbox li[data-status='failed']", timeout=15000)
         assert "viewer" in item.inner_text()
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_report_refused_for_want_of_login_goes_once_a_token_is_saved(browser, live, store, make_user):
+    reporter = make_user("field_reporter")
+    context = browser.new_context(geolocation={"latitude": 30.3, "longitude": 109.5}, permissions=["geolocation"])
+    page = context.new_page()
+    try:
+        page.goto(f"{live.url}/report")
+        page.wait_for_selector("body[data-report-ready='1']")
+        page.wait_for_function("document.getElementById('lat').value !== ''")
+        page.click("#submit")
+        item = page.wait_for_selector("#outbox li[data-status='failed']", timeout=15000)
+        client_id = item.get_attribute("data-client-id")
+        page.fill("#token", reporter.token)
+        page.click("#save-token")
+        page.wait_for_selector(f"#outbox li[data-client-id='{client_id}'][data-status='sent']", timeout=15000)
+        assert rows(store, Incident, Incident.client_id == client_id) == 1
     finally:
         context.close()
