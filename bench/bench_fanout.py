@@ -4,8 +4,9 @@ Not a test: run ``python bench/bench_fanout.py [--clients 500] [--processes 5] [
 
 A temporary instance is served by ``relief serve`` (``--servers N`` of them
 behind no proxy, clients spread round-robin) with Redis as the message queue.
-Clients are python-socketio ``AsyncClient`` connections spread over several
-processes so they don't starve the server; each subscribes like the map does
+Clients are minimal asyncio Socket.IO websocket clients (or, with
+``--socketio-client``, python-socketio's threaded ``Client``), spread over
+several processes so they don't starve the server; each subscribes like the map does
 (topic ``incidents``, all areas). This process commits events through the
 service layer (``ctx.transaction()`` + ``unit.emit``), exactly as an import
 job on another machine would, and notes the wall-clock time right after each
@@ -19,7 +20,6 @@ Goal: p99 ≤ 250 ms with 500 clients. Needs Redis (``--redis``, default
 from __future__ import annotations
 
 import argparse
-import asyncio
 import multiprocessing as mp
 import os
 import statistics
@@ -35,34 +35,109 @@ sys.path.insert(0, str(ROOT))
 from tests.web.servers import relief_env, serving  # noqa: E402
 
 
-def client_process(urls: list[str], count: int, first: int, ready, stop, results) -> None:
+def client_process(urls: list[str], count: int, first: int, ready, stop, results, lean: bool) -> None:
     """``count`` clients in one process; reports ``[(client, seq, received_at), …]`` when told to stop."""
+    received: list[tuple[int, int, float]] = []
+    try:
+        if lean:
+            import asyncio
+
+            asyncio.run(_lean_clients(urls, count, first, ready, stop, received))
+        else:
+            _socketio_clients(urls, count, first, ready, stop, received)
+    except Exception as error:  # tell the parent at once instead of letting it wait
+        ready.put(f"client process failed: {error!r}")
+        raise
+    results.put(received)
+
+
+def _socketio_clients(urls, count, first, ready, stop, received) -> None:
+    """python-socketio ``Client``s (a reader thread each): what a Python integration would use."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import socketio
 
-    received: list[tuple[int, int, float]] = []
-
-    async def one(n: int):
-        sio = socketio.AsyncClient(reconnection=False)
-
-        async def on_event(event):
-            received.append((n, event["seq"], time.time()))
-
-        sio.on("event", on_event, namespace="/live")
-        await sio.connect(urls[n % len(urls)], namespaces=["/live"], transports=["websocket"], wait_timeout=30)
-        await sio.call("subscribe", {"topics": ["incidents"]}, namespace="/live", timeout=30)
+    def one(n: int) -> socketio.Client:
+        sio = socketio.Client(reconnection=False)
+        sio.on("event", lambda event: received.append((n, event["seq"], time.time())), namespace="/live")
+        sio.connect(urls[n % len(urls)], namespaces=["/live"], transports=["websocket"], wait_timeout=30)
+        sio.call("subscribe", {"topics": ["incidents"]}, namespace="/live", timeout=30)
         return sio
 
-    async def main():
-        clients = []
-        for start in range(first, first + count, 25):  # connect in small batches
-            clients += await asyncio.gather(*(one(n) for n in range(start, min(start + 25, first + count))))
-        ready.put(count)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        clients = list(pool.map(one, range(first, first + count)))
+    ready.put(count)
+    stop.wait()
+    for client in clients:
+        client.disconnect()
+
+
+async def _lean_clients(urls, count, first, ready, stop, received) -> None:
+    """Minimal Socket.IO v5 / Engine.IO v4 websocket clients on one asyncio loop (wsproto).
+
+    Each does what the map's client does on the wire (connect to ``/live``,
+    ``subscribe`` with an acknowledgement, answer pings) at a fraction of a
+    threaded client's CPU, so that on a small machine the clients measure the
+    server's fan-out rather than their own scheduling.
+    """
+    import asyncio
+    import json
+    from urllib.parse import urlsplit
+
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, TextMessage
+
+    async def one(n: int, subscribed: asyncio.Event):
+        url = urlsplit(urls[n % len(urls)])
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        ws = WSConnection(ConnectionType.CLIENT)
+        writer.write(ws.send(Request(host=url.netloc, target="/socket.io/?EIO=4&transport=websocket")))
+        text = ""
+        while not stop.is_set():
+            data = await reader.read(65536)
+            if not data:
+                break
+            ws.receive_data(data)
+            for event in ws.events():
+                if isinstance(event, Ping):
+                    writer.write(ws.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    return
+                elif isinstance(event, TextMessage):
+                    text += event.data
+                    if not event.message_finished:
+                        continue
+                    message, text = text, ""
+                    if message.startswith("42/live,"):
+                        at = time.time()
+                        received.append((n, json.loads(message[8:])[1]["seq"], at))
+                    elif message == "2":
+                        writer.write(ws.send(TextMessage(data="3")))
+                    elif message.startswith("0"):
+                        writer.write(ws.send(TextMessage(data="40/live,")))
+                    elif message.startswith("40/live,"):
+                        writer.write(ws.send(TextMessage(data='42/live,1["subscribe",{"topics":["incidents"]}]')))
+                    elif message.startswith("43/live,1"):
+                        subscribed.set()
+            await writer.drain()
+        writer.close()
+
+    async def watch_stop():
         while not stop.is_set():
             await asyncio.sleep(0.05)
-        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
 
-    asyncio.run(main())
-    results.put(received)
+    events = [asyncio.Event() for _ in range(count)]
+    tasks = []
+    for i in range(count):
+        tasks.append(asyncio.create_task(one(first + i, events[i])))
+        if i % 25 == 24:
+            await asyncio.gather(*(e.wait() for e in events[i - 24:i + 1]))
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), timeout=120)
+    ready.put(count)
+    await watch_stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def publish(app, events: int, interval: float) -> dict[int, float]:
@@ -87,19 +162,24 @@ def publish(app, events: int, interval: float) -> dict[int, float]:
     return committed
 
 
-def run_phase(urls: list[str], app, *, clients: int, processes: int, events: int, interval: float) -> dict:
+def run_phase(urls: list[str], app, *, clients: int, processes: int, events: int, interval: float, lean: bool) -> dict:
     ctx = mp.get_context("spawn")
     ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     per = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
     workers, first = [], 0
     for count in per:
         if count:
-            workers.append(ctx.Process(target=client_process, args=(urls, count, first, ready, stop, results)))
+            workers.append(ctx.Process(target=client_process, args=(urls, count, first, ready, stop, results, lean)))
             first += count
     started = time.perf_counter()
     for w in workers:
         w.start()
-    connected = sum(ready.get(timeout=300) for _ in workers)
+    answers = [ready.get(timeout=300) for _ in workers]
+    failed = [a for a in answers if not isinstance(a, int)]
+    if failed:
+        stop.set()
+        raise SystemExit(failed[0])
+    connected = sum(answers)
     connect_s = time.perf_counter() - started
     time.sleep(1.0)
     committed = publish(app, events, interval)
@@ -123,6 +203,8 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=1, help="relief serve processes (Redis between them)")
     parser.add_argument("--events", type=int, default=40)
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between commits")
+    parser.add_argument("--socketio-client", action="store_true",
+                        help="use python-socketio's threaded Client instead of the lean asyncio clients")
     parser.add_argument("--redis", default=os.environ.get("RELIEF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
     args = parser.parse_args()
@@ -139,11 +221,13 @@ def main() -> None:
 
     with ExitStack() as stack:
         urls = [stack.enter_context(serving(env, timeout=60)) for _ in range(args.servers)]
-        baseline = run_phase(urls, app, clients=1, processes=1, events=args.events, interval=args.interval)
+        lean = not args.socketio_client
+        baseline = run_phase(urls, app, clients=1, processes=1, events=args.events, interval=args.interval, lean=lean)
         loaded = run_phase(urls, app, clients=args.clients, processes=args.processes, events=args.events,
-                           interval=args.interval)
+                           interval=args.interval, lean=lean)
+    kind = "python-socketio Client threads" if args.socketio_client else "lean asyncio websocket clients"
     print(f"\nFan-out, commit → receipt ({args.events} events {args.interval * 1000:.0f} ms apart, "
-          f"{args.servers} server process(es), Redis message queue, {os.cpu_count()} CPUs)\n")
+          f"{args.servers} server process(es), Redis message queue, {kind}, {os.cpu_count()} CPUs)\n")
     print("| clients | client processes | deliveries | lost | median | p95 | p99 | max | connect all |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in (baseline, loaded):

@@ -77,9 +77,28 @@ def prepare(instance: Path, households: int) -> tuple[dict, str]:
     return env, token
 
 
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(["relief", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+#: ``relief serve`` with TCP_NODELAY on accepted sockets. gevent's pywsgi sends a
+#: response's headers and body in two writes; on a kept-alive connection Nagle's
+#: algorithm holds the body until the client ACKs the headers, which it delays
+#: ~40 ms. Stock ``relief serve`` pays that on every response (see docs/benchmarks.md).
+NODELAY_SERVE = """
+from gevent import monkey
+monkey.patch_all()
+import socket, sys
+from gevent import pywsgi
+_init = pywsgi.WSGIHandler.__init__
+def _init_nodelay(self, sock, *args, **kwargs):
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    _init(self, sock, *args, **kwargs)
+pywsgi.WSGIHandler.__init__ = _init_nodelay
+from relief.cli import cli
+cli(["serve", "--port", sys.argv[1]], prog_name="relief")
+"""
+
+
+def start_server(env: dict, port: int, *, nodelay: bool = False) -> subprocess.Popen:
+    command = [sys.executable, "-c", NODELAY_SERVE, str(port)] if nodelay else ["relief", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -310,6 +329,8 @@ def main() -> None:
     parser.add_argument("--resend", type=float, default=0.05, help="share of acknowledged reports sent again")
     parser.add_argument("--households", type=int, default=2000, help="demo size (its areas place the reports); 0: no areas")
     parser.add_argument("--photo-share", type=float, default=0.0, help="share of reports carrying one 640x480 JPEG (base64)")
+    parser.add_argument("--tcp-nodelay", action="store_true",
+                        help="run relief serve with TCP_NODELAY on its sockets (the fix proposed for its 40 ms stalls)")
     parser.add_argument("--servers", type=int, default=1,
                         help="relief serve processes on separate ports, connections spread over them (as behind a proxy)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
@@ -318,7 +339,7 @@ def main() -> None:
     instance = Path(tempfile.mkdtemp(prefix="relief-bench-"))
     env, token = prepare(instance, args.households)
     ports = [free_port() for _ in range(args.servers)]
-    servers = [start_server(env, port) for port in ports]
+    servers = [start_server(env, port, nodelay=args.tcp_nodelay) for port in ports]
     base = f"http://127.0.0.1:{ports[0]}"
     load = dict(seconds=args.seconds, processes=args.processes, threads=args.threads, rate=args.rate,
                 timeout=args.timeout, resend=args.resend, ports=ports)
@@ -336,7 +357,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
     check = verify(instance / "relief.db", ingest["acked"])
-    print(f"server: {args.servers} x relief serve (SQLite, {args.households} demo households); "
+    print(f"server: {args.servers} x relief serve{' + TCP_NODELAY' if args.tcp_nodelay else ''} "
+          f"(SQLite, {args.households} demo households); "
           f"clients: {args.processes} process(es) x {args.threads} connections, "
           f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, timeout {args.timeout:g} s, "
           f"photos in {args.photo_share:.0%} of reports")

@@ -130,8 +130,10 @@ def incident_svg(kind: str, status: str, size: int = 22) -> str:
 
 
 def as_dict() -> dict[str, Any]:
-    """Everything the live page needs, as JSON-ready data."""
+    """Everything the live page needs, as JSON-ready data (lists give the order; JSON objects may be re-sorted)."""
     return {
+        "kinds": list(KIND_SHAPES), "statuses": list(STATUS_COLOURS), "site_states": list(SITE_STATE_COLOURS),
+        "depot_states": list(DEPOT_STATE_COLOURS),
         "status_colours": STATUS_COLOURS, "kind_colours": KIND_COLOURS, "kind_shapes": KIND_SHAPES,
         "response_level_colours": RESPONSE_LEVEL_COLOURS,
         "guarantee_statuses": list(GUARANTEE_STATUSES), "guarantees": list(GUARANTEES),

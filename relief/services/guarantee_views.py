@@ -93,7 +93,8 @@ def page_rows(frame: pd.DataFrame, *, offset: int, limit: int) -> list[dict[str,
     rows = []
     for hid, row in zip(part.index, part.to_dict("records")):
         body = guarantees.verdict_row(pd.Series(row))
-        rows.append({"household_id": hid, "village_code": row["village_code"], **body})
+        village = row["village_code"]
+        rows.append({"household_id": hid, "village_code": None if pd.isna(village) else village, **body})
     return rows
 
 

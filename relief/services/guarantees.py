@@ -70,8 +70,8 @@ def household_guarantees(ctx: Context, household_id: str, *, as_of: datetime, pr
         raise NotFound(f"no household {household_id!r}", field="household_id")
     row = _with_areas(result, households).loc[household_id]
     body = verdict_row(row)
-    body.update({"household_id": household_id, "village_code": row["village_code"],
-                 "county_code": row["county_code"], "as_of": as_of.isoformat(), "profile": profile,
+    body.update({"household_id": household_id, "village_code": _text(row["village_code"]),
+                 "county_code": _text(row["county_code"]), "as_of": as_of.isoformat(), "profile": profile,
                  "standards_version": standards.version, "in_scope": bool(row["in_scope"]),
                  "food_covered_until": _moment(row["food_covered_until"]),
                  "water_covered_until": _moment(row["water_covered_until"]),
@@ -116,16 +116,16 @@ def recheck(unit: Unit, household_ids: Iterable[str] | None, *, profile: str = "
                                             everyone=ids is None)
 
 
-_parsed_standards: dict[str | None, Standards] = {}
+_parsed_standards: dict[tuple, Standards] = {}
 
 
 def _active_standards(session) -> Standards:
-    """The standards in force, parsed once per version (published versions never change)."""
-    version = inputs.active_standards_version(session)
-    if version not in _parsed_standards:
-        document = standards_store.active_document(session) if version else None
-        _parsed_standards[version] = Standards(document) if document else Standards()
-    return _parsed_standards[version]
+    """The standards in force, parsed once per database and version (a published version never changes)."""
+    key = (str(session.get_bind().url), inputs.active_standards_version(session))
+    if key not in _parsed_standards:
+        document = standards_store.active_document(session) if key[1] else None
+        _parsed_standards[key] = Standards(document) if document else Standards()
+    return _parsed_standards[key]
 
 
 # --- keeping and announcing verdicts -------------------------------------------
@@ -135,7 +135,7 @@ def _store_and_announce(unit: Unit, result: pd.DataFrame, households: pd.DataFra
     if result.empty:
         return 0
     result = _with_areas(result, households)
-    before = inputs.load_statuses(unit.session, None if everyone else result.index)
+    before = _kept(households)
     changes = _changes(result, before)
     if everyone:
         # Most households are outside the relief scope and stay so: their rows differ only in the
@@ -149,6 +149,12 @@ def _store_and_announce(unit: Unit, result: pd.DataFrame, households: pd.DataFra
     for county in sorted(by_county, key=lambda c: (c is None, c or "")):
         unit.emit(EVENT_KIND, EVENT_TOPIC, {"changes": by_county[county]}, area_code=county)
     return len(changes)
+
+
+def _kept(households: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts kept before this check (loaded with the households), indexed by household_id."""
+    return pd.DataFrame({c: households[f"kept_{c}"].to_numpy(dtype=object) for c in ("village_code", *GUARANTEES)},
+                        index=pd.Index(households["household_id"].to_numpy(dtype=object), name="household_id"))
 
 
 def _unchanged_out_of_scope(result: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:

@@ -76,10 +76,17 @@ def read_register(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
 
 
 def _read(path: Path) -> pd.DataFrame:
-    """All cells as text; an empty cell is ``""``; whole numbers from xlsx lose their ``.0``."""
+    """All cells as text; an empty cell is ``""``; whole numbers from xlsx lose their ``.0``.
+
+    CSV is read as UTF-8 (with or without Excel's BOM), else as GB18030, the
+    encoding Chinese Excel saves CSV in.
+    """
     try:
         if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            try:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
         else:
             frame = pd.read_excel(path, dtype=object, engine="openpyxl").map(_cell_text)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:

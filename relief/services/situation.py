@@ -7,13 +7,16 @@ village, never as points, because the file travels beyond the staff.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import geopandas as gpd
 import pandas as pd
 
 from maps import styles
 from maps.situation import SituationBundle, situation_html
+from relief.services import events as event_service
 from relief.services import layers, map_data
 from relief.services.context import Context
 
@@ -74,3 +77,24 @@ def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> Situatio
 def export_html(ctx: Context, *, title: str = "Enshi situation map") -> str:
     """The situation map as one self-contained HTML document."""
     return situation_html(load_bundle(ctx, title=title))
+
+
+#: Built maps kept for reuse, per store (so two apps never share one): title → (latest event seq, time, html).
+_recent: WeakKeyDictionary = WeakKeyDictionary()
+REUSE_SECONDS = 60.0
+
+
+def export_html_shared(ctx: Context, *, title: str = "Enshi situation map") -> str:
+    """Like :func:`export_html`, but reuses the last build while no event was committed and it is under a minute old.
+
+    The download button is public and a build takes seconds at prefecture
+    scale, so repeated clicks (or a crawler) must not each rebuild it.
+    """
+    kept_here = _recent.setdefault(ctx.store, {})
+    seq = event_service.latest_seq(ctx)
+    kept = kept_here.get(title)
+    if kept and kept[0] == seq and time.monotonic() - kept[1] < REUSE_SECONDS:
+        return kept[2]
+    html = export_html(ctx, title=title)
+    kept_here[title] = (seq, time.monotonic(), html)
+    return html

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, String, and_, delete, func, or_, select, type_coerce, update
+from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from relief.store.tables import (Area, Distribution, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site,
@@ -64,16 +64,37 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _position_columns(session: Session, table) -> list:
+def _position_columns(postgres: bool, table) -> list:
     """Two columns giving lon/lat (PostGIS) or one giving the raw WKB (SQLite)."""
-    if _is_postgres(session):
+    if postgres:
         return [func.ST_X(table.c.geom).label("lon"), func.ST_Y(table.c.geom).label("lat")]
     return [type_coerce(table.c.geom, LargeBinary).label("wkb")]
 
 
-def _raw_time(session: Session, column) -> Any:
+def _raw_time(postgres: bool, column) -> Any:
     """On SQLite the stored UTC text (parsed in bulk later); PostgreSQL returns aware datetimes."""
-    return column if _is_postgres(session) else type_coerce(column, String)
+    return column if postgres else type_coerce(column, String)
+
+
+_STATEMENTS: dict[tuple, Any] = {}
+
+
+def _statement(session: Session, key: tuple, build: Callable[[bool], Any]) -> Any:
+    """The statement for ``key`` on this dialect, built once.
+
+    Statements take their ids and moments as bound parameters (ids as an
+    expanding ``IN``), so one object serves every call and SQLAlchemy's
+    construction and cache-key work is not redone: it is most of a one-household recheck's load time.
+    """
+    postgres = _is_postgres(session)
+    full_key = (*key, postgres)
+    if full_key not in _STATEMENTS:
+        _STATEMENTS[full_key] = build(postgres)
+    return _STATEMENTS[full_key]
+
+
+def _ids_param() -> Any:
+    return bindparam("ids", expanding=True)
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
@@ -81,8 +102,9 @@ def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
         yield list(ids[start:start + IN_CHUNK])
 
 
-def _rows(session: Session, query, column=None, ids: Sequence[str] | None = None, *, raw: bool = True) -> list:
-    """All rows of ``query``, or those with ``column IN ids`` (queried in chunks).
+def _rows(session: Session, statement, params: dict[str, Any] | None = None, *, ids: Sequence[str] | None = None,
+          raw: bool = True) -> list:
+    """Rows of ``statement``; with ``ids``, executed per chunk of ids (bound as ``ids``).
 
     ``raw`` fetches the driver's tuples straight from the cursor, skipping
     SQLAlchemy's per-row processing (a third of the load time on 100,000
@@ -91,10 +113,10 @@ def _rows(session: Session, query, column=None, ids: Sequence[str] | None = None
     WKB, which :func:`_frame`'s conversions expect.
     """
     connection = session.connection()  # the caller's transaction: sees its flushed changes
-    queries = [query] if ids is None else [query.where(column.in_(chunk)) for chunk in _chunks(ids)]
+    batches = [dict(params or {})] if ids is None else [{**(params or {}), "ids": chunk} for chunk in _chunks(ids)]
     rows: list = []
-    for q in queries:
-        result = connection.execute(q)
+    for batch in batches:
+        result = connection.execute(statement, batch)
         if raw:
             rows.extend(result.cursor.fetchall())
             result.close()
@@ -144,13 +166,19 @@ _HOUSEHOLD_KINDS = {"members": "float", "injured": "float", "chronic": "float", 
 
 
 def households_frame(session: Session, ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per household: ``household_id``, the fields the checks read, ``lon``/``lat``, area codes."""
-    query = select(_H.id.label("household_id"), _H.members, _H.injured, _H.chronic, _H.pregnant, _H.house_damage,
-                   _H.needs_living_aid, _H.evacuated, _H.shelter, _H.site_id, _H.village_code, _H.county_code,
-                   *_position_columns(session, Household.__table__))
-    if ids is None:
-        query = query.order_by(_H.id)
-    return _frame(query, _rows(session, query, _H.id, ids), _HOUSEHOLD_KINDS)
+    """One row per household: ``household_id``, the fields the checks read, ``lon``/``lat``, area codes,
+    and the kept verdict (``kept_<guarantee>``, ``kept_village_code``; None when never judged), joined
+    here so a recheck needs no second query to detect changes."""
+    def build(postgres: bool):
+        kept = [_G[c].label(f"kept_{c}") for c in ("village_code", *GUARANTEE_COLUMNS)]
+        query = (select(_H.id.label("household_id"), _H.members, _H.injured, _H.chronic, _H.pregnant,
+                        _H.house_damage, _H.needs_living_aid, _H.evacuated, _H.shelter, _H.site_id, _H.village_code,
+                        _H.county_code, *_position_columns(postgres, Household.__table__), *kept)
+                 .select_from(Household.__table__.outerjoin(GuaranteeStatus.__table__, _G.household_id == _H.id)))
+        return query.order_by(_H.id) if ids is None else query.where(_H.id.in_(_ids_param()))
+
+    query = _statement(session, ("households", ids is None), build)
+    return _frame(query, _rows(session, query, ids=ids), _HOUSEHOLD_KINDS)
 
 
 _SITE_KINDS = {"capacity_persons": "float", "covered_area_m2": "float", "water_l_per_day": "float",
@@ -159,56 +187,73 @@ _SITE_KINDS = {"capacity_persons": "float", "covered_area_m2": "float", "water_l
 
 def sites_frame(session: Session, ids: Sequence[str] | None = None, *, medical_posts: bool = False) -> pd.DataFrame:
     """Sites: all, or ``ids`` plus (``medical_posts``) every open site with a medical post."""
-    query = select(_S.id.label("site_id"), _S.capacity_persons, _S.covered_area_m2, _S.water_l_per_day,
-                   _S.provides_meals, _S.medical_post, _S.status, _S.county_code,
-                   *_position_columns(session, Site.__table__))
-    if ids is None:
-        return _frame(query, _rows(session, query.order_by(_S.id)), _SITE_KINDS)
-    wanted = _S.id.in_(list(ids))
-    if medical_posts:
-        wanted = or_(wanted, and_(_S.medical_post.is_(True), _S.status == "open"))
-    return _frame(query, _rows(session, query.where(wanted).order_by(_S.id)), _SITE_KINDS)
+    def build(postgres: bool):
+        query = select(_S.id.label("site_id"), _S.capacity_persons, _S.covered_area_m2, _S.water_l_per_day,
+                       _S.provides_meals, _S.medical_post, _S.status, _S.county_code,
+                       *_position_columns(postgres, Site.__table__))
+        if ids is None:
+            return query.order_by(_S.id)
+        wanted = _S.id.in_(_ids_param())
+        if medical_posts:
+            wanted = or_(wanted, and_(_S.medical_post.is_(True), _S.status == "open"))
+        return query.where(wanted).order_by(_S.id)
+
+    query = _statement(session, ("sites", ids is None, medical_posts), build)
+    params = None if ids is None else {"ids": list(ids)}  # a few sites: one statement, even for none
+    return _frame(query, _rows(session, query, params), _SITE_KINDS)
 
 
 def facilities_frame(session: Session) -> pd.DataFrame:
-    query = select(_F.id.label("facility_id"), _F.operating, *_position_columns(session, Facility.__table__))
-    return _frame(query, _rows(session, query.order_by(_F.id)), {"operating": "bool", **_POSITION})
+    query = _statement(session, ("facilities",), lambda postgres: select(
+        _F.id.label("facility_id"), _F.operating, *_position_columns(postgres, Facility.__table__)).order_by(_F.id))
+    return _frame(query, _rows(session, query), {"operating": "bool", **_POSITION})
+
+
+_AMOUNTS = ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")
 
 
 def items_frame(session: Session) -> pd.DataFrame:
-    query = select(_I.code.label("item_code"), _I.guarantee, _I.kcal_per_unit, _I.litres_per_unit,
-                   _I.sets_per_unit, _I.pieces_per_unit).order_by(_I.code)
-    kinds = {c: "float" for c in ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")}
-    return _frame(query, _rows(session, query), kinds)
+    query = _statement(session, ("items",), lambda postgres: select(
+        _I.code.label("item_code"), _I.guarantee, *[_I[c] for c in _AMOUNTS]).order_by(_I.code))
+    return _frame(query, _rows(session, query), {c: "float" for c in _AMOUNTS})
 
 
 def distributions_frame(session: Session, ids: Sequence[str] | None = None, *,
                         until: datetime | None = None) -> pd.DataFrame:
     """Distributions (to ``ids``), up to ``until``: later ones cannot count yet."""
-    query = select(_D.household_id, _D.item_code, _D.quantity,
-                   _raw_time(session, _D.distributed_at).label("distributed_at"))
-    if until is not None:
-        query = query.where(_D.distributed_at <= until)
-    return _frame(query, _rows(session, query, _D.household_id, ids), {"quantity": "float", "distributed_at": "time"})
+    def build(postgres: bool):
+        query = select(_D.household_id, _D.item_code, _D.quantity,
+                       _raw_time(postgres, _D.distributed_at).label("distributed_at"))
+        if until is not None:
+            query = query.where(_D.distributed_at <= bindparam("until"))
+        return query if ids is None else query.where(_D.household_id.in_(_ids_param()))
+
+    query = _statement(session, ("distributions", ids is None, until is None), build)
+    return _frame(query, _rows(session, query, {"until": until}, ids=ids),
+                  {"quantity": "float", "distributed_at": "time"})
 
 
 def medical_visits_frame(session: Session, ids: Sequence[str] | None = None, *, since: datetime | None = None,
                          until: datetime | None = None) -> pd.DataFrame:
     """Visits (to ``ids``) between ``since`` and ``until``: only recent visits count."""
-    query = select(_V.household_id, _raw_time(session, _V.visited_at).label("visited_at"))
-    if since is not None:
-        query = query.where(_V.visited_at >= since)
-    if until is not None:
-        query = query.where(_V.visited_at <= until)
-    return _frame(query, _rows(session, query, _V.household_id, ids), {"visited_at": "time"})
+    def build(postgres: bool):
+        query = select(_V.household_id, _raw_time(postgres, _V.visited_at).label("visited_at"))
+        if since is not None:
+            query = query.where(_V.visited_at >= bindparam("since"))
+        if until is not None:
+            query = query.where(_V.visited_at <= bindparam("until"))
+        return query if ids is None else query.where(_V.household_id.in_(_ids_param()))
+
+    query = _statement(session, ("visits", ids is None, since is None, until is None), build)
+    return _frame(query, _rows(session, query, {"since": since, "until": until}, ids=ids), {"visited_at": "time"})
 
 
 def site_occupancy(session: Session, site_ids: Sequence[str]) -> pd.Series:
     """Persons recorded at each of ``site_ids``, summed over all their occupants in SQL."""
-    query = (select(_H.site_id, func.sum(_H.members))
-             .where(_H.shelter == "site", _H.site_id.in_(list(site_ids)))
-             .group_by(_H.site_id))
-    rows = _rows(session, query) if site_ids else []
+    query = _statement(session, ("occupancy",), lambda postgres: (
+        select(_H.site_id, func.sum(_H.members))
+        .where(_H.shelter == "site", _H.site_id.in_(_ids_param())).group_by(_H.site_id)))
+    rows = _rows(session, query, {"ids": list(site_ids)}) if site_ids else []
     index = pd.Index([r[0] for r in rows], name="site_id", dtype=object)
     return pd.Series(np.array([r[1] for r in rows], dtype=float), index=index, name="occupants")
 
@@ -246,23 +291,32 @@ def load_inputs(session: Session, household_ids: Iterable[str] | None = None, *,
 
 def load_statuses(session: Session, household_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """Kept status words (the five guarantees) and village, indexed by household_id, for change detection."""
-    query = select(_G.household_id, _G.village_code, *[_G[c] for c in GUARANTEE_COLUMNS])
     ids = None if household_ids is None else sorted(set(household_ids))
-    return _frame(query, _rows(session, query, _G.household_id, ids), {}).set_index("household_id")
+
+    def build(postgres: bool):
+        query = select(_G.household_id, _G.village_code, *[_G[c] for c in GUARANTEE_COLUMNS])
+        return query if ids is None else query.where(_G.household_id.in_(_ids_param()))
+
+    query = _statement(session, ("statuses", ids is None), build)
+    return _frame(query, _rows(session, query, ids=ids), {}).set_index("household_id")
 
 
 def upsert_statuses(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert or replace verdict rows (dicts with :data:`STATUS_COLUMNS`)."""
     if not rows:
         return 0
-    if _is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(GuaranteeStatus.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=[_G.household_id],
-        set_={c: statement.excluded[c] for c in STATUS_COLUMNS if c != "household_id"})
+
+    def build(postgres: bool):
+        if postgres:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(GuaranteeStatus.__table__)
+        return statement.on_conflict_do_update(
+            index_elements=[_G.household_id],
+            set_={c: statement.excluded[c] for c in STATUS_COLUMNS if c != "household_id"})
+
+    statement = _statement(session, ("upsert",), build)
     connection = session.connection()
     for start in range(0, len(rows), WRITE_CHUNK):
         connection.execute(statement, rows[start:start + WRITE_CHUNK])
@@ -282,17 +336,20 @@ def delete_statuses(session: Session, household_ids: Iterable[str]) -> None:
 
 
 
-def active_standards_version(session: Session) -> str | None:
-    """The version string in force (a cheap check before reusing a parsed document)."""
-    query = (select(StandardsVersion.__table__.c.version).where(StandardsVersion.__table__.c.active.is_(True))
-             .order_by(StandardsVersion.__table__.c.id.desc()).limit(1))
-    return session.connection().execute(query).scalar()
+def active_standards_version(session: Session) -> tuple | None:
+    """(id, version, created_at) of the standards in force: a cheap key before reusing a parsed document."""
+    table = StandardsVersion.__table__.c
+    query = (select(table.id, table.version, table.created_at).where(table.active.is_(True))
+             .order_by(table.id.desc()).limit(1))
+    row = session.connection().execute(query).first()
+    return tuple(row) if row else None
 
 
 def stored_verdicts(session: Session) -> pd.DataFrame:
     """Every kept verdict with the household's village and county (the dashboard's and API's default view)."""
     query = (select(_G.household_id, _H.village_code, _H.county_code, *[_G[c] for c in GUARANTEE_COLUMNS],
-                    _G.reasons, _G.shortfalls, _raw_time(session, _G.as_of).label("as_of"), _G.standards_version)
+                    _G.reasons, _G.shortfalls, _raw_time(_is_postgres(session), _G.as_of).label("as_of"),
+                    _G.standards_version)
              .join_from(GuaranteeStatus.__table__, Household.__table__, _H.id == _G.household_id)
              .order_by(_G.household_id))
     return _frame(query, _rows(session, query, raw=False), {"as_of": "time"})

@@ -6,25 +6,32 @@ prior read, so two submissions racing each other still make one row.
 """
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timedelta
 from typing import Any, Iterable, TypeVar
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relief.store.tables import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport, User
 from relief.store.tables.incidents import AREA_INDICATOR_COLUMNS, INDICATOR_COLUMNS
+from relief.store.types import UTCDateTime
 
 Row = TypeVar("Row", Incident, FieldReport, StatutoryReport)
 
 _METRES_PER_DEGREE_LAT = 111_320.0
 
 
+@functools.lru_cache(maxsize=8)
+def _by_client_id_query(model):
+    return select(model).where(model.client_id == bindparam("client_id"))
+
+
 def by_client_id(session: Session, model: type[Row], client_id: str) -> Row | None:
-    return session.scalar(select(model).where(model.client_id == client_id))
+    return session.scalar(_by_client_id_query(model), {"client_id": client_id})
 
 
 def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
@@ -83,24 +90,41 @@ def add(session: Session, row: Any) -> Any:
     return row
 
 
+@functools.lru_cache(maxsize=8)
+def _near_query(closed_statuses: tuple[str, ...]):
+    """Built once: this runs on every report, and building the statement costs more than running it.
+
+    The statuses are excluded one by one rather than with an expanding ``IN``,
+    which would be re-rendered on every execution.
+    """
+    return (select(Incident.id, Incident.kind, Incident.geom, Incident.occurred_at, Incident.status)
+            .where(Incident.kind == bindparam("kind"),
+                   *(Incident.status != bindparam(f"closed_{i}") for i in range(len(closed_statuses))),
+                   Incident.occurred_at >= bindparam("since", type_=UTCDateTime()),
+                   Incident.occurred_at <= bindparam("until", type_=UTCDateTime()),
+                   Incident.min_lon <= bindparam("east"), Incident.max_lon >= bindparam("west"),
+                   Incident.min_lat <= bindparam("north"), Incident.max_lat >= bindparam("south")))
+
+
 def open_incidents_near(session: Session, kind: str, geom, occurred_at: datetime, *, distance_m: float,
-                        window_hours: float, statuses: Iterable[str]) -> pd.DataFrame:
-    """Candidates for the duplicate check: same kind, open, in the time window, bbox within the distance.
+                        window_hours: float, closed_statuses: Iterable[str]) -> pd.DataFrame | None:
+    """Candidates for the duplicate check: same kind, not in ``closed_statuses``, in the time window,
+    bbox within the distance; None when there are none (the usual case, kept cheap).
 
     Only a generous pre-filter; the domain measures real distances.
     """
+    closed = tuple(sorted(closed_statuses))
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     dlat = distance_m / _METRES_PER_DEGREE_LAT
     dlon = distance_m / (_METRES_PER_DEGREE_LAT * max(math.cos(math.radians((min_lat + max_lat) / 2)), 0.01))
     window = timedelta(hours=window_hours)
-    query = (select(Incident.id, Incident.kind, Incident.geom, Incident.occurred_at, Incident.status)
-             .where(Incident.kind == kind, Incident.status.in_(list(statuses)),
-                    Incident.occurred_at >= occurred_at - window, Incident.occurred_at <= occurred_at + window,
-                    Incident.min_lon <= max_lon + dlon, Incident.max_lon >= min_lon - dlon,
-                    Incident.min_lat <= max_lat + dlat, Incident.max_lat >= min_lat - dlat))
-    rows = session.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "kind", "geometry", "occurred_at", "status"]) \
-        if rows else pd.DataFrame()
+    values = {"kind": kind, "since": occurred_at - window, "until": occurred_at + window,
+              "east": max_lon + dlon, "west": min_lon - dlon, "north": max_lat + dlat, "south": min_lat - dlat,
+              **{f"closed_{i}": status for i, status in enumerate(closed)}}
+    rows = session.execute(_near_query(closed), values).all()
+    if not rows:
+        return None
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "kind", "geometry", "occurred_at", "status"])
 
 
 def field_reports(session: Session, incident_id: int) -> list[FieldReport]:

@@ -103,7 +103,7 @@ def style_globals() -> dict:
 @bp.get("/export/map.html")
 def export_map():
     ctx = base_context()
-    html = situation.export_html(ctx)
+    html = situation.export_html_shared(ctx)
     stamp = ctx.now().strftime("%Y%m%d-%H%M")
     return Response(html, mimetype="text/html",
                     headers={"Content-Disposition": f'attachment; filename="situation-map-{stamp}.html"'})

@@ -251,7 +251,7 @@
       if (show && (!shown || moved)) cluster.addLayer(known.marker); else if (show) cluster.refreshClusters(known.marker);
     } else {
       record.marker = L.marker(at, { icon: incidentIcon(p, fresh), status: p.status, keyboard: false, riseOnHover: true })
-        .bindPopup(() => incidentPopup(record), { maxWidth: 320 })
+        .bindPopup(() => incidentPopup(record), { maxWidth: 340, minWidth: 240 })
         .on("click", () => relief.showIncident(id))
         .on("add", (e) => { e.target.getElement().dataset.incident = String(id); });
       relief.byId.incidents.set(id, record);
@@ -295,9 +295,12 @@
     box.appendChild(el("strong", {}, p.title));
     box.appendChild(table(incidentRows(p)));
     const description = box.appendChild(el("p", { class: "description" }, p.description ?? word("loading")));
-    if (p.description === undefined) {
-      incidentDetail(record.id).then((d) => { description.textContent = d.incident.properties.description || ""; })
-        .catch(() => { description.textContent = ""; });
+    if (p.description === undefined) {  // markers carry no description: fetch it once, keep it, then re-lay the popup out
+      incidentDetail(record.id).then((d) => {
+        p.description = d.incident.properties.description || "";
+        const popup = record.marker.getPopup();
+        if (popup && popup.isOpen()) popup.update(); else description.textContent = p.description;
+      }).catch(() => { description.textContent = ""; });
     }
     return box;
   }
@@ -444,8 +447,8 @@
     const entries = {
       areas: [[word("prefecture"), s.base.prefecture.color], [word("county"), s.base.county.color], [word("township"), s.base.township.color]],
       incidents: null,
-      sites: Object.entries(s.site_state_colours).map(([k, c]) => [word(k), c]),
-      depots: Object.entries(s.depot_state_colours).map(([k, c]) => [word(k), c]),
+      sites: s.site_states.map((k) => [word(k), s.site_state_colours[k]]),
+      depots: s.depot_states.map((k) => [word(k), s.depot_state_colours[k]]),
       facilities: [[word("operating"), s.facility_colours.operating], [word("closed"), s.facility_colours.closed]],
       households: ["unmet", "at_risk", "met", "not_applicable", "unknown"].map((k) => [word(k), s.area_class_colours[k]]),
     };
@@ -470,8 +473,8 @@
     const s = S();
     const kinds = box.appendChild(el("fieldset"));
     kinds.appendChild(el("legend", {}, word("kind")));
-    filters.kinds = new Set(Object.keys(s.kind_shapes));
-    Object.keys(s.kind_shapes).forEach((kind) => {
+    filters.kinds = new Set(s.kinds);
+    s.kinds.forEach((kind) => {
       const label = kinds.appendChild(el("label"));
       const input = label.appendChild(el("input", { type: "checkbox", "data-kind": kind }));
       input.checked = true;
@@ -483,8 +486,9 @@
     const statuses = box.appendChild(el("fieldset"));
     statuses.appendChild(el("legend", {}, word("status")));
     const hidden = new Set(["rejected", "duplicate"]);
-    filters.statuses = new Set(Object.keys(s.status_colours).filter((k) => !hidden.has(k)));
-    Object.entries(s.status_colours).forEach(([status, colour]) => {
+    filters.statuses = new Set(s.statuses.filter((k) => !hidden.has(k)));
+    s.statuses.forEach((status) => {
+      const colour = s.status_colours[status];
       const label = statuses.appendChild(el("label"));
       const input = label.appendChild(el("input", { type: "checkbox", "data-status": status }));
       input.checked = !hidden.has(status);

@@ -146,3 +146,21 @@ def test_recompute_all_restamps_unchanged_rows_and_writes_the_rest(register):
         assert {r.as_of for r in rows.values()} == {later}
         assert rows["H3"].food == "not_applicable" and rows["H3"].reasons["food"]["code"] == "not_in_scope"
         assert rows["H1"].shortfalls["food"] > 0
+
+
+def test_recheck_without_standards_uses_the_version_in_force(register):
+    from relief.domain.standards import default_document
+    from relief.services import standards as standards_service
+
+    ctx = register
+    document = default_document()
+    document["version"] = "local-2"
+    document["guarantees"]["coverage_horizon_hours"] = 1000.0  # nobody's rice lasts that long
+    standards_service.publish(ctx, document, reason="test")
+    with ctx.transaction() as unit:
+        unit.now = NOW
+        _give_rice(unit, "H1", 10.0, NOW - timedelta(hours=1))
+        service.recheck_households(unit, ["H1"])
+    with ctx.reading() as session:
+        kept = session.get(GuaranteeStatus, "H1")
+        assert kept.standards_version == "local-2" and kept.food == "at_risk"

@@ -144,3 +144,12 @@ def test_folder_problems_are_named(ctx, tmp_path):
     with pytest.raises(ImportRejected) as caught:
         importer.import_register(ctx, tmp_path / "odd")
     assert caught.value.file == "household.csv"
+
+
+def test_csv_saved_by_chinese_excel_in_gb18030(ctx, tmp_path):
+    folder = tmp_path / "gbk"
+    folder.mkdir()
+    sample_register()["items"].assign(name="大米").to_csv(folder / "items.csv", index=False, encoding="gb18030")
+    importer.import_register(ctx, folder)
+    with ctx.reading() as session:
+        assert session.get(Item, "rice_1kg").name == "大米"

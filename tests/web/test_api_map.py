@@ -185,3 +185,17 @@ def test_export_map_is_an_offline_html_attachment(client, region, store):
 def test_export_map_of_an_empty_store_still_renders(client):
     response = client.get("/export/map.html")
     assert response.status_code == 200 and "<title>Enshi situation map</title>" in response.get_data(as_text=True)
+
+
+def test_the_download_is_rebuilt_only_after_a_change(client, ctx, monkeypatch):
+    from relief.services import situation
+
+    builds = []
+    real = situation.export_html
+    monkeypatch.setattr(situation, "export_html", lambda c, **kw: builds.append(1) or real(c, **kw))
+    first, second = client.get("/export/map.html"), client.get("/export/map.html")
+    assert len(builds) == 1 and first.data == second.data
+    with ctx.transaction() as unit:
+        unit.emit("incident.updated", "incidents", {"id": 1})
+    client.get("/export/map.html")
+    assert len(builds) == 2

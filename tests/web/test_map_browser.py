@@ -157,6 +157,47 @@ def test_user_text_in_popups_and_the_panel_stays_text(watched, demo_server):
     assert watched.dialogs == [] and watched.errors == []
 
 
+def test_filters_and_layer_toggles_hide_and_show(watched, demo_server):
+    watched.open_map(demo_server["base"])
+    page = watched.page
+    shown = "() => [...relief.byId.incidents.values()].filter(r => relief.layers.incidents.hasLayer(r.marker)).length"
+    total = watched.js(shown)
+    landslides = watched.js("[...relief.byId.incidents.values()].filter(r => r.feature.properties.kind === 'landslide' && "
+                            "!['rejected','duplicate'].includes(r.feature.properties.status)).length")
+    page.uncheck('#filters input[data-kind="landslide"]')
+    assert watched.js(shown) == total - landslides
+    page.check('#filters input[data-kind="landslide"]')
+    page.select_option("#time-window", "24")
+    recent = watched.js("[...relief.byId.incidents.values()].filter(r => Date.parse(r.feature.properties.occurred_at) > "
+                        "Date.now() - 864e5 && !['rejected','duplicate'].includes(r.feature.properties.status)).length")
+    assert watched.js(shown) == recent
+    page.select_option("#time-window", "0")
+    assert watched.js(shown) == total
+    page.uncheck('#legend input[data-layer="sites"]')
+    assert watched.js("relief.map.hasLayer(relief.layers.sites)") is False
+    page.uncheck('#legend input[data-layer="households"]')
+    assert watched.js("relief.map.hasLayer(relief.households.choropleths.township)") is False
+    page.check('#legend input[data-layer="households"]')
+    page.wait_for_function("relief.map.hasLayer(relief.households.choropleths.township)")
+    assert watched.errors == []
+
+
+def test_area_search_finds_by_name_and_zooms_there(watched, demo_server):
+    watched.open_map(demo_server["base"])
+    page = watched.page
+    zoom = watched.js("relief.map.getZoom()")
+    page.fill("#area-q", "Lichuan")
+    page.wait_for_selector("#area-results button")
+    assert "Lichuan" in page.locator("#area-results button").first.inner_text()
+    page.locator("#area-results button").first.click()
+    page.wait_for_function(f"relief.map.getZoom() > {zoom}")
+    centre = watched.js("(() => { const c = relief.map.getCenter(); return [c.lng, c.lat]; })()")
+    assert 108.3 < centre[0] < 109.4 and 29.6 < centre[1] < 30.8  # Lichuan, the west of the prefecture
+    page.fill("#area-q", "no such place at all")
+    page.wait_for_selector("#area-results li:not(:has(button))")
+    assert watched.errors == []
+
+
 def test_a_reconnecting_page_catches_up_on_what_it_missed(watched, demo_server):
     watched.open_map(demo_server["base"])
     watched.js("relief.live.socket.disconnect()")
