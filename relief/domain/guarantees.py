@@ -50,6 +50,7 @@ MET, AT_RISK, UNMET, NOT_APPLICABLE = range(4)
 _HOME, _SITE, _DISPERSED = (SHELTER.index(s) for s in ("home", "site", "dispersed"))
 _SEVERE = HOUSE_DAMAGE.index("severe")  # severe and collapsed are the codes from here up
 _DAY_S = 86_400.0
+_OVERLAP_FROM = 10_000  # households; below this the check runs on one thread
 
 #: Every reason per guarantee with the verdict it gives; a reason's number is
 #: its position, the readable texts (``Figures.reason_texts``) follow the same order.
@@ -550,12 +551,16 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
     now_ns = utc_ns(as_of)
     hh = _Households.read(households)
     site = _Sites.read(sites, hh, households, occupancy)
-    # Projection and nearest-point search release the GIL: overlap them with
-    # the string joins of the distributions (about 0.1 s on a million rows).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        distances = pool.submit(_medical_km, hh, site, facilities)
+    if len(households) < _OVERLAP_FROM:  # a thread costs more than it saves on small rechecks
         got = _received(distributions, items, hh, now_ns, fig)
-        km = distances.result()
+        km = _medical_km(hh, site, facilities)
+    else:
+        # Projection and nearest-point search release the GIL: overlap them with
+        # the string joins of the distributions (about 0.1 s on a million rows).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            distances = pool.submit(_medical_km, hh, site, facilities)
+            got = _received(distributions, items, hh, now_ns, fig)
+            km = distances.result()
 
     housing = _housing(hh, site, fig)
     medical = _medical(hh, site, km, medical_visits, now_ns, fig)

@@ -132,6 +132,12 @@ def _locked_household(session, household_id: str) -> Household:
     return household
 
 
+def _recheck_with_neighbours(unit, household_ids, site_ids, ctx: Context) -> None:
+    """Moving people changes space and water per person for everyone at the sites involved."""
+    everyone = set(household_ids) | set(household_store.ids_at_sites(unit.session, site_ids))
+    recheck_households(unit, everyone, standards=ctx.standards)
+
+
 # --- check-in / check-out -----------------------------------------------------------
 
 def check_in(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,7 +154,7 @@ def check_in(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[s
             unit.audit("household.checkin", "household", household.id, reason=reason,
                        detail={"before": before, "after": _where(household), "members": household.members})
             features = announce_sites(unit, room.touched)
-            recheck_households(unit, [household.id], standards=ctx.standards)
+            _recheck_with_neighbours(unit, [household.id], room.touched, ctx)
         return {"household": household_view(household), "changed": changed, "sites": features}
 
 
@@ -171,7 +177,7 @@ def check_out(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[
             unit.audit("household.checkout", "household", household.id, reason=reason,
                        detail={"before": before, "after": _where(household), "members": household.members})
             features = announce_sites(unit, [left_site])
-            recheck_households(unit, [household.id], standards=ctx.standards)
+            _recheck_with_neighbours(unit, [household.id], [left_site], ctx)
         return {"household": household_view(household), "changed": changed, "sites": features}
 
 
@@ -270,7 +276,7 @@ def accept_assignments(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
                    detail={"listed": len(pairs), "checked_in": len(moved),
                            "persons": sum(households[h].members for h in moved)})
         features = announce_sites(unit, room.touched)
-        recheck_households(unit, moved, standards=ctx.standards)
+        _recheck_with_neighbours(unit, moved, room.touched, ctx)
         return {"checked_in": moved, "unchanged": [h for h, _ in pairs if h not in set(moved)], "sites": features}
 
 

@@ -87,7 +87,16 @@ def hazard_polygons(session: Session) -> gpd.GeoDataFrame:
 
 
 def ids_at_site(session: Session, site_id: str) -> list[str]:
-    query = select(Household.id).where(Household.shelter == "site", Household.site_id == site_id).order_by(Household.id)
+    return ids_at_sites(session, [site_id])
+
+
+def ids_at_sites(session: Session, site_ids) -> list[str]:
+    """Households checked in at any of these sites (a site's occupants share its space and water)."""
+    wanted = [s for s in site_ids if s]
+    if not wanted:
+        return []
+    query = (select(Household.id).where(Household.shelter == "site", Household.site_id.in_(wanted))
+             .order_by(Household.id))
     return list(session.scalars(query))
 
 

@@ -228,11 +228,10 @@
     const grid = panel.appendChild(el("table", { class: "grid" }));
     const head = grid.appendChild(el("tr"));
     head.appendChild(el("th"));
-    statuses.forEach((st) => {
-      const th = head.appendChild(el("th", { title: word(st) }));
+    statuses.forEach((st) => {  // colour swatches as headers (the legend names them), the word as a tooltip
+      const th = head.appendChild(el("th", { title: word(st), "aria-label": word(st) }));
       const sw = th.appendChild(el("i", { class: "sw" }));
       sw.style.background = S().guarantee_colours[st];
-      th.appendChild(document.createTextNode(` ${word(st)}`));
     });
     guarantees().forEach((g) => {
       const tr = grid.appendChild(el("tr"));

@@ -69,6 +69,9 @@
     if (name === "base" || name === "labels") pane.style.pointerEvents = "none";
   });
   L.control.scale({ imperial: false }).addTo(map);
+  const zoomClass = () => map.getContainer().classList.toggle("relief-z-low", map.getZoom() < 9.5);
+  map.on("zoomend", zoomClass);
+  zoomClass();
   function control(position, className) {
     const Box = L.Control.extend({ onAdd() { const div = el("div", { class: className }); L.DomEvent.disableClickPropagation(div); return div; } });
     const box = new Box({ position });

@@ -261,3 +261,22 @@ def test_expected_displacement_by_county(endangered):
     with pytest.raises(ValidationFailed) as bad:
         relocation.expected_displacement(world.context(endangered), reach_km=-1)
     assert bad.value.field == "reach_km"
+
+
+def test_check_in_rechecks_everyone_already_at_the_site(store):
+    """Crowding a site changes m² per person for its earlier occupants too, and they are re-judged."""
+    world.build(store, sites=[world.site("S1", 40, 109.45, area_m2=30.0)], households=[
+        world.household("H3", 5, 109.453), world.household("H4", 6, 109.454),
+        world.household("H9", 2, 109.47, shelter="site", site_id="S1", evacuated=True)])
+    ctx = world.context(store)
+
+    def housing(household_id):
+        with store.read() as session:
+            return session.get(GuaranteeStatus, household_id).housing
+
+    relocation.check_in(ctx, "H4", {"site_id": "S1"})  # 30 m² / 8 persons = 3.75 m²
+    assert housing("H9") == "met"
+    relocation.check_in(ctx, "H3", {"site_id": "S1"})  # 30 m² / 13 persons ≈ 2.3 m²
+    assert housing("H9") == housing("H4") == housing("H3") == "at_risk"
+    relocation.check_out(ctx, "H3", {"to": "home"})
+    assert housing("H9") == "met"
