@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import functools
-import http.server
 import gzip
+import http.server
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -160,7 +159,7 @@ MEASURE = """async (ready) => {
 }"""
 
 
-def measure(browser, url: str, *, ready: bool, runs: int, login: tuple[str, str] | None = None) -> dict[str, float]:
+def measure(browser, url: str, *, ready: bool, runs: int) -> dict[str, float]:
     results = []
     for _ in range(runs):
         context = browser.new_context(viewport={"width": 1400, "height": 900})

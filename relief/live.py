@@ -3,9 +3,9 @@
 Services write events into the ``events`` outbox inside their transaction and
 hand them here after commit. Each event goes to the rooms of its topic for
 "all areas" and for its county (or for "no area" when it has none); staff
-rooms get every event, public rooms only public ones. With ``REDIS_URL`` set, Socket.IO uses Redis as its message
-queue, so an event published by any process (a web worker, ``relief
-import``) reaches the clients of every worker.
+rooms get every event, public rooms only public ones. With ``REDIS_URL``
+set, Socket.IO uses Redis as its message queue, so an event published by any
+process (a web worker, ``relief import``) reaches the clients of every worker.
 """
 from __future__ import annotations
 

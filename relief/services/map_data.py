@@ -3,8 +3,8 @@
 The generic ``/api/<layer>`` endpoints send whole features; a map of a
 prefecture needs less per thing and more things at once. So households come
 as points or as verdict counts per area, boundaries come simplified for
-drawing, and incidents come with only what a marker and the filters need (the
-popup asks for the rest). No payload here carries a name, ID number or phone.
+drawing, and incidents come with only what a marker and the filters need (a
+popup asks ``GET /api/incidents/<id>`` for the rest). No payload here carries a name, ID number or phone.
 """
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ SUMMARY_LEVELS = ("village", "township")
 SHAPE_LEVELS = ("prefecture", "county", "township", "village")
 #: Simplification tolerance in degrees per level (≈ 50 m / 30 m): invisible at the zooms each is drawn.
 SHAPE_TOLERANCE = {"prefecture": 0.0005, "county": 0.0005, "township": 0.0005, "village": 0.0003}
-MARKER_PROPERTIES = ("kind", "status", "title", "occurred_at", "updated_at", "response_level", "county_code",
-                     "township_code", "evacuate")
+MARKER_PROPERTIES = tuple(c for c in map_queries.MARKER_COLUMNS if c != "id")
 
 
 def household_points(ctx: Context, bbox: tuple[float, float, float, float] | None, *, offset: int = 0,

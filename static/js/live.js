@@ -88,10 +88,11 @@
         } else reloadSoon("sites");
         break;
       }
-      case "stock": {
+      case "stock": {  // a site's stock shows only as days of cover (read on demand); a depot's as its state
         const site = p.holder_kind === "site" || (feature && !p.holder_kind && R.byId.sites.has(feature.id));
         if (feature) R.patchers[site ? "sites" : "depots"](feature, event.seq);
-        else reloadSoon(site ? "sites" : "depots");
+        else if (site) R.coverStale(event.area_code);
+        else reloadSoon("depots");
         break;
       }
       case "guarantees":

@@ -332,8 +332,30 @@
     occupancy.appendChild(bar(p.capacity_persons ? (p.occupants || 0) / p.capacity_persons : 0, S().site_state_colours[state]));
     return [[word("kind"), word(p.kind)], [word("status"), word(state)], [word("occupants"), occupancy],
       [word("free_capacity"), number(p.free_capacity)], [word("m2_per_person"), p.m2_per_person],
-      [word("days_of_cover"), p.days_of_cover], [word("provides_meals"), p.provides_meals ? word("yes") : word("no")],
+      [word("days_of_cover"), coverText(p.cover)], [word("provides_meals"), p.provides_meals ? word("yes") : word("no")],
       [word("medical_post"), p.medical_post ? word("yes") : word("no")], [word("county"), relief.areaName(p.county_code)]];
+  }
+  function coverText(cover) {
+    if (!cover) return null;
+    const days = (d) => (d === null || d === undefined ? "–" : `${Math.round(d * 10) / 10}`);
+    return `${word("food")} ${days(cover.food)} · ${word("water")} ${days(cover.water)}`;
+  }
+  /* Days of cover come from GET /api/cover (per county, kept 30 s; a stock change at a site forgets it). */
+  const coverCache = new Map();
+  relief.coverStale = (county) => coverCache.delete(county || "");
+  function loadCover(record) {
+    const county = record.feature.properties.county_code || "";
+    const kept = coverCache.get(county);
+    if (!kept || Date.now() - kept.at > 30e3) {
+      coverCache.set(county, { at: Date.now(), answer: getJSON(`/api/cover?county_code=${encodeURIComponent(county)}`)
+        .catch((error) => { coverCache.delete(county); throw error; }) });
+    }
+    return coverCache.get(county).answer.then((answer) => {
+      const site = (answer.sites || []).find((x) => x.site_id === record.id);
+      if (!site) return;
+      const days = (g) => { const f = (site.forecast || []).find((x) => x.guarantee === g); return f ? f.days : null; };
+      record.feature.properties.cover = { food: days("food"), water: days("water") };
+    });
   }
   function depotRows(p) {
     return [[word("kind"), word(p.kind)], [word("stock_state"), badge(word(relief.depotState(p)), S().depot_state_colours[relief.depotState(p)])],
@@ -360,6 +382,7 @@
     const at = L.latLng(geometry.coordinates[1], geometry.coordinates[0]);
     const popup = () => { const q = record.feature.properties, box = el("div", { class: "popup" });
       box.appendChild(el("strong", {}, q.name)); box.appendChild(table(spec.rows(q))); return box; };
+    const show = () => { details(record.feature.properties.name).appendChild(table(spec.rows(record.feature.properties))); };
     if (known) {
       known.marker.setLatLng(at).setIcon(spec.icon(p));
       if (known.marker.getElement()) known.marker.getElement().dataset[name] = String(id);
@@ -367,7 +390,16 @@
     } else {
       record.marker = L.marker(at, { icon: spec.icon(p), keyboard: false, title: p.name || "" })
         .bindPopup(popup, { maxWidth: 320 })
-        .on("click", () => { details(record.feature.properties.name).appendChild(table(spec.rows(record.feature.properties))); })
+        .on("click", () => {
+          show();
+          relief.selected = record;
+          if (name === "sites") {
+            loadCover(record).then(() => {
+              if (relief.selected === record) show();
+              if (record.marker.isPopupOpen()) record.marker.setPopupContent(popup());
+            }).catch(() => {});
+          }
+        })
         .on("add", (e) => { e.target.getElement().dataset[name] = String(id); });
       index.set(id, record);
       group.addLayer(record.marker);

@@ -199,3 +199,11 @@ def test_the_download_is_rebuilt_only_after_a_change(client, ctx, monkeypatch):
         unit.emit("incident.updated", "incidents", {"id": 1})
     client.get("/export/map.html")
     assert len(builds) == 2
+
+
+def test_the_map_page_carries_the_styles_and_a_configured_tile_source(app, client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="relief-styles"' in page and styles.KIND_SHAPES["landslide"] in page
+    assert '"tileUrl": null' in page or '"tileUrl":null' in page
+    app.config["TILE_URL"] = "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert "https://tiles.example.org/{z}/{x}/{y}.png" in client.get("/").get_data(as_text=True)

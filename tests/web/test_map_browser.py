@@ -77,6 +77,16 @@ class Watched:
     def js(self, expression: str, arg=None):
         return self.page.evaluate(expression, arg)
 
+    def wait(self, expression: str, timeout: float = 15000) -> None:
+        """Wait for a JS condition; on timeout say what the page logged and fetched last."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(expression, timeout=timeout)
+        except PlaywrightTimeout:
+            raise AssertionError(f"timed out waiting for {expression}; errors: {self.errors}; "
+                                 f"last requests: {self.requests[-5:]}") from None
+
 
 @pytest.fixture
 def watched(browser):
@@ -142,7 +152,7 @@ def test_an_incident_posted_through_the_api_appears_within_two_seconds(watched, 
 def test_user_text_in_popups_and_the_panel_stays_text(watched, demo_server):
     watched.open_map(demo_server["base"])
     incident_id = post_incident(demo_server, title="<b>bold</b> title", description=PROBE, lat=30.0, lon=109.0)
-    watched.page.wait_for_function(f"relief.byId.incidents.has({incident_id})", timeout=3000)
+    watched.wait(f"relief.byId.incidents.has({incident_id})")
     watched.js(f"relief.openIncident({incident_id})")
     popup = watched.page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=3000)
@@ -150,7 +160,7 @@ def test_user_text_in_popups_and_the_panel_stays_text(watched, demo_server):
     assert PROBE in popup.inner_text() and "<b>bold</b> title" in popup.inner_text()
     assert popup.locator("img, script, b").count() == 0
     watched.page.locator(f'[data-incident="{incident_id}"]').click()
-    watched.page.wait_for_function("document.querySelector('#details').innerText.includes('onerror')", timeout=3000)
+    watched.wait("document.querySelector('#details').innerText.includes('onerror')")
     assert watched.page.locator("#details img, #details script, #details b").count() == 0
     assert watched.page.locator("#feed img, #feed b").count() == 0
     watched.page.wait_for_timeout(300)
@@ -182,6 +192,20 @@ def test_filters_and_layer_toggles_hide_and_show(watched, demo_server):
     assert watched.errors == []
 
 
+def test_a_site_shows_occupancy_and_days_of_cover(watched, demo_server):
+    watched.open_map(demo_server["base"])
+    site = watched.js("[...relief.byId.sites.values()].find(r => r.feature.properties.status === 'open').id")
+    watched.js(f"relief.map.setView(relief.byId.sites.get('{site}').marker.getLatLng(), 13); 0")
+    watched.page.wait_for_selector(f'[data-sites="{site}"]')
+    # sites can share a spot (one school, two buildings), so open this one by its marker rather than by a mouse click
+    watched.js(f"(() => {{ const m = relief.byId.sites.get('{site}').marker; m.fire('click'); m.openPopup(); }})()")
+    watched.wait("document.querySelector('#details').innerText.includes('Days of cover')")
+    text = watched.page.locator("#details").inner_text()
+    assert "Occupants" in text and " / " in text and "food" in text and "water" in text
+    assert watched.page.locator(".leaflet-popup-content .bar").count() == 1
+    assert watched.errors == []
+
+
 def test_area_search_finds_by_name_and_zooms_there(watched, demo_server):
     watched.open_map(demo_server["base"])
     page = watched.page
@@ -206,7 +230,7 @@ def test_a_reconnecting_page_catches_up_on_what_it_missed(watched, demo_server):
     watched.page.wait_for_timeout(300)
     assert not watched.js(f"relief.byId.incidents.has({incident_id})")
     watched.js("relief.live.socket.connect()")
-    watched.page.wait_for_function(f"relief.byId.incidents.has({incident_id})", timeout=5000)
+    watched.wait(f"relief.byId.incidents.has({incident_id})")
     assert watched.js("document.querySelector('.conn').dataset.state") == "live"
     assert watched.errors == []
 
@@ -214,13 +238,13 @@ def test_a_reconnecting_page_catches_up_on_what_it_missed(watched, demo_server):
 def test_households_are_areas_for_the_public_and_points_for_staff(watched, demo_server):
     watched.open_map(demo_server["base"])
     watched.js("relief.map.setView([30.29, 109.47], 13.5); 0")
-    watched.page.wait_for_function("relief.households.summaries.village && relief.households.choropleths.village", timeout=5000)
+    watched.wait("relief.households.summaries.village && relief.households.choropleths.village")
     watched.page.wait_for_timeout(500)
     assert watched.js("relief.byId.households.size") == 0
     assert not any("/api/households/points" in u for u in watched.requests)
     log_in(watched, demo_server)
     watched.js("relief.map.setView([30.29, 109.47], 13.5); 0")
-    watched.page.wait_for_function("relief.byId.households.size > 0", timeout=5000)
+    watched.wait("relief.byId.households.size > 0")
     assert watched.js("relief.live.staff") is True
     points = watched.js("relief.byId.households.size")
     assert 0 < points < 2000
