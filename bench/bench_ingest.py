@@ -2,7 +2,10 @@
 
 Not a test: run by hand, e.g.
 
-    python bench/bench_ingest.py --seconds 30 --processes 4 --threads 4
+    python bench/bench_ingest.py --seconds 20                  # stock relief serve, 8 connections
+    python bench/bench_ingest.py --seconds 20 --tcp-nodelay --rate 300 --threads 32
+
+(results and the commands used: docs/benchmarks.md, "Report ingestion").
 
 It makes a throw-away instance (SQLite, the demo's areas so every report is
 placed in its county and township, one field-reporter token), starts
@@ -11,7 +14,7 @@ placed in its county and township, one field-reporter token), starts
 1. measures the server's floor: ``GET /api/health`` and a small static file
    with the same client setup;
 2. sends field reports (``POST /api/incidents``, JSON, new client id each)
-   from several client processes × threads for ``--seconds``. A request that
+   over ``--processes`` × ``--threads`` keep-alive connections for ``--seconds``. A request that
    times out or gets a 5xx is resent with the same client id; a fraction
    (``--resend``) of acknowledged reports is deliberately sent again, as a
    phone does when an answer is lost, and must come back 200 with the same id;
@@ -21,13 +24,16 @@ placed in its county and township, one field-reporter token), starts
 Latency is per HTTP request (client-side, send to answer); ``--rate`` paces
 the clients (open loop, latency then counted from the scheduled send time, so
 a slow server cannot hide its queue) instead of sending as fast as answers come.
+``--tcp-nodelay`` runs the server with the fix proposed for its 40 ms stalls,
+``--servers N`` runs N processes (connections spread over them, as behind a
+proxy), ``--photo-share`` puts a JPEG into that share of the reports.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import io
-import asyncio
 import json
 import multiprocessing as mp
 import os
@@ -98,7 +104,9 @@ cli(["serve", "--port", sys.argv[1]], prog_name="relief")
 
 def start_server(env: dict, port: int, *, nodelay: bool = False) -> subprocess.Popen:
     command = [sys.executable, "-c", NODELAY_SERVE, str(port)] if nodelay else ["relief", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = Path(env["RELIEF_INSTANCE_PATH"]) / f"server-{port}.log"  # a file, not a pipe nobody drains
+    with open(log, "w") as errors:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -107,7 +115,7 @@ def start_server(env: dict, port: int, *, nodelay: bool = False) -> subprocess.P
         except requests.RequestException:
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("relief serve did not come up:\n" + (server.stderr.read() if server.stderr else ""))
+    raise SystemExit("relief serve did not come up:\n" + log.read_text())
 
 
 # --- the clients ---------------------------------------------------------------------------
