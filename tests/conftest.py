@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from relief.services import standards as standards_service
+from relief.services.accounts import forget_cached_tokens
 from relief.store.db import Store
 from relief.store.migrate import upgrade
 
@@ -96,6 +97,7 @@ def _truncate_all(url: str) -> None:
 @pytest.fixture
 def database_url(migrated_template, tmp_path):
     standards_service.forget_cached()
+    forget_cached_tokens()
     if PG_URL:
         yield migrated_template
         _truncate_all(migrated_template)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -51,10 +52,31 @@ def issue_token(ctx: Context, name: str, label: str | None = None) -> str:
     return token
 
 
+#: A token's user is remembered this long, so a burst of field reports costs
+#: one lookup; a deactivated user or revoked token stops working within it.
+TOKEN_CACHE_SECONDS = 30.0
+_token_cache: dict[tuple[str, str], tuple[float, Actor]] = {}
+
+
+def forget_cached_tokens() -> None:
+    _token_cache.clear()
+
+
 def actor_for_token(ctx: Context, token: str) -> Actor | None:
+    key = (ctx.store.url, store.token_digest(token))
+    hit = _token_cache.get(key)
+    if hit and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS:
+        return hit[1]
     with ctx.reading() as session:
         user = store.user_by_token(session, token)
-        return Actor(user.id, user.name, user.role) if user else None
+        actor = Actor(user.id, user.name, user.role) if user else None
+    if actor is None:
+        _token_cache.pop(key, None)
+    else:
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[key] = (time.monotonic(), actor)
+    return actor
 
 
 def actor_for_id(ctx: Context, user_id: int) -> Actor | None:

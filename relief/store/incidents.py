@@ -39,17 +39,14 @@ def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
 
     The insert runs in a SAVEPOINT: when a concurrent transaction committed
     the same ``client_id`` first, the unique constraint fails, only the
-    savepoint is rolled back, and the winner's row is returned. On SQLite the
-    write lock already serialises writers, so the first read finds it.
+    savepoint is rolled back, and the winner's row is returned. (On SQLite the
+    write lock already serialises writers, so there the first read finds it;
+    the same path is kept for both stores so both are tested alike.)
     """
     model = type(row)
     existing = by_client_id(session, model, row.client_id)
     if existing is not None:
         return existing, False
-    if session.get_bind().dialect.name == "sqlite":  # BEGIN IMMEDIATE: nobody can commit it since our read
-        session.add(row)
-        session.flush()
-        return row, True
     session.flush()  # only this row belongs in the savepoint
     try:
         with session.begin_nested():

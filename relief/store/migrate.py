@@ -1,6 +1,7 @@
 """Schema upgrades through Alembic, driven from code (``relief init-db``)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 from alembic import command
@@ -24,8 +25,16 @@ def current_revision(store: Store) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@lru_cache(maxsize=1)
+def _head() -> str | None:
+    """The newest revision shipped with this code (read once: it cannot change while running)."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("relief.store").joinpath("migrations")))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def head_revision(store: Store) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(store)).get_current_head()
+    return _head()
 
 
 def upgrade(store: Store, revision: str = "head") -> str | None:

@@ -86,8 +86,6 @@ def test_concurrent_submissions_with_one_client_id_make_one_record(store, as_rol
 
 def test_lost_race_falls_back_to_the_winners_row(store, monkeypatch):
     """The unique constraint, not the first read, decides: a row committed after that read is returned."""
-    if store.is_sqlite:
-        pytest.skip("on SQLite the write lock (BEGIN IMMEDIATE) makes the first read authoritative; no race to lose")
     client_id = str(uuid.uuid4())
 
     def row(title):

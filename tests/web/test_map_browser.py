@@ -195,7 +195,7 @@ def test_filters_and_layer_toggles_hide_and_show(watched, demo_server):
 def test_a_site_shows_occupancy_and_days_of_cover(watched, demo_server):
     watched.open_map(demo_server["base"])
     site = watched.js("[...relief.byId.sites.values()].find(r => r.feature.properties.status === 'open').id")
-    watched.js(f"relief.map.setView(relief.byId.sites.get('{site}').marker.getLatLng(), 13); 0")
+    watched.js(f"relief.map.setView(relief.byId.sites.get('{site}').marker.getLatLng(), 13, {{animate: false}}); 0")
     watched.page.wait_for_selector(f'[data-sites="{site}"]')
     # sites can share a spot (one school, two buildings), so open this one by its marker rather than by a mouse click
     watched.js(f"(() => {{ const m = relief.byId.sites.get('{site}').marker; m.fire('click'); m.openPopup(); }})()")
@@ -237,13 +237,13 @@ def test_a_reconnecting_page_catches_up_on_what_it_missed(watched, demo_server):
 
 def test_households_are_areas_for_the_public_and_points_for_staff(watched, demo_server):
     watched.open_map(demo_server["base"])
-    watched.js("relief.map.setView([30.29, 109.47], 13.5); 0")
+    watched.js("relief.map.setView([30.29, 109.47], 13.5, {animate: false}); 0")
     watched.wait("relief.households.summaries.village && relief.households.choropleths.village")
     watched.page.wait_for_timeout(500)
     assert watched.js("relief.byId.households.size") == 0
     assert not any("/api/households/points" in u for u in watched.requests)
     log_in(watched, demo_server)
-    watched.js("relief.map.setView([30.29, 109.47], 13.5); 0")
+    watched.js("relief.map.setView([30.29, 109.47], 13.5, {animate: false}); 0")
     watched.wait("relief.byId.households.size > 0")
     assert watched.js("relief.live.staff") is True
     points = watched.js("relief.byId.households.size")
