@@ -33,7 +33,19 @@ def map_settings() -> dict:
 
 @bp.app_context_processor
 def page_globals() -> dict:
-    return {"current_actor": current_actor, "map_strings": map_strings, "get_locale": get_locale}
+    return {"current_actor": current_actor, "map_strings": map_strings, "get_locale": get_locale,
+            "role_label": role_label}
+
+
+def role_label(role: str) -> str:
+    """A role's name in the user's language (role codes stay English in data and the API)."""
+    labels = {
+        "admin": _("administrator"), "commander": _("commander"), "verifier": _("verifier"),
+        "field_reporter": _("field reporter"), "warehouse_keeper": _("warehouse keeper"),
+        "site_manager": _("site manager"), "reconstruction_officer": _("reconstruction officer"),
+        "viewer": _("viewer"),
+    }
+    return labels.get(role, role)
 
 
 def map_strings() -> dict[str, str]:
