@@ -88,24 +88,36 @@ def boolean(body: Mapping[str, Any], name: str, *, default: bool | None = None, 
     return value
 
 
+def parse_time(value: Any, field: str) -> datetime:
+    """An ISO 8601 time that states its UTC offset (a naive time is ambiguous across time zones)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationFailed(f"{field} must be an ISO 8601 time with offset, e.g. 2026-11-20T09:00:00+08:00",
+                                   field=field) from None
+    else:
+        raise ValidationFailed(f"{field} must be an ISO 8601 time with offset", field=field)
+    if parsed.tzinfo is None:
+        raise ValidationFailed(f"{field} needs a UTC offset, e.g. +08:00", field=field)
+    return parsed
+
+
+def not_future(moment_: datetime, field: str, now: datetime) -> datetime:
+    if moment_ > now + FUTURE_SLACK:
+        raise ValidationFailed(f"{field} is in the future", field=field)
+    return moment_
+
+
 def moment(body: Mapping[str, Any], name: str, *, now: datetime, field: str | None = None) -> datetime:
     """An ISO 8601 time with offset, not in the future; ``now`` when absent."""
     field = field or name
     value = body.get(name)
     if value is None or value == "":
         return now
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{field} must be an ISO 8601 time with offset", field=field)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(f"{field} must be an ISO 8601 time with offset, e.g. 2026-11-20T09:00:00+08:00",
-                               field=field) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed(f"{field} needs a UTC offset, e.g. +08:00", field=field)
-    if parsed > now + FUTURE_SLACK:
-        raise ValidationFailed(f"{field} is in the future", field=field)
-    return parsed
+    return not_future(parse_time(value, field), field, now)
 
 
 def mapping(value: Any, field: str) -> Mapping[str, Any]:

@@ -18,10 +18,10 @@ from shapely.geometry.base import BaseGeometry
 from relief.domain.incidents import KIND_LABELS, check_kind
 from relief.domain.indicators import validate_indicators
 from relief.errors import ValidationFailed
+from relief.services import fields
+from relief.services.fields import text
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$")
-#: Phones' clocks drift; a report "from the future" beyond this is refused.
-FUTURE_SLACK = timedelta(minutes=10)
 GEOMETRY_TYPES = ("Point", "Polygon")
 MAX_TEXT = 5000
 #: Default titles are written in China Standard Time, as the field teams read them.
@@ -66,39 +66,13 @@ def client_id(body: Mapping[str, Any]) -> str:
     return value
 
 
-def text(body: Mapping[str, Any], name: str, *, limit: int = MAX_TEXT, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValidationFailed(f"{name} is required", field=name)
-        return None
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be text", field=name)
-    value = value.strip()
-    if len(value) > limit:
-        raise ValidationFailed(f"{name} is longer than {limit} characters", field=name)
-    return value
-
-
 def moment(value: Any, name: str, *, now: datetime, required: bool = True) -> datetime | None:
-    """An ISO 8601 time with a UTC offset, not in the future."""
+    """An ISO 8601 time with a UTC offset, not in the future, in UTC."""
     if value is None or value == "":
         if required:
             raise ValidationFailed(f"{name} is required (ISO 8601 with offset, e.g. 2026-11-20T09:00:00+08:00)", field=name)
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationFailed(f"{name} must be an ISO 8601 time with offset, e.g. 2026-11-20T09:00:00+08:00",
-                                   field=name) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed(f"{name} needs a UTC offset, e.g. +08:00", field=name)
-    if parsed > now + FUTURE_SLACK:
-        raise ValidationFailed(f"{name} is in the future", field=name)
-    return parsed.astimezone(timezone.utc)
+    return fields.not_future(fields.parse_time(value, name), name, now).astimezone(timezone.utc)
 
 
 def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float:
@@ -163,12 +137,12 @@ def new_incident(body: Mapping[str, Any], *, now: datetime) -> NewIncident:
     occurred_at = moment(body.get("occurred_at"), "occurred_at", now=now)
     title = text(body, "title", limit=200) or f"{KIND_LABELS[kind]} {occurred_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
     own_position = position(body, required=False)
-    return NewIncident(ident, kind, title, text(body, "description"), geom, occurred_at, evacuate,
+    return NewIncident(ident, kind, title, text(body, "description", limit=MAX_TEXT), geom, occurred_at, evacuate,
                        own_position or (geom if geom.geom_type == "Point" else geom.representative_point()))
 
 
 def new_field_report(body: Mapping[str, Any], *, now: datetime) -> NewFieldReport:
-    return NewFieldReport(client_id(body), text(body, "description"), position(body, required=False),
+    return NewFieldReport(client_id(body), text(body, "description", limit=MAX_TEXT), position(body, required=False),
                           moment(body.get("observed_at"), "observed_at", now=now, required=False))
 
 
@@ -182,7 +156,7 @@ def new_statutory_report(body: Mapping[str, Any], *, now: datetime, kind_default
     if indicators is None:
         raise ValidationFailed("indicators is required: an object of named figures", field="indicators")
     clean = _prefixed(lambda: validate_indicators(indicators, strict=True))
-    return NewStatutoryReport(ident, str(kind or ""), township, figures_to, clean, text(body, "note"))
+    return NewStatutoryReport(ident, str(kind or ""), township, figures_to, clean, text(body, "note", limit=MAX_TEXT))
 
 
 def _prefixed(check):

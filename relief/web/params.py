@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from flask import current_app, request
 
 from relief.errors import ValidationFailed
+from relief.services.fields import parse_time
 
 
 def bbox(args: Mapping[str, str] | None = None) -> tuple[float, float, float, float] | None:
@@ -62,16 +63,7 @@ def timestamp(value: Any, name: str, *, required: bool = True) -> datetime | Non
         if required:
             raise ValidationFailed(f"{name} is required (ISO 8601 with offset)", field=name)
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationFailed(f"{name} must be an ISO 8601 time with offset, e.g. 2026-11-20T09:00:00+08:00", field=name) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed(f"{name} needs a UTC offset, e.g. +08:00", field=name)
-    return parsed
+    return parse_time(value, name)
 
 
 def query_time(name: str) -> datetime | None:
