@@ -194,7 +194,7 @@
     relief.layers.areas = lines;
     if (relief.isOn("areas")) lines.addTo(map);
     const bounds = L.geoJSON(prefecture).getBounds();
-    if (bounds.isValid() && !relief._fitted) { map.fitBounds(bounds, { padding: [8, 8] }); relief._fitted = true; }
+    if (bounds.isValid() && !relief._fitted) { map.fitBounds(bounds, { padding: [8, 8], animate: false }); relief._fitted = true; }
     return county.features.length;
   }
 

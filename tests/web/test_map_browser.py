@@ -65,6 +65,8 @@ class Watched:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
+        self.console: list[str] = []
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text[:200]}"))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
@@ -84,8 +86,10 @@ class Watched:
         try:
             self.page.wait_for_function(expression, timeout=timeout)
         except PlaywrightTimeout:
-            raise AssertionError(f"timed out waiting for {expression}; errors: {self.errors}; "
-                                 f"last requests: {self.requests[-5:]}") from None
+            state = self.js("""() => ({zoom: relief.map.getZoom(), token: relief.households.token, mode: relief.households.mode,
+                                        summaries: Object.keys(relief.households.summaries), live: relief.live.state})""")
+            raise AssertionError(f"timed out waiting for {expression}; errors: {self.errors}; state: {state}; "
+                                 f"console: {self.console[-8:]}; last requests: {self.requests[-5:]}") from None
 
 
 @pytest.fixture
