@@ -35,6 +35,7 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": env("RELIEF_DATABASE_URL") or f"sqlite:///{instance / 'relief.db'}",
         "REDIS_URL": env("RELIEF_REDIS_URL") or None,
+        "SOCKETIO_CHANNEL": env("RELIEF_SOCKETIO_CHANNEL") or "relief",
         "TILE_URL": env("RELIEF_TILE_URL") or None,
         "TILE_ATTRIBUTION": env("RELIEF_TILE_ATTRIBUTION") or "",
         "PHOTO_DIR": env("RELIEF_PHOTO_DIR") or str(instance / "photos"),

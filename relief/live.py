@@ -10,7 +10,6 @@ process (a web worker, ``relief import``) reaches the clients of every worker.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Iterable
 
 from flask_socketio import SocketIO
@@ -35,7 +34,7 @@ def init_app(app) -> None:
         app,
         async_mode=async_mode,
         message_queue=app.config.get("REDIS_URL"),
-        channel=app.config.get("SOCKETIO_CHANNEL") or os.environ.get("RELIEF_SOCKETIO_CHANNEL") or "relief",
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKET_CORS_ORIGINS", []),
         ping_interval=10,
         ping_timeout=10,
