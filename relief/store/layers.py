@@ -19,7 +19,8 @@ def areas(session: Session, *, bbox=None, level: str | None = None, parent: str 
     return page_of(session, Area, bbox=bbox, where=where, offset=offset, limit=limit, id_attr="code")
 
 
-def incidents(session: Session, *, bbox=None, kinds=None, statuses=None, since=None, until=None, offset=0, limit=1000) -> Page:
+def incident_filters(*, kinds=None, statuses=None, since=None, until=None) -> list:
+    """The filters of ``GET /api/incidents``, shared by every incident listing."""
     where = []
     if kinds:
         where.append(Incident.kind.in_(kinds))
@@ -29,6 +30,11 @@ def incidents(session: Session, *, bbox=None, kinds=None, statuses=None, since=N
         where.append(Incident.occurred_at >= since)
     if until is not None:
         where.append(Incident.occurred_at <= until)
+    return where
+
+
+def incidents(session: Session, *, bbox=None, kinds=None, statuses=None, since=None, until=None, offset=0, limit=1000) -> Page:
+    where = incident_filters(kinds=kinds, statuses=statuses, since=since, until=until)
     return page_of(session, Incident, bbox=bbox, where=where, offset=offset, limit=limit,
                    props=lambda r: properties(r, exclude=("client_id",)))
 

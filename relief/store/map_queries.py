@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from relief.store.events import latest_seq
 from relief.store.features import bbox_clause
+from relief.store.layers import incident_filters
 from relief.store.tables import Area, GuaranteeStatus, Household, Incident
 
 GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
@@ -118,15 +119,7 @@ def incident_markers(session: Session, *, bbox=None, kinds=None, statuses=None, 
     areas (anything not a point) have their geometry decoded, as ``geom``.
     The filters are those of ``GET /api/incidents``.
     """
-    where = []
-    if kinds:
-        where.append(Incident.kind.in_(kinds))
-    if statuses:
-        where.append(Incident.status.in_(statuses))
-    if since is not None:
-        where.append(Incident.occurred_at >= since)
-    if until is not None:
-        where.append(Incident.occurred_at <= until)
+    where = incident_filters(kinds=kinds, statuses=statuses, since=since, until=until)
     if bbox is not None:
         where.append(bbox_clause(Incident, session, bbox))
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0

@@ -40,3 +40,10 @@ def test_naive_datetimes_are_refused(store):
     with pytest.raises(StatementError, match="naive"):
         with store.write() as session:
             session.add(Incident(kind="hail", title="t", status="reported", occurred_at=datetime(2026, 1, 1)))
+
+
+def test_statutory_report_has_a_column_for_every_indicator():
+    from relief.domain.indicators import INDICATORS
+    from relief.store.tables import StatutoryReport
+
+    assert set(INDICATORS) <= set(StatutoryReport.__table__.columns.keys())

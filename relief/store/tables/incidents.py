@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from relief.domain.indicators import AMOUNT_INDICATORS, COUNT_INDICATORS
+
 from .base import Base, SpatialMixin, utcnow
 
 
@@ -85,16 +87,9 @@ class Photo(Base):
 
 REPORT_KINDS = ("initial", "continued", "verified")
 
-INDICATOR_COLUMNS = (
-    "affected", "dead", "missing", "evacuated",
-    "relocated_centralised", "relocated_dispersed",
-    "emergency_aid", "transitional_aid",
-    "collapsed_rooms", "collapsed_households",
-    "severe_rooms", "severe_households",
-    "general_rooms", "general_households",
-    "drought_needing_aid",
-)
-AREA_INDICATOR_COLUMNS = ("crops_affected_ha", "crops_lost_ha", "economic_loss_10k_yuan")
+# The statutory indicators are defined once, in the domain; the columns below must match them.
+INDICATOR_COLUMNS = COUNT_INDICATORS
+AREA_INDICATOR_COLUMNS = AMOUNT_INDICATORS
 
 
 class StatutoryReport(Base):
