@@ -27,6 +27,7 @@ from relief.services.stock import Holder, record_movement
 from relief.store import sites as site_store
 from relief.store import stock_queries as queries
 from relief.store.tables import DispatchPlan
+from relief.store import rows
 
 DEFAULT_HORIZON_DAYS = 3.0
 MAX_HORIZON_DAYS = 90.0
@@ -77,7 +78,7 @@ def propose_plan(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     unmet = [{"site_id": r.site_id, "item_code": r.item_code, "quantity": _number(r.quantity)}
              for r in plan.remainder.itertuples(index=False)]
     with ctx.transaction() as unit:
-        row = queries.add(unit.session, DispatchPlan(created_at=unit.now, status="proposed", as_of=as_of,
+        row = rows.add(unit.session, DispatchPlan(created_at=unit.now, status="proposed", as_of=as_of,
                                                      lines=lines, unmet=unmet, created_by=unit.actor.id))
         unit.audit("dispatch.plan", "dispatch_plan", row.id,
                    detail={"county_code": county_code, "horizon_days": horizon, "profile": profile,

@@ -25,6 +25,7 @@ from relief.services.stock import find_holder, record_movement
 from relief.store import stock_queries as queries
 from relief.store.tables import Donation
 from relief.store.tables.stock import HOLDER_KINDS
+from relief.store import rows
 
 DONATION_KINDS = ("cash", "in_kind")
 MAX_NAME = 160
@@ -68,7 +69,7 @@ def record_donation(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
         if kind == "in_kind":
             movement = record_movement(unit, holder, item_code, quantity, "receipt", source="donation",
                                        reason="donation in kind")
-        donation = queries.add(unit.session, Donation(
+        donation = rows.add(unit.session, Donation(
             received_at=received_at, donor_name=donor_name, donor_contact=donor_contact, consent_public=consent,
             kind=kind, amount_yuan=amount, item_code=item_code, quantity=quantity,
             destination_kind=holder.kind if holder else None, destination_id=holder.id if holder else None,

@@ -21,6 +21,7 @@ from relief.services.statutory import Submission
 from relief.store import areas as area_store
 from relief.store import incidents as store
 from relief.store.tables import FieldReport, Incident, IncidentTransition, StatutoryReport
+from relief.store import rows
 
 MAX_REASON = 2000
 
@@ -215,7 +216,7 @@ def transition(ctx: Context, incident_id: int, action: Any, reason: Any, duplica
             incident.stabilised_at = unit.now
         if target == "closed":
             incident.closed_at = unit.now
-        row = store.add(session, IncidentTransition(incident_id=incident.id, action=action, from_status=before,
+        row = rows.add(session, IncidentTransition(incident_id=incident.id, action=action, from_status=before,
                                                     to_status=target, actor_id=unit.actor.id, at=unit.now, reason=why))
         unit.audit("incident.transition", "incident", incident.id, reason=why,
                    detail={"action": action, "from": before, "to": target, "duplicate_of": incident.duplicate_of_id})

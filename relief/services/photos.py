@@ -23,6 +23,7 @@ from relief.errors import Forbidden, NotAuthenticated, NotFound, PayloadTooLarge
 from relief.services.context import Context
 from relief.store import incidents as store
 from relief.store.tables import Photo
+from relief.store import rows
 
 MAX_PHOTOS_PER_REPORT = 10
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -133,15 +134,15 @@ def store_files(ctx: Context, uploads: Iterable[Upload]) -> list[StoredPhoto]:
 def add_rows(session, stored: Iterable[StoredPhoto], *, incident_id: int, field_report_id: int | None,
              fallback: tuple[float, float] | None, at) -> list[Photo]:
     """Photo rows; a photo without GPS in its EXIF takes the report's position (lat, lon)."""
-    rows = []
+    added = []
     for photo in stored:
         lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (fallback or (None, None))
-        rows.append(store.add(session, Photo(
+        added.append(rows.add(session, Photo(
             field_report_id=field_report_id, incident_id=incident_id, sha256=photo.sha256, format=photo.format,
             width=photo.width, height=photo.height, size_bytes=photo.size_bytes, lat=lat, lon=lon,
             original_path=photo.original_path, public_path=photo.public_path, thumb_path=photo.thumb_path,
             created_at=at)))
-    return rows
+    return added
 
 
 def view(photo: Photo, *, staff: bool) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from relief.services.incident_views import event_payload, plain, records, statut
 from relief.store import areas as area_store
 from relief.store import incidents as store
 from relief.store.tables import Incident, StatutoryReport
+from relief.store import rows
 
 #: Incidents whose figures count towards nothing and which get no level.
 NO_LEVEL_STATUSES = NO_REPORTS_STATUSES
@@ -123,7 +124,7 @@ def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport) -> tup
                           submitted_by=unit.actor.id, note=new.note, **new.indicators)
     if new.client_id:
         return store.insert_or_existing(session, row)
-    return store.add(session, row), True
+    return rows.add(session, row), True
 
 
 def announce(unit: Unit, incident: Incident, report: StatutoryReport) -> None:

@@ -25,6 +25,7 @@ from relief.store import sites as site_store
 from relief.store import stock_queries as queries
 from relief.store.tables import Distribution, StockMovement
 from relief.store.tables.stock import HOLDER_KINDS
+from relief.store import rows
 
 RECEIPT_SOURCES = ("donation", "allocation", "purchase")
 MAX_LEDGER_LINES = 2000
@@ -126,7 +127,7 @@ def distribute(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
         holder = find_holder(unit.session, kind, holder_id, field="holder_id")
         movement = record_movement(unit, holder, item_code, -quantity, "distribution", at=distributed_at,
                                    household_id=household_id)
-        row = queries.add(unit.session, Distribution(household_id=household_id, item_code=item_code, quantity=quantity,
+        row = rows.add(unit.session, Distribution(household_id=household_id, item_code=item_code, quantity=quantity,
                                                      distributed_at=distributed_at, movement_id=movement.id,
                                                      actor_id=unit.actor.id))
         unit.audit("stock.distribution", "distribution", row.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 from datetime import datetime, timedelta
-from typing import Any, Iterable, TypeVar
+from typing import Iterable, TypeVar
 
 import pandas as pd
 from sqlalchemy import bindparam, select
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relief.store.tables import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport, User
+from relief.store.rows import get
 from relief.store.tables.incidents import AREA_INDICATOR_COLUMNS, INDICATOR_COLUMNS
 from relief.store.types import UTCDateTime
 
@@ -74,17 +75,7 @@ def insert_new(session: Session, row: Row) -> bool:
 
 
 def incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident | None:
-    """One incident; ``for_update`` locks the row on PostgreSQL (SQLite's write lock covers it)."""
-    query = select(Incident).where(Incident.id == incident_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.scalar(query)
-
-
-def add(session: Session, row: Any) -> Any:
-    session.add(row)
-    session.flush()
-    return row
+    return get(session, Incident, incident_id, for_update=for_update)
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from relief.store.features import plain
 from relief.store.tables import Depot, DispatchPlan, Donation, Item, Site, StockBalance, StockMovement
+from relief.store.rows import get
 
 ITEM_COLUMNS = ("item_code", "name", "unit", "guarantee", "kcal_per_unit", "litres_per_unit", "sets_per_unit",
                 "pieces_per_unit")
@@ -128,16 +129,7 @@ def item_labels(session: Session, codes: Iterable[str | None]) -> dict[str, dict
 # --- dispatch plans -----------------------------------------------------------
 
 def dispatch_plan(session: Session, plan_id: int, *, for_update: bool = False) -> DispatchPlan | None:
-    query = select(DispatchPlan).where(DispatchPlan.id == plan_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.scalar(query)
-
-
-def add(session: Session, row: Any) -> Any:
-    session.add(row)
-    session.flush()
-    return row
+    return get(session, DispatchPlan, plan_id, for_update=for_update)
 
 
 def dispatch_movements(session: Session, plan_id: int) -> list[dict[str, Any]]:
