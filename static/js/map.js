@@ -277,7 +277,11 @@
   relief.openIncident = function (id) {
     const r = relief.byId.incidents.get(id);
     if (!r) return false;
-    relief.layers.incidents.zoomToShowLayer(r.marker, () => r.marker.openPopup());
+    let opened = false;
+    const open = () => { if (!opened) { opened = true; r.marker.openPopup(); } };
+    relief.layers.incidents.zoomToShowLayer(r.marker, open);
+    // markercluster skips the callback when its zoom animation is cut short; by now the marker is unclustered
+    setTimeout(() => { if (!opened) relief.layers.incidents.zoomToShowLayer(r.marker, open); }, 1500);
     return true;
   };
   const detailCache = new Map();

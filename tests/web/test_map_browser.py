@@ -148,7 +148,7 @@ def test_an_incident_posted_through_the_api_appears_within_two_seconds(watched, 
     assert watched.js("relief.byId.incidents.size") == before + 1
     assert watched.js(f"relief.layers.incidents.hasLayer(relief.byId.incidents.get({incident_id}).marker)")
     watched.js(f"relief.openIncident({incident_id})")
-    watched.page.wait_for_selector(f'[data-incident="{incident_id}"]', timeout=3000)
+    watched.page.wait_for_selector(f'[data-incident="{incident_id}"]', timeout=10000)
     assert "new incident" in watched.page.locator("#feed li").first.inner_text()
     assert watched.errors == []
 
@@ -159,7 +159,7 @@ def test_user_text_in_popups_and_the_panel_stays_text(watched, demo_server):
     watched.wait(f"relief.byId.incidents.has({incident_id})")
     watched.js(f"relief.openIncident({incident_id})")
     popup = watched.page.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=3000)
+    popup.wait_for(timeout=10000)
     watched.page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('onerror')")
     assert PROBE in popup.inner_text() and "<b>bold</b> title" in popup.inner_text()
     assert popup.locator("img, script, b").count() == 0
