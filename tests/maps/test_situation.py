@@ -109,6 +109,7 @@ def test_relief_export_map_writes_the_file(cli_runner, tmp_path):
 
 @pytest.mark.browser
 def test_the_exported_map_opens_offline_in_chromium(bundle, tmp_path, chromium_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     path = tmp_path / "situation.html"
@@ -128,9 +129,16 @@ def test_the_exported_map_opens_offline_in_chromium(bundle, tmp_path, chromium_p
             page.goto(path.as_uri())
             page.wait_for_function("typeof L !== 'undefined' && document.querySelectorAll('.relief-icon').length >= 4")
             assert page.locator(".leaflet-control-layers-overlays label").count() == 6
-            page.locator('.relief-icon[title="Slope <b>failure</b>"]').click()
             popup = page.locator(".leaflet-popup-content")
-            popup.wait_for()
+            icon = page.locator('.relief-icon[title="Slope <b>failure</b>"]')
+            for _ in range(5):  # a click during the initial fit-to-bounds animation can land before the icon settles
+                icon.click()
+                try:
+                    popup.wait_for(timeout=3000)
+                    break
+                except PlaywrightTimeout:
+                    page.wait_for_timeout(500)
+            popup.wait_for(timeout=5000)
             assert PROBE in popup.inner_text() and "Slope <b>failure</b>" in popup.inner_text()
             assert popup.locator("img, script, b").count() == 0
             page.wait_for_timeout(300)
