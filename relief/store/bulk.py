@@ -24,8 +24,9 @@ OPERATIONAL_TABLES = (
 )
 
 
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NaT:
+def driver_value(value: Any) -> Any:
+    """A driver-ready value: numpy scalars unwrapped, NaN/NaT/NA as None, timestamps as datetimes."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
@@ -41,7 +42,7 @@ def records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]
     wanted = [c for c in columns if c in frame.columns]
     out = []
     for values in frame[wanted].itertuples(index=False, name=None):
-        row = {c: _plain(v) for c, v in zip(wanted, values)}
+        row = {c: driver_value(v) for c, v in zip(wanted, values)}
         if "geom" in row:
             row.update(bbox_of(row.get("geom")))
         out.append(row)

@@ -17,6 +17,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from relief.store.bulk import driver_value
 from relief.store.tables import Area, Distribution, Household, Item, MedicalVisit, Site
 from relief.store.types import SRID, Geometry
 
@@ -84,19 +85,6 @@ def insert_rows(session: Session, model, frame: pd.DataFrame) -> int:
     return len(rows)
 
 
-def _plain(value):
-    """A driver-ready value: numpy scalars unwrapped, NaN/NaT/NA as None, timestamps as datetimes."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
 def _plain_table(session: Session, model):
     """The table with its geometry column untyped: values arrive already encoded (see _column_records)."""
     raw = NullType() if session.get_bind().dialect.name == "postgresql" else LargeBinary()
@@ -118,7 +106,7 @@ def _column_records(session: Session, model, frame: pd.DataFrame) -> list[dict]:
         else:
             data["geom"] = shapely.to_wkb(geoms)
         names += ["min_lon", "min_lat", "max_lon", "max_lat"]
-    columns = [[_plain(v) for v in data[name]] for name in names]
+    columns = [[driver_value(v) for v in data[name]] for name in names]
     return [dict(zip(names, values)) for values in zip(*columns)]
 
 
