@@ -47,6 +47,11 @@ def redis_url() -> str:
                    "set RELIEF_TEST_REDIS_URL=redis://127.0.0.1:6379/0")
 
 
+#: Headless Chromium as root on a machine with no outside network: no sandbox, no background fetches.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = os.environ.get("RELIEF_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

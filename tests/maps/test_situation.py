@@ -9,6 +9,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
 from maps import situation, styles
+from tests.conftest import CHROMIUM_ARGS
 
 CRS = "EPSG:4326"
 PROBE = '<img src=x onerror=alert(1)><script>alert("xss")</script>'
@@ -115,8 +116,7 @@ def test_the_exported_map_opens_offline_in_chromium(bundle, tmp_path, chromium_p
     path = tmp_path / "situation.html"
     path.write_text(situation.situation_html(bundle), encoding="utf-8")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1200, "height": 800})
             context.set_offline(True)

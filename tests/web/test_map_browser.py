@@ -21,10 +21,9 @@ import requests
 from maps import styles
 from maps.situation import external_urls
 from tests.web.servers import incident_body, relief_env, run, serving
+from tests.conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 PROBE = '<img src=x onerror=alert(1)><script>alert("xss")</script>'
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from relief.store.tables import FieldReport, Incident, Photo
+from tests.conftest import CHROMIUM_ARGS
 
 FIRST_LOAD_LIMIT = 300 * 1024
 
@@ -57,8 +58,7 @@ def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
