@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 from relief.domain.standards import Standards
 from relief.store import events as event_store
-from relief.store.audit import record_audit
+from relief.store.audit import write_audit
 from relief.store.db import Store
 
 
@@ -44,11 +44,13 @@ class Unit:
     actor: Actor
     now: datetime
     events: list[dict[str, Any]] = field(default_factory=list)
+    audit_entries: list[dict[str, Any]] = field(default_factory=list)
 
     def audit(self, action: str, entity: str, entity_id: Any = None, *, reason: str | None = None, detail: dict | None = None) -> None:
-        record_audit(self.session, actor_id=self.actor.id, actor_name=self.actor.name, action=action,
-                     entity=entity, entity_id=None if entity_id is None else str(entity_id),
-                     reason=reason, detail=detail, at=self.now)
+        """Kept until the end of the transaction, then written with the events in one statement each."""
+        self.audit_entries.append({"actor_id": self.actor.id, "actor_name": self.actor.name, "action": action,
+                                   "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
+                                   "reason": reason, "detail": detail, "at": self.now})
 
     def emit(self, kind: str, topic: str, payload: dict[str, Any], *, area_code: str | None = None, public: bool = True) -> None:
         self.events.append(event_store.add_event(self.session, kind=kind, topic=topic, payload=payload,
@@ -80,6 +82,7 @@ class Context:
         with self.store.write() as session:
             unit = Unit(session=session, actor=self.actor, now=self.now())
             yield unit
+            write_audit(session, unit.audit_entries)
             event_store.assign_sequence(session, unit.events)
         if unit.events:
             self.publish([event_store.materialise(e) for e in unit.events])

@@ -98,7 +98,7 @@ def _first_reports(ctx: Context, unit: Unit, incident: Incident, new: parse.NewI
                    initial: parse.NewStatutoryReport | None, stored: list[photo_service.StoredPhoto]) -> tuple:
     """The new incident's field report (and initial statutory report), audit and events."""
     report, photos = _add_field_report(unit, incident, parse.NewFieldReport(new.client_id, new.description, new.position,
-                                                                             new.occurred_at), stored, fresh=True)
+                                                                             new.occurred_at), stored)
     unit.audit("incident.create", "incident", incident.id,
                detail={"kind": incident.kind, "client_id": incident.client_id, "field_report_id": report.id,
                        "photos": len(stored), "possible_duplicates": incident.possible_duplicates})
@@ -114,18 +114,12 @@ def _first_reports(ctx: Context, unit: Unit, incident: Incident, new: parse.NewI
 
 
 def _add_field_report(unit: Unit, incident: Incident, new: parse.NewFieldReport,
-                      stored: list[photo_service.StoredPhoto], *, fresh: bool = False) -> tuple[FieldReport, list]:
-    """Insert a field report; ``fresh`` when its incident was made in this transaction (its id cannot be taken
-    unless a client reused one across endpoints, which is refused)."""
+                      stored: list[photo_service.StoredPhoto]) -> tuple[FieldReport, list]:
+    """Insert a field report, or find the one its client id already made (refused if that is on another incident)."""
     point = new.position
     row = FieldReport(client_id=new.client_id, incident_id=incident.id, description=new.description,
                       observed_at=new.observed_at or unit.now, received_at=unit.now, reporter_id=unit.actor.id, geom=point)
-    if fresh:
-        report, created = row, store.insert_new(unit.session, row)
-        if not created:
-            raise Conflict(f"client_id {new.client_id} was already used for a field report", field="client_id")
-    else:
-        report, created = store.insert_or_existing(unit.session, row)
+    report, created = store.insert_or_existing(unit.session, row)
     if not created and report.incident_id != incident.id:
         raise Conflict(f"client_id {new.client_id} was already used for a report on incident {report.incident_id}",
                        field="client_id")

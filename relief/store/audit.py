@@ -1,19 +1,24 @@
 """The append-only audit trail: written in the caller's transaction, never updated."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from relief.store.tables import AuditEntry
 
+_INSERT = insert(AuditEntry.__table__)
 
-def record_audit(session: Session, *, actor_id: int | None, actor_name: str, action: str, entity: str,
-                 entity_id: str | None, reason: str | None, detail: dict[str, Any] | None, at: datetime) -> None:
-    session.add(AuditEntry(actor_id=actor_id, actor_name=actor_name, action=action, entity=entity,
-                           entity_id=entity_id, reason=reason, detail=detail, at=at))
+
+def write_audit(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Insert a transaction's audit rows in one statement, at its end.
+
+    A plain INSERT rather than ORM objects: every write pays for this, and
+    the rows are never read back in the transaction that makes them.
+    """
+    if entries:
+        session.connection().execute(_INSERT, entries)
 
 
 def audit_rows(session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:

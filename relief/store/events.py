@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from relief.store.tables import Event
 
 _OUTBOX_LOCK_KEY = 7_714_001
+_INSERT = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
 
 
 def add_event(session: Session, *, kind: str, topic: str, payload: dict[str, Any], area_code: str | None,
@@ -28,13 +29,12 @@ def assign_sequence(session: Session, pending: list[dict[str, Any]]) -> None:
     """Insert the pending events; fills in each one's ``seq``."""
     if not pending:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
-    rows = [Event(**event) for event in pending]
-    session.add_all(rows)
-    session.flush()
-    for event, row in zip(pending, rows):
-        event["seq"] = row.seq
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK_KEY})
+    seqs = connection.execute(_INSERT, pending).scalars().all()
+    for event, seq in zip(pending, seqs, strict=True):
+        event["seq"] = seq
 
 
 def materialise(event: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Iterable, TypeVar
 
 import pandas as pd
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from relief.store.tables import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport, User
 from relief.store.rows import get
@@ -35,43 +36,56 @@ def by_client_id(session: Session, model: type[Row], client_id: str) -> Row | No
     return session.scalar(_by_client_id_query(model), {"client_id": client_id})
 
 
+def _insert_ignoring_client_id(dialect: str, model):
+    """``INSERT … ON CONFLICT (client_id) DO NOTHING RETURNING id`` in the store's own dialect."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=[table.c.client_id]).returning(table.c.id)
+
+
+_CONFLICT_FREE_INSERTS = {(dialect, model): _insert_ignoring_client_id(dialect, model)
+                          for dialect in ("sqlite", "postgresql") for model in (Incident, FieldReport, StatutoryReport)}
+
+
+def _column_values(row) -> dict:
+    """What ``row`` would insert: the values it was given, None where a column has no default.
+
+    The Nones are also put on the object, so reading them later costs no query.
+    """
+    state = inspect(row)
+    values = {}
+    for column in state.mapper.columns:
+        key = column.key
+        if key in state.dict:
+            values[key] = state.dict[key]
+        elif column.default is None and column.server_default is None and not column.primary_key:
+            values[key] = state.dict[key] = None
+    return values
+
+
 def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
     """Insert ``row`` unless its ``client_id`` exists; ``(row, True)`` or ``(existing, False)``.
 
-    The insert runs in a SAVEPOINT: when a concurrent transaction committed
-    the same ``client_id`` first, the unique constraint fails, only the
-    savepoint is rolled back, and the winner's row is returned. (On SQLite the
-    write lock already serialises writers, so there the first read finds it;
-    the same path is kept for both stores so both are tested alike.)
+    The unique constraint decides, in one statement on both stores: the
+    insert does nothing on a conflict, and then the row that won is read.
+    On PostgreSQL an insert racing an uncommitted one with the same id waits
+    for it and reads it once committed, so two submissions racing each other
+    make one row. The inserted ``row`` joins the session as if it had been
+    loaded, with no unit-of-work flush (this is the path every field report takes).
     """
     model = type(row)
-    existing = by_client_id(session, model, row.client_id)
-    if existing is not None:
-        return existing, False
-    session.flush()  # only this row belongs in the savepoint
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    statement = _CONFLICT_FREE_INSERTS[(session.get_bind().dialect.name, model)]
+    values = _column_values(row)
+    new_id = session.connection().execute(statement, values).scalar()
+    if new_id is None:
         existing = by_client_id(session, model, row.client_id)
-        if existing is None:  # some other constraint failed: not ours to hide
-            raise
+        if existing is None:  # cannot happen while the conflict target is the unique client_id
+            raise LookupError(f"{model.__tablename__}: client_id {row.client_id} conflicted but is not there")
         return existing, False
+    row.id = new_id
+    make_transient_to_detached(row)
+    session.add(row)
     return row, True
-
-
-def insert_new(session: Session, row: Row) -> bool:
-    """Insert a row whose ``client_id`` should be unused; False when it is taken.
-
-    Cheaper than :func:`insert_or_existing` (no read first) for rows made
-    together with a new parent; after False the transaction can only be rolled back.
-    """
-    try:
-        session.add(row)
-        session.flush()
-    except IntegrityError:
-        return False
-    return True
 
 
 def incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident | None:

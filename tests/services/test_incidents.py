@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from relief.errors import Conflict, Forbidden, NotFound, TransitionRefused, ValidationFailed
@@ -84,30 +85,56 @@ def test_concurrent_submissions_with_one_client_id_make_one_record(store, as_rol
     assert count(store, Incident, Incident.client_id == report["client_id"]) == 1
 
 
-def test_lost_race_falls_back_to_the_winners_row(store, monkeypatch):
-    """The unique constraint, not the first read, decides: a row committed after that read is returned."""
+def test_an_insert_racing_an_uncommitted_one_returns_the_winners_row(store):
+    """The unique constraint decides: a second insert waits for the first transaction, then gets its row."""
     client_id = str(uuid.uuid4())
 
     def row(title):
         return Incident(client_id=client_id, kind="hail", title=title, status="reported",
                         occurred_at=NOW, geom=Point(109.5, 30.3))
 
+    outcome = {}
+
+    def second():
+        with store.write() as session:
+            outcome["found"], outcome["created"] = incident_store.insert_or_existing(session, row("loser"))
+            outcome["title"] = outcome["found"].title
+            session.add(Event(kind="probe", topic="incidents", payload={}, public=True, at=NOW))  # it lives on
+
     with store.write() as session:
         winner, created = incident_store.insert_or_existing(session, row("winner"))
-        assert created
-    real = incident_store.by_client_id
-    calls = []
-
-    def blind_first_read(session, model, ident):
-        calls.append(ident)
-        return None if len(calls) == 1 else real(session, model, ident)
-
-    monkeypatch.setattr(incident_store, "by_client_id", blind_first_read)
-    with store.write() as session:
-        found, created = incident_store.insert_or_existing(session, row("loser"))
-        assert not created and found.title == "winner"
-        session.add(Event(kind="probe", topic="incidents", payload={}, public=True, at=NOW))  # the transaction lives on
+        assert created and winner.id is not None
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(timeout=0.3)
+        assert racer.is_alive(), "the second insert must wait for the first transaction"
+    racer.join(timeout=30)
+    assert outcome["created"] is False and outcome["title"] == "winner"
     assert count(store, Incident) == 1 and count(store, Event, Event.kind == "probe") == 1
+
+
+def test_an_inserted_row_reads_back_without_a_query(store):
+    """The row inserted outside the unit of work joins the session loaded: no column is left to fetch."""
+    with store.write() as session:
+        made, created = incident_store.insert_or_existing(
+            session, Incident(client_id=str(uuid.uuid4()), kind="hail", title="t", occurred_at=NOW,
+                              geom=Point(109.5, 30.3)))
+        assert created and made in session and not session.dirty
+        statements = []
+
+        def seen(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        sqlalchemy_event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            assert (made.duplicate_of_id, made.response_level, made.closed_at) == (None, None, None)
+            assert (made.min_lon, made.max_lat) == (109.5, 30.3)
+        finally:
+            sqlalchemy_event.remove(store.engine, "before_cursor_execute", seen)
+        assert statements == []
+    with store.read() as session:
+        stored = session.get(Incident, made.id)
+        assert (stored.status, stored.evacuate, stored.min_lon) == ("reported", False, 109.5)
 
 
 def test_county_and_township_come_from_the_areas(store, as_role):
