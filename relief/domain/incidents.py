@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from relief.domain.geo import PROJECTED_CRS, WGS84_CRS, geometry_to_projected
@@ -172,11 +173,32 @@ def _utc(value: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+#: The fields a duplicate search reads from each open incident.
+CANDIDATE_FIELDS = ("id", "kind", "geometry", "occurred_at", "status")
+
+
+def _candidate_rows(open_incidents: pd.DataFrame | Iterable[Any]) -> list[tuple]:
+    """``(id, kind, geometry, occurred_at, status)`` tuples with WGS 84 geometry.
+
+    A frame is turned into rows once (a GeoDataFrame's own CRS honoured); rows
+    (tuples in :data:`CANDIDATE_FIELDS` order, or mappings) pass as they are,
+    so the usual handful from the store never touches pandas.
+    """
+    if not isinstance(open_incidents, pd.DataFrame):
+        return [tuple(r[f] for f in CANDIDATE_FIELDS) if isinstance(r, Mapping) else tuple(r) for r in open_incidents]
+    frame = open_incidents
+    geometry = list(frame["geometry"])
+    crs = getattr(frame, "crs", None)
+    if crs is not None and CRS.from_user_input(crs) != CRS.from_user_input(WGS84_CRS):
+        geometry = list(gpd.GeoSeries(geometry, crs=crs).to_crs(WGS84_CRS))
+    return list(zip(frame["id"], frame["kind"], geometry, frame["occurred_at"], frame["status"]))
+
+
 def duplicate_candidates(
     kind: str,
     point_or_geom: BaseGeometry,
     occurred_at: datetime,
-    open_incidents: pd.DataFrame,
+    open_incidents: pd.DataFrame | Iterable[Any],
     distance_m: float | None = None,
     window_hours: float | None = None,
     *,
@@ -185,9 +207,9 @@ def duplicate_candidates(
     """Open incidents of the same kind near in space and time, nearest first.
 
     A field team often reports what another team already reported; the
-    verifier decides, this only points. ``open_incidents`` needs the columns
-    ``id, kind, geometry, occurred_at, status`` with WGS 84 geometry (a
-    GeoDataFrame's own CRS is honoured). Distance is the shortest distance
+    verifier decides, this only points. ``open_incidents`` is a frame with the
+    columns of :data:`CANDIDATE_FIELDS` (WGS 84, or a GeoDataFrame in its own
+    CRS) or rows of those fields. Distance is the shortest distance
     between the geometries in UTM 49N (0 when they touch); both limits are
     inclusive. Defaults come from the ``duplicates`` section of the standards.
     Returns ``[{"id", "distance_m"}]``.
@@ -198,23 +220,19 @@ def duplicate_candidates(
         window_hours = defaults["window_hours"] if window_hours is None else window_hours
     if point_or_geom is None or point_or_geom.is_empty or open_incidents is None or len(open_incidents) == 0:
         return []
-    frame = open_incidents
-    keep = frame["kind"].eq(kind) & frame["status"].isin(OPEN_STATUSES) & frame["geometry"].notna()
-    if exclude_id is not None:
-        keep &= frame["id"].astype(str).ne(str(exclude_id))
-    times = pd.to_datetime(frame["occurred_at"], utc=True)
-    window = pd.Timedelta(hours=float(window_hours))
-    keep &= (times - _utc(occurred_at)).abs().le(window)
-    frame = frame.loc[keep.fillna(False).astype(bool)]
-    if frame.empty:
+    when, window = _utc(occurred_at), pd.Timedelta(hours=float(window_hours))
+    excluded = None if exclude_id is None else str(exclude_id)
+    near_in_time = [(ident, geom) for ident, their_kind, geom, at, status in _candidate_rows(open_incidents)
+                    if their_kind == kind and status in OPEN_STATUSES and isinstance(geom, BaseGeometry)
+                    and (excluded is None or str(ident) != excluded) and not pd.isna(at)
+                    and abs(_utc(at) - when) <= window]
+    if not near_in_time:
         return []
-    crs = getattr(open_incidents, "crs", None) or WGS84_CRS
-    wgs84 = gpd.GeoSeries(list(frame["geometry"]), crs=crs).to_crs(WGS84_CRS).values
     # the cached transformer of relief.domain.geo: a GeoSeries.to_crs per report costs milliseconds
-    theirs = geometry_to_projected(np.asarray(wgs84, dtype=object))
+    theirs = geometry_to_projected(np.asarray([geom for _, geom in near_in_time], dtype=object))
     distances = shapely.distance(theirs, geometry_to_projected(point_or_geom))
-    found = [{"id": _plain(i), "distance_m": round(float(d), 1)}
-             for i, d in zip(frame["id"], distances) if d <= float(distance_m)]
+    found = [{"id": _plain(ident), "distance_m": round(float(d), 1)}
+             for (ident, _), d in zip(near_in_time, distances) if d <= float(distance_m)]
     return sorted(found, key=lambda c: (c["distance_m"], str(c["id"])))
 
 

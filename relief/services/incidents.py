@@ -34,11 +34,9 @@ def _is_staff(ctx: Context) -> bool:
 
 def _duplicates(session, new: parse.NewIncident, settings: Mapping[str, Any]) -> list[dict[str, Any]]:
     distance, hours = float(settings["distance_m"]), float(settings["window_hours"])
-    frame = store.open_incidents_near(session, new.kind, new.geom, new.occurred_at, distance_m=distance,
-                                      window_hours=hours, closed_statuses=domain.TERMINAL_STATUSES)
-    if frame is None:
-        return []
-    return domain.duplicate_candidates(new.kind, new.geom, new.occurred_at, frame, distance, hours)
+    nearby = store.open_incidents_near(session, new.kind, new.geom, new.occurred_at, distance_m=distance,
+                                       window_hours=hours, closed_statuses=domain.TERMINAL_STATUSES)
+    return domain.duplicate_candidates(new.kind, new.geom, new.occurred_at, nearby, distance, hours)
 
 
 def _creation_view(session, incident: Incident, created: bool, *, staff: bool, first: tuple | None = None) -> dict[str, Any]:

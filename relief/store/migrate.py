@@ -26,7 +26,7 @@ def current_revision(store: Store) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _head() -> str | None:
+def shipped_head() -> str | None:
     """The newest revision shipped with this code (read once: it cannot change while running)."""
     config = Config()
     config.set_main_option("script_location", str(resources.files("relief.store").joinpath("migrations")))
@@ -34,7 +34,7 @@ def _head() -> str | None:
 
 
 def head_revision(store: Store) -> str | None:
-    return _head()
+    return shipped_head()
 
 
 def upgrade(store: Store, revision: str = "head") -> str | None:

@@ -205,3 +205,23 @@ def test_defaults_come_from_standards_and_empty_input():
     df = frame([{"id": 1, "geometry": north(900)}, {"id": 2, "geometry": north(1100)}])
     assert [c["id"] for c in inc.duplicate_candidates("landslide", HERE, T0, df)] == [1]
     assert inc.duplicate_candidates("landslide", HERE, T0, df.iloc[0:0]) == []
+
+
+def test_rows_give_the_same_candidates_as_a_frame():
+    """The store hands over plain rows (tuples or mappings); no frame is needed for the usual handful."""
+    rows = [{"id": 1, "kind": "landslide", "geometry": north(800), "occurred_at": T0, "status": "reported"},
+            {"id": 2, "kind": "landslide", "geometry": north(100), "occurred_at": T0.replace(tzinfo=None),
+             "status": "verified"},
+            {"id": 3, "kind": "landslide", "geometry": north(100), "occurred_at": T0, "status": "closed"},
+            {"id": 4, "kind": "flood", "geometry": north(100), "occurred_at": T0, "status": "reported"}]
+    as_tuples = [tuple(r[f] for f in inc.CANDIDATE_FIELDS) for r in rows]
+    expected = candidates(frame(rows))
+    assert [c["id"] for c in expected] == [2, 1]
+    assert candidates(rows) == expected and candidates(as_tuples) == expected
+    assert candidates([]) == []
+
+
+def test_a_projected_frame_is_measured_in_its_own_crs():
+    df = frame([{"id": 1, "geometry": north(300)}, {"id": 2, "geometry": north(1500)}]).to_crs("EPSG:32649")
+    found = candidates(df)
+    assert [c["id"] for c in found] == [1] and found[0]["distance_m"] == pytest.approx(300, abs=5)

@@ -1,13 +1,18 @@
 """Migrations build the whole schema from empty, on SQLite and on PostgreSQL/PostGIS."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
+from shapely.geometry import Point
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from relief.domain.incidents import TERMINAL_STATUSES
+from relief.store import incidents as incident_store
 from relief.store.db import Store
 from relief.store.migrate import current_revision, head_revision, upgrade
-from relief.store.tables import Base
+from relief.store.tables import Base, Incident
 from tests.conftest import PG_URL, _pg_database
 
 
@@ -60,3 +65,16 @@ def test_audit_trail_is_append_only(empty_store):
         with pytest.raises(DBAPIError, match="append-only"):
             with empty_store.engine.begin() as conn:
                 conn.execute(text(statement))
+
+
+def test_incidents_from_before_the_rtree_are_found_after_upgrading(empty_store):
+    """0002 indexes the incidents already there, not only the ones made afterwards."""
+    upgrade(empty_store, "0001")
+    at = datetime(2026, 7, 1, tzinfo=timezone.utc)
+    with empty_store.write() as session:
+        session.add(Incident(client_id="before", kind="hail", title="t", occurred_at=at, geom=Point(109.5, 30.3)))
+    upgrade(empty_store)
+    with empty_store.read() as session:
+        rows = incident_store.open_incidents_near(session, "hail", Point(109.5, 30.301), at, distance_m=500,
+                                                  window_hours=1, closed_statuses=TERMINAL_STATUSES)
+    assert [row[1] for row in rows] == ["hail"]

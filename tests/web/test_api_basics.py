@@ -5,13 +5,14 @@ from datetime import datetime, timezone
 
 from shapely.geometry import Point
 
+from relief.store.migrate import shipped_head
 from relief.store.tables import Incident, Site
 
 
 def test_health_names_store_and_revision(client):
     body = client.get("/api/health").get_json()
     assert body["status"] == "ok"
-    assert body["schema_revision"] == body["schema_head"] == "0001"
+    assert body["schema_revision"] == body["schema_head"] == shipped_head()
     assert body["store"] in {"sqlite", "postgresql+postgis"}
 
 
