@@ -1,11 +1,12 @@
 """Migrations build the whole schema from empty, on SQLite and on PostgreSQL/PostGIS."""
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timezone
 
 import pytest
 from shapely.geometry import Point
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from relief.domain.incidents import TERMINAL_STATUSES
@@ -78,3 +79,19 @@ def test_incidents_from_before_the_rtree_are_found_after_upgrading(empty_store):
         rows = incident_store.open_incidents_near(session, "hail", Point(109.5, 30.301), at, distance_m=500,
                                                   window_hours=1, closed_statuses=TERMINAL_STATUSES)
     assert [row[1] for row in rows] == ["hail"]
+
+
+def test_reading_the_revision_leaves_nothing_behind(empty_store):
+    """Health checks read the revision all day; each read must not add schema objects to the statement cache
+    (they pile up there and come out as long garbage-collector pauses in a busy server)."""
+    upgrade(empty_store)
+
+    def schema_objects() -> int:
+        gc.collect()
+        return sum(isinstance(o, MetaData) for o in gc.get_objects())
+
+    assert current_revision(empty_store) == head_revision(empty_store)
+    before = schema_objects()
+    for _ in range(20):
+        current_revision(empty_store)
+    assert schema_objects() == before
