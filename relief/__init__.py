@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     from flask import Flask
 
     from relief import config as settings
-    from relief import i18n, live
+    from relief import i18n, live, offload
     from relief.store.db import Store
     from relief.store.migrate import upgrade
     from relief.web import register
@@ -39,5 +39,6 @@ def create_app(config: Mapping[str, Any] | None = None):
         upgrade(store)
     i18n.init_app(app)
     live.init_app(app)
+    offload.init_app(app, live.socketio.async_mode)
     register(app)
     return app

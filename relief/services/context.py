@@ -9,11 +9,12 @@ published only after that commit succeeds.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from relief.domain.standards import Standards
+from relief.offload import call_here
 from relief.store import events as event_store
 from relief.store.audit import write_audit
 from relief.store.db import Store
@@ -65,6 +66,8 @@ class Context:
     clock: Callable[[], datetime] = _utcnow
     standards_loader: Callable[[], Standards] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: How CPU-heavy work is run (``relief.offload``): beside the event loop when serving, else right here.
+    offload: Callable[..., Any] = call_here
 
     @property
     def standards(self) -> Standards:
@@ -74,7 +77,7 @@ class Context:
         return self.clock()
 
     def as_actor(self, actor: Actor) -> "Context":
-        return Context(self.store, actor, self.publish, self.clock, self.standards_loader, self.settings)
+        return replace(self, actor=actor)
 
     @contextmanager
     def transaction(self) -> Iterator[Unit]:

@@ -115,9 +115,12 @@ def store_files(ctx: Context, uploads: Iterable[Upload]) -> list[StoredPhoto]:
         raise ValidationFailed(f"at most {MAX_PHOTOS_PER_REPORT} photos per report", field="photos")
     if not uploads:
         return []
-    settings = dict(ctx.standards.photos)
+    return ctx.offload(_check_and_write, uploads, dict(ctx.standards.photos), photo_root(ctx))
+
+
+def _check_and_write(uploads: list[Upload], settings: dict[str, Any], root: Path) -> list[StoredPhoto]:
+    """The image work itself: plain data in and out, so it can run on another thread."""
     checked = [(upload, *_checked(upload, settings)) for upload in uploads]
-    root = photo_root(ctx)
     stored = []
     for upload, info, public, thumb in checked:
         digest = hashlib.sha256(upload.data).hexdigest()

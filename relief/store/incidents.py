@@ -54,11 +54,11 @@ def _column_values(row) -> dict:
     """
     state = inspect(row)
     values = {}
-    for column in state.mapper.columns:
-        key = column.key
+    for mapped in state.mapper.columns:
+        key = mapped.key
         if key in state.dict:
             values[key] = state.dict[key]
-        elif column.default is None and column.server_default is None and not column.primary_key:
+        elif mapped.default is None and mapped.server_default is None and not mapped.primary_key:
             values[key] = state.dict[key] = None
     return values
 

@@ -7,7 +7,7 @@ from flask import current_app, g, request, session
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from relief import live
+from relief import live, offload
 from relief.domain.roles import may
 from relief.errors import Forbidden, NotAuthenticated
 from relief.services import accounts
@@ -21,7 +21,7 @@ def base_context() -> Context:
     app = current_app
     return Context(store=app.extensions["relief.store"], publish=live.publish,
                    standards_loader=standards_loader(app.extensions["relief.store"]),
-                   settings=app.config)
+                   settings=app.config, offload=offload.runner(app))
 
 
 def current_actor() -> Actor:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from PIL import Image
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
@@ -15,6 +17,7 @@ from relief.errors import Conflict, Forbidden, NotFound, TransitionRefused, Vali
 from relief.services import incidents, statutory
 from relief.services.audit import entries
 from relief.services.context import Context
+from relief.services.photos import Upload
 from relief.services.standards import standards_loader
 from relief.store import incidents as incident_store
 from relief.store.tables import Area, Event, FieldReport, Incident, IncidentTransition
@@ -225,3 +228,19 @@ def test_fixed_clock_stamps_the_rows(store, as_role):
     ctx = dataclasses.replace(as_role("field_reporter"), clock=lambda: NOW + timedelta(minutes=5))
     made = incidents.create_incident(ctx, body())
     assert made.body["incident"]["properties"]["reported_at"] == (NOW + timedelta(minutes=5)).astimezone(timezone.utc).isoformat()
+
+
+def test_photo_work_goes_through_the_contexts_offload(store, as_role, tmp_path):
+    """The image checks and file writes are handed to ``ctx.offload`` (gevent's thread pool when serving)."""
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 60)).save(image, "JPEG")
+    handed = []
+
+    def offload(work, *args):
+        handed.append(work.__name__)
+        return work(*args)
+
+    ctx = dataclasses.replace(as_role("field_reporter"), offload=offload)
+    made = incidents.create_incident(ctx, body(), [Upload("photos[0]", "slope.jpg", image.getvalue())])
+    assert handed == ["_check_and_write"]
+    assert len(made.body["field_report"]["photos"]) == 1 and any((tmp_path / "photos").rglob("*.thumb.jpg"))
