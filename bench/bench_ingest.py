@@ -2,8 +2,8 @@
 
 Not a test: run by hand, e.g.
 
-    python bench/bench_ingest.py --seconds 20                  # stock relief serve, 8 connections
-    python bench/bench_ingest.py --seconds 20 --tcp-nodelay --rate 300 --threads 32
+    python bench/bench_ingest.py --seconds 20                  # relief serve, 8 connections, closed loop
+    python bench/bench_ingest.py --seconds 20 --rate 300       # paced at 300 reports/s
 
 (results and the commands used: docs/benchmarks.md, "Report ingestion").
 
@@ -24,7 +24,6 @@ placed in its county and township, one field-reporter token), starts
 Latency is per HTTP request (client-side, send to answer); ``--rate`` paces
 the clients (open loop, latency then counted from the scheduled send time, so
 a slow server cannot hide its queue) instead of sending as fast as answers come.
-``--tcp-nodelay`` runs the server with the fix proposed for its 40 ms stalls,
 ``--servers N`` runs N processes (connections spread over them, as behind a
 proxy), ``--photo-share`` puts a JPEG into that share of the reports.
 """
@@ -72,10 +71,13 @@ def relief(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def prepare(instance: Path, households: int) -> tuple[dict, str]:
+def prepare(instance: Path, households: int, code: Path | None = None) -> tuple[dict, str]:
+    """A fresh instance; ``code`` is another checkout of relief to run instead of the installed one."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELIEF_")}
     env.update(RELIEF_INSTANCE_PATH=str(instance), RELIEF_DATABASE_URL=f"sqlite:///{instance / 'relief.db'}",
                RELIEF_SECRET_KEY="bench", RELIEF_PHOTO_DIR=str(instance / "photos"))
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code.resolve()), env.get("PYTHONPATH")]))
     relief(env, "init-db")
     if households:
         relief(env, "demo", "--households", str(households))
@@ -83,27 +85,8 @@ def prepare(instance: Path, households: int) -> tuple[dict, str]:
     return env, token
 
 
-#: ``relief serve`` with TCP_NODELAY on accepted sockets. gevent's pywsgi sends a
-#: response's headers and body in two writes; on a kept-alive connection Nagle's
-#: algorithm holds the body until the client ACKs the headers, which it delays
-#: ~40 ms. Stock ``relief serve`` pays that on every response (see docs/benchmarks.md).
-NODELAY_SERVE = """
-from gevent import monkey
-monkey.patch_all()
-import socket, sys
-from gevent import pywsgi
-_init = pywsgi.WSGIHandler.__init__
-def _init_nodelay(self, sock, *args, **kwargs):
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    _init(self, sock, *args, **kwargs)
-pywsgi.WSGIHandler.__init__ = _init_nodelay
-from relief.cli import cli
-cli(["serve", "--port", sys.argv[1]], prog_name="relief")
-"""
-
-
-def start_server(env: dict, port: int, *, nodelay: bool = False) -> subprocess.Popen:
-    command = [sys.executable, "-c", NODELAY_SERVE, str(port)] if nodelay else ["relief", "serve", "--port", str(port)]
+def start_server(env: dict, port: int) -> subprocess.Popen:
+    command = ["relief", "serve", "--port", str(port)]
     log = Path(env["RELIEF_INSTANCE_PATH"]) / f"server-{port}.log"  # a file, not a pipe nobody drains
     with open(log, "w") as errors:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
@@ -337,17 +320,44 @@ def main() -> None:
     parser.add_argument("--resend", type=float, default=0.05, help="share of acknowledged reports sent again")
     parser.add_argument("--households", type=int, default=2000, help="demo size (its areas place the reports); 0: no areas")
     parser.add_argument("--photo-share", type=float, default=0.0, help="share of reports carrying one 640x480 JPEG (base64)")
-    parser.add_argument("--tcp-nodelay", action="store_true",
-                        help="run relief serve with TCP_NODELAY on its sockets (the fix proposed for its 40 ms stalls)")
     parser.add_argument("--servers", type=int, default=1,
                         help="relief serve processes on separate ports, connections spread over them (as behind a proxy)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="another checkout of relief (e.g. `git worktree add /tmp/before <commit>`) measured "
+                             "first with the same load, for a ratio from one run")
     args = parser.parse_args()
 
+    print(f"server: {args.servers} x relief serve (SQLite, {args.households} demo households); "
+          f"clients: {args.processes} process(es) x {args.threads} connections, "
+          f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, timeout {args.timeout:g} s, "
+          f"photos in {args.photo_share:.0%} of reports")
+    runs = [("baseline", args.baseline)] if args.baseline else []
+    results = {name: measure(args, code) for name, code in runs + [("this code", None)]}
+    ok = True
+    for name, (floor_health, floor_static, ingest, check) in results.items():
+        print(f"-- {name}{f' ({args.baseline})' if name == 'baseline' else ''}")
+        show("GET /api/health (floor)", floor_health)
+        show("GET static 3 KB (floor)", floor_static)
+        show("POST /api/incidents", ingest)
+        print(f"deliberate resends: {ingest['resent_ok']} answered with the original, {ingest['resent_bad']} not")
+        print("database check: " + json.dumps(check))
+        ok &= (check["lost"] == 0 and check["duplicated"] == 0 and check["answer_id_mismatch"] == 0
+               and ingest["resent_bad"] == 0)
+    if args.baseline:
+        before, after = results["baseline"][2], results["this code"][2]
+        print(f"ratio this code / baseline: reports/s x{after['per_second'] / before['per_second']:.2f}, "
+              f"p99 x{after['p99_ms'] / before['p99_ms']:.2f}")
+    print("RESULT: " + ("no report lost or duplicated" if ok else "REPORTS LOST OR DUPLICATED"))
+    sys.exit(0 if ok else 1)
+
+
+def measure(args: argparse.Namespace, code: Path | None) -> tuple[dict, dict, dict, dict]:
+    """One server (or ``--servers``) on a fresh instance: the two floors, then the ingestion load, then the count."""
     instance = Path(tempfile.mkdtemp(prefix="relief-bench-"))
-    env, token = prepare(instance, args.households)
+    env, token = prepare(instance, args.households, code)
     ports = [free_port() for _ in range(args.servers)]
-    servers = [start_server(env, port, nodelay=args.tcp_nodelay) for port in ports]
+    servers = [start_server(env, port) for port in ports]
     base = f"http://127.0.0.1:{ports[0]}"
     load = dict(seconds=args.seconds, processes=args.processes, threads=args.threads, rate=args.rate,
                 timeout=args.timeout, resend=args.resend, ports=ports)
@@ -365,23 +375,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
     check = verify(instance / "relief.db", ingest["acked"])
-    print(f"server: {args.servers} x relief serve{' + TCP_NODELAY' if args.tcp_nodelay else ''} "
-          f"(SQLite, {args.households} demo households); "
-          f"clients: {args.processes} process(es) x {args.threads} connections, "
-          f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, timeout {args.timeout:g} s, "
-          f"photos in {args.photo_share:.0%} of reports")
-    show("GET /api/health (floor)", floor_health)
-    show("GET static 3 KB (floor)", floor_static)
-    show("POST /api/incidents", ingest)
-    print(f"deliberate resends: {ingest['resent_ok']} answered with the original, {ingest['resent_bad']} not")
-    print("database check: " + json.dumps(check))
-    ok = check["lost"] == 0 and check["duplicated"] == 0 and check["answer_id_mismatch"] == 0 and ingest["resent_bad"] == 0
-    print("RESULT: " + ("no report lost or duplicated" if ok else "REPORTS LOST OR DUPLICATED"))
-    if not args.keep:
-        shutil.rmtree(instance, ignore_errors=True)
-    else:
+    if args.keep:
         print(f"instance kept at {instance}")
-    sys.exit(0 if ok else 1)
+    else:
+        shutil.rmtree(instance, ignore_errors=True)
+    return floor_health, floor_static, ingest, check
 
 
 if __name__ == "__main__":

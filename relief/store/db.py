@@ -18,7 +18,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(url, echo=echo, pool_use_lifo=True,
+                           connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
