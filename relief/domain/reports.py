@@ -131,14 +131,37 @@ NO_CONTINUED_STATUSES = frozenset({"stabilised", "closed", "rejected", "duplicat
 VERIFIED_DUE_STATUSES = frozenset({"stabilised", "closed"})
 
 
+#: How ``verified_days_after_stabilised`` is counted.
+DAY_COUNTS = ("calendar", "working")
+
+
+def _dates(rules: Mapping[str, Any], key: str) -> frozenset[date]:
+    try:
+        return frozenset(date.fromisoformat(str(d)) for d in rules.get(key) or ())
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{key} must be a list of dates (YYYY-MM-DD)", field=f"report_deadlines.{key}") from None
+
+
 @dataclass(frozen=True)
 class DeadlineRules:
-    """The ``report_deadlines`` section, parsed."""
+    """The ``report_deadlines`` section, parsed.
+
+    ``continued_every_days`` gives kinds whose continued reports fall less
+    often than daily (drought: every 10 days); ``verified_days_are`` says
+    whether the verified report's days are calendar or working days (Monday to
+    Friday, less ``non_working_dates``, plus ``working_weekend_dates`` for
+    the weekends worked in exchange for a holiday). Absent keys keep the
+    first rules: daily for every kind, calendar days.
+    """
 
     initial: timedelta
     daily_at: time
-    verified_after: timedelta
+    verified_days: float
     tz: timezone
+    every_days: Mapping[str, int] = field(default_factory=dict)
+    verified_working: bool = False
+    non_working: frozenset[date] = frozenset()
+    working_weekends: frozenset[date] = frozenset()
 
     @classmethod
     def parse(cls, rules: Mapping[str, Any] | None = None) -> "DeadlineRules":
@@ -154,7 +177,7 @@ class DeadlineRules:
         except (KeyError, ValueError):
             raise ValidationFailed("continued_daily_at must be HH:MM", field="report_deadlines.continued_daily_at") from None
         try:
-            verified_after = timedelta(days=float(rules["verified_days_after_stabilised"]))
+            verified_days = float(rules["verified_days_after_stabilised"])
         except (KeyError, TypeError, ValueError):
             raise ValidationFailed("verified_days_after_stabilised must be a number of days",
                                    field="report_deadlines.verified_days_after_stabilised") from None
@@ -162,20 +185,57 @@ class DeadlineRules:
             offset = datetime.strptime(str(rules.get("timezone", "+08:00")).replace(":", ""), "%z").utcoffset()
         except ValueError:
             raise ValidationFailed("timezone must be an offset like +08:00", field="report_deadlines.timezone") from None
-        return cls(initial, daily_at, verified_after, timezone(offset))
+        every = rules.get("continued_every_days") or {}
+        if not isinstance(every, Mapping) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in every.values()):
+            raise ValidationFailed("continued_every_days must map incident kinds to whole numbers of days (≥ 1)",
+                                   field="report_deadlines.continued_every_days")
+        counted = rules.get("verified_days_are", "calendar")
+        if counted not in DAY_COUNTS:
+            raise ValidationFailed(f"verified_days_are must be one of {', '.join(DAY_COUNTS)}",
+                                   field="report_deadlines.verified_days_are")
+        if counted == "working" and verified_days != int(verified_days):
+            raise ValidationFailed("working days must be a whole number", field="report_deadlines.verified_days_after_stabilised")
+        return cls(initial, daily_at, verified_days, timezone(offset), dict(every), counted == "working",
+                   _dates(rules, "non_working_dates"), _dates(rules, "working_weekend_dates"))
 
     def daily(self, day: date) -> datetime:
         """The continued-report deadline on a local calendar day."""
         return datetime.combine(day, self.daily_at, tzinfo=self.tz)
 
-    def last_daily_before(self, moment: datetime, occurred_at: datetime) -> datetime | None:
-        """The latest daily deadline strictly before ``moment`` and after the day of occurrence."""
+    def period(self, kind: Any) -> int:
+        """Days between continued reports for an incident kind (1 unless the standards say otherwise)."""
+        return int(self.every_days.get(kind, 1)) if isinstance(kind, str) else 1
+
+    def last_continued_before(self, moment: datetime, occurred_at: datetime, kind: Any = None) -> datetime | None:
+        """The latest continued-report deadline strictly before ``moment``: at ``continued_daily_at`` on the
+        day of occurrence plus a whole number of periods (every day, or every N days for kinds that say so)."""
+        period = self.period(kind)
+        start = occurred_at.astimezone(self.tz).date()
         local = moment.astimezone(self.tz)
-        deadline = self.daily(local.date())
+        periods = (local.date() - start).days // period
+        deadline = self.daily(start + timedelta(days=periods * period))
         if deadline >= moment:
-            deadline = self.daily(local.date() - timedelta(days=1))
-        first = self.daily(occurred_at.astimezone(self.tz).date() + timedelta(days=1))
-        return deadline if deadline >= first else None
+            periods -= 1
+            deadline = self.daily(start + timedelta(days=periods * period))
+        return deadline if periods >= 1 else None
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.working_weekends:
+            return True
+        return day.weekday() < 5 and day not in self.non_working
+
+    def verified_due(self, stabilised_at: datetime) -> datetime:
+        """The verified report's deadline: N calendar days after stabilisation, or N working days
+        (the same local time on the Nth working day after the day it stabilised)."""
+        if not self.verified_working:
+            return stabilised_at + timedelta(days=self.verified_days)
+        local = stabilised_at.astimezone(self.tz)
+        day, left = local.date(), int(self.verified_days)
+        while left > 0:
+            day += timedelta(days=1)
+            left -= self.is_working_day(day)
+        return datetime.combine(day, local.timetz())
 
 
 def _aware(value: Any) -> datetime | None:
@@ -213,7 +273,7 @@ def overdue(
     """Reports that are due and missing at ``as_of``, oldest deadline first.
 
     ``incidents``: ``id, county_code, status, occurred_at`` and optionally
-    ``stabilised_at``; ``reports``: ``incident_id, kind, submitted_at``. Only
+    ``stabilised_at`` and ``kind``; ``reports``: ``incident_id, kind, submitted_at``. Only
     reports submitted at or before ``as_of`` count. Checked per incident, not
     per township: one report from any township meets the incident's deadline.
     Rejected and duplicate incidents owe nothing. An item is listed only while
@@ -224,13 +284,14 @@ def overdue(
       report is submitted (a late one clears it).
     - continued: while the incident is not stabilised/closed, a deadline falls
       at ``continued_daily_at`` local time on every day after the day of
-      occurrence. Only the latest passed deadline D is checked: it is met by
-      any report of the incident submitted in (D − 1 day, D] and cleared by a
-      late one in (D, as_of]. Earlier missed days are history, not listed.
+      occurrence, or every N days for kinds in ``continued_every_days``
+      (drought: 10). Only the latest passed deadline D is checked: it is met by
+      any report of the incident submitted in (D − N days, D] and cleared by a
+      late one in (D, as_of]. Earlier missed periods are history, not listed.
       No continued report is due once a verified report exists.
-    - verified: due ``stabilised_at + verified_days_after_stabilised``
-      (calendar days) for stabilised or closed incidents; listed until one is
-      submitted.
+    - verified: due ``verified_days_after_stabilised`` calendar or working
+      days (``verified_days_are``) after ``stabilised_at``, for stabilised or
+      closed incidents; listed until one is submitted.
 
     Each item: ``incident_id, county_code, kind`` (the report kind due),
     ``due_at`` (aware, local offset), ``overdue_by`` (timedelta) and
@@ -253,14 +314,14 @@ def overdue(
         if now > due and "initial" not in kinds:
             items.append(_item(incident, "initial", due, now, parsed.tz))
         if status not in NO_CONTINUED_STATUSES and "verified" not in kinds:
-            deadline = parsed.last_daily_before(now, occurred)
+            deadline = parsed.last_continued_before(now, occurred, incident.get("kind"))
             if deadline is not None:
-                opened = deadline - timedelta(days=1)
+                opened = deadline - timedelta(days=parsed.period(incident.get("kind")))
                 if not any(at > opened for _, at in mine):
                     items.append(_item(incident, "continued", deadline, now, parsed.tz))
         stabilised = _aware(incident.get("stabilised_at"))
         if status in VERIFIED_DUE_STATUSES and stabilised is not None and "verified" not in kinds:
-            due = stabilised + parsed.verified_after
+            due = parsed.verified_due(stabilised)
             if now > due:
                 items.append(_item(incident, "verified", due, now, parsed.tz))
     return sorted(items, key=lambda i: (i["due_at"], str(i["incident_id"]), REPORT_KINDS.index(i["kind"])))

@@ -5,6 +5,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from relief.domain.reports import DeadlineRules
 from relief.domain.standards import Standards, validate_document
 from relief.errors import Conflict
 from relief.services.context import Context
@@ -42,6 +43,7 @@ def forget_cached() -> None:
 def publish(ctx: Context, document: Any, reason: str | None = None) -> str:
     """Validate and activate a new standards version (admins only, audited)."""
     document = validate_document(document)
+    DeadlineRules.parse(document["report_deadlines"])  # refused now, not at the next overdue list
     with ctx.transaction() as unit:
         if store.version_exists(unit.session, str(document["version"])):
             raise Conflict(f"standards version {document['version']!r} exists; give a new version", field="version")

@@ -263,3 +263,68 @@ def test_overdue_by_county():
     assert counts["422822"]["count"] == 3 and counts["422822"]["initial"] == 2
     assert counts["422822"]["max_overdue_seconds"] == int(timedelta(hours=25, minutes=1).total_seconds())
     assert [i["due_at"] for i in items] == sorted(i["due_at"] for i in items)
+
+
+# --- drought's ten-day period and working days --------------------------------
+
+LOCAL_RULES = {**RULES, "continued_every_days": {"drought": 10}, "verified_days_are": "working",
+               "non_working_dates": ["2024-10-01", "2024-10-02"], "working_weekend_dates": ["2024-10-12"]}
+
+
+def october(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2024, 10, day, hour, minute, tzinfo=CST)
+
+
+@pytest.mark.parametrize("as_of,expected_due", [
+    (local(2, 9, 1), None),            # a daily deadline, but drought reports every 10 days
+    (local(11, 9), None),              # the first ten-day deadline itself: not yet late
+    (local(11, 9, 1), local(11, 9)),
+    (local(20, 12), local(11, 9)),     # still the first period: nothing sent since
+    (local(21, 9, 1), local(21, 9)),
+])
+def test_drought_continued_report_every_ten_days(as_of, expected_due):
+    inc = incidents({"id": 1, "occurred_at": local(1, 6), "kind": "drought"})
+    items = overdue(inc, sent((1, "initial", local(1, 7))), as_of=as_of, rules=LOCAL_RULES)
+    assert [i["due_at"] for i in items if i["kind"] == "continued"] == ([expected_due] if expected_due else [])
+
+
+def test_a_drought_report_anywhere_in_the_ten_days_meets_the_deadline():
+    inc = incidents({"id": 1, "occurred_at": local(1, 6), "kind": "drought"})
+    reports = sent((1, "initial", local(1, 7)), (1, "continued", local(15, 10)))
+    assert due(overdue(inc, reports, as_of=local(21, 9, 1), rules=LOCAL_RULES)) == []
+    assert due(overdue(inc, reports, as_of=local(31, 9, 1), rules=LOCAL_RULES)) == [(1, "continued")]
+    hail = incidents({"id": 2, "occurred_at": local(1, 6), "kind": "hail"})
+    assert due(overdue(hail, sent((2, "initial", local(1, 7))), as_of=local(2, 9, 1), rules=LOCAL_RULES)) == [
+        (2, "continued")]
+
+
+@pytest.mark.parametrize("stabilised,worked_weekends,due_at", [
+    (october(9, 18), ["2024-10-12"], october(11, 18)),   # Wednesday → Thursday, Friday
+    (october(11, 18), ["2024-10-12"], october(14, 18)),  # Friday → Saturday 12th worked in exchange, Monday
+    (october(11, 18), [], october(15, 18)),              # Friday → Monday, Tuesday
+    (october(13, 10), [], october(15, 10)),              # Sunday → Monday, Tuesday
+    (datetime(2024, 9, 30, 16, tzinfo=CST), [], october(4, 16)),  # before the 1st-2nd holiday → Thursday, Friday
+])
+def test_verified_report_counts_working_days(stabilised, worked_weekends, due_at):
+    rules = {**LOCAL_RULES, "working_weekend_dates": worked_weekends}
+    inc = incidents({"id": 1, "occurred_at": stabilised - timedelta(days=2), "status": "stabilised",
+                     "stabilised_at": stabilised})
+    reports = sent((1, "initial", stabilised - timedelta(days=2)))
+    assert due(overdue(inc, reports, as_of=due_at, rules=rules)) == []
+    items = overdue(inc, reports, as_of=due_at + timedelta(minutes=1), rules=rules)
+    assert [(i["kind"], i["due_at"]) for i in items] == [("verified", due_at)]
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"continued_every_days": {"drought": 0}}, "report_deadlines.continued_every_days"),
+    ({"continued_every_days": ["drought", 10]}, "report_deadlines.continued_every_days"),
+    ({"verified_days_are": "business"}, "report_deadlines.verified_days_are"),
+    ({"verified_days_are": "working", "verified_days_after_stabilised": 1.5},
+     "report_deadlines.verified_days_after_stabilised"),
+    ({"non_working_dates": ["1 October"]}, "report_deadlines.non_working_dates"),
+])
+def test_bad_period_and_day_rules_are_named(change, field):
+    inc = incidents({"id": 1, "occurred_at": OCCURRED})
+    with pytest.raises(ValidationFailed) as err:
+        overdue(inc, NO_REPORTS, as_of=local(2, 1), rules={**RULES, **change})
+    assert err.value.field == field

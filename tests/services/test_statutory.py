@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from relief.domain.standards import Standards
 from relief.errors import Conflict
 from relief.services import incidents, statutory
 from relief.services.context import Context
@@ -82,7 +83,7 @@ def test_local_table_relevels_every_incident(store, reporter, make_user, publish
                         {"level": "C3", "thresholds": {"dead_missing": 2}}]}
     result = statutory.set_response_table(admin, table, reason="county plan")
     assert result["level_changes"] == [{"incident_id": low, "from": None, "to": "C3"}]
-    assert result["version"].startswith("2026.1+local.")
+    assert result["version"].startswith(Standards().version + "+local.")
     assert file(reporter, low, "continued", affected=10, dead=3).body["response_level"] == "C2"
 
 
@@ -158,3 +159,16 @@ def test_every_default_threshold_just_under_at_and_over(reporter, indicator):
             if value >= threshold:
                 (reason,) = [r for r in answer["response_reason"] if r["indicator"] == indicator]
                 assert (reason["value"], reason["threshold"], reason["level"]) == (value, threshold, entry["level"])
+
+
+def test_drought_owes_a_continued_report_every_ten_days_from_the_store(reporter):
+    """The incident's kind reaches the deadline rules: a drought is not listed on the daily 09:00."""
+    drought, flood = new_incident(reporter, kind="drought"), new_incident(reporter)
+    for iid in (drought, flood):
+        file(at(reporter, OCCURRED + timedelta(hours=1)), iid, "initial", affected=5)
+
+    def overdue(moment):
+        return sorted((i["incident_id"], i["report_kind"]) for i in statutory.overdue(at(reporter, moment))["items"])
+
+    assert overdue(datetime(2026, 7, 3, 9, 1, tzinfo=CST)) == [(flood, "continued")]
+    assert overdue(datetime(2026, 7, 11, 9, 1, tzinfo=CST)) == sorted([(drought, "continued"), (flood, "continued")])
