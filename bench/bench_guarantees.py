@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_guarantees_domain import AS_OF as SYNTHETIC_AS_OF  # noqa: E402
-from bench_guarantees_domain import synthetic_assignment_inputs, synthetic_check_inputs  # noqa: E402
+from bench_guarantees_domain import synthetic_assignment_inputs, synthetic_check_inputs, timed  # noqa: E402
 
 from relief.domain import guarantees as rules  # noqa: E402
 from relief.domain.allocation import propose_assignment  # noqa: E402
@@ -45,15 +45,6 @@ from relief.store.db import Store  # noqa: E402
 from relief.store.migrate import upgrade  # noqa: E402
 from relief.store.tables import (Distribution, Facility, Household, Item, MedicalVisit, Site,  # noqa: E402
                                  StockBalance)
-
-
-def timed(fn, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def row(case: str, size: str, times: list[float], goal: str = "", unit: str = "s") -> str:
