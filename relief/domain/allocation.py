@@ -30,7 +30,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from relief.domain.geo import WGS84_CRS, project_xy
-from relief.domain.guarantees import require_columns
+from relief.domain.frames import require_columns
 from relief.domain.incidents import OPEN_STATUSES
 from relief.errors import ValidationFailed
 

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from relief.domain.guarantees import moments_after, require_columns, utc_ns
+from relief.domain.frames import moments_after, require_columns, utc_ns
 from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 

@@ -27,7 +27,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from relief.domain.geo import project_xy
-from relief.domain.guarantees import require_columns
+from relief.domain.frames import require_columns
 from relief.errors import ValidationFailed
 
 #: Quantities are multiples of this (~1e-6): whole units stay whole, and

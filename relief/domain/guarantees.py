@@ -31,12 +31,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from relief.domain.frames import moments_after, require_columns, times_ns, utc_ns
 from relief.domain.geo import project_xy
 from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
@@ -76,37 +77,6 @@ _HOUSEHOLD_COLUMNS = ("household_id", "members", "injured", "chronic", "pregnant
                       "needs_living_aid", "evacuated", "shelter", "site_id", "lon", "lat")
 _SITE_COLUMNS = ("site_id", "lon", "lat", "covered_area_m2", "water_l_per_day", "provides_meals",
                  "medical_post", "status")
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    """Refuse a frame lacking a column, naming ``frame.column`` as the field.
-
-    Empty frames pass: callers may hand ``pd.DataFrame()`` for "none at all".
-    """
-    if len(frame) == 0:
-        return
-    for column in columns:
-        if column not in frame.columns:
-            raise ValidationFailed(f"{name} lacks column {column!r}", field=f"{name}.{column}")
-
-
-def utc_ns(moment: Any, field: str = "as_of") -> int:
-    """A tz-aware moment as UTC nanoseconds; naive moments are refused."""
-    ts = pd.Timestamp(moment)
-    if ts.tzinfo is None:
-        raise ValidationFailed(f"{field} must carry a time zone", field=field)
-    return int(ts.tz_convert("UTC").as_unit("ns").value)
-
-
-def _times_ns(values: pd.Series, field: str) -> np.ndarray:
-    """A column of tz-aware moments as UTC nanoseconds (NaT as int64 min)."""
-    try:
-        stamps = pd.DatetimeIndex(values)
-    except ValueError:  # aware moments with mixed offsets
-        stamps = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
-    if stamps.tz is None:
-        raise ValidationFailed(f"{field} must carry a time zone", field=field)
-    return stamps.tz_convert("UTC").as_unit("ns").asi8
 
 
 @dataclass(frozen=True)
@@ -315,7 +285,7 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
     require_columns(items, ("item_code", *contents), "items")
     if len(distributions) == 0 or len(items) == 0 or n == 0:
         return none
-    t_ns = _times_ns(distributions["distributed_at"], "distributions.distributed_at")
+    t_ns = times_ns(distributions["distributed_at"], "distributions.distributed_at")
     quantity = distributions["quantity"].to_numpy(dtype=float, na_value=np.nan)
     if not (quantity >= 0).all():
         raise ValidationFailed("quantity must be a non-negative number", field="distributions.quantity")
@@ -504,7 +474,7 @@ def _medical(hh: _Households, sites: _Sites, km: np.ndarray, medical_visits: pd.
     located = (sites.at >= 0) | ((hh.shelter != _SITE) & np.isfinite(hh.lon) & np.isfinite(hh.lat))
     seen = np.zeros(n, dtype=bool)
     if len(medical_visits):
-        t_ns = _times_ns(medical_visits["visited_at"], "medical_visits.visited_at")
+        t_ns = times_ns(medical_visits["visited_at"], "medical_visits.visited_at")
         recent = (t_ns <= now_ns) & (t_ns >= now_ns - int(fig.visit_days * _DAY_S * 1e9))
         who = hh.ids.get_indexer(medical_visits["household_id"].to_numpy()[recent])
         seen[who[who >= 0]] = True
@@ -586,14 +556,6 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
     out["housing_m2_per_person"] = np.where(outside, np.nan, housing[2])
     out["medical_km"] = np.where(outside, np.nan, km)
     return pd.DataFrame(out, index=hh.ids, copy=False)  # every column is a fresh array
-
-
-def moments_after(now_ns: int, after_s: np.ndarray) -> pd.DatetimeIndex:
-    """UTC moments ``after_s`` seconds after ``now_ns``; NaT where not finite."""
-    finite = np.isfinite(after_s)
-    ns = np.full(after_s.shape, np.iinfo(np.int64).min, dtype=np.int64)
-    ns[finite] = now_ns + np.rint(after_s[finite] * 1e9).astype(np.int64)
-    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
 
 
 def site_occupancy(households: pd.DataFrame) -> pd.Series:
