@@ -54,8 +54,8 @@ class Unit:
                                    "reason": reason, "detail": detail, "at": self.now})
 
     def emit(self, kind: str, topic: str, payload: dict[str, Any], *, area_code: str | None = None, public: bool = True) -> None:
-        self.events.append(event_store.add_event(self.session, kind=kind, topic=topic, payload=payload,
-                                                 area_code=area_code, public=public, at=self.now))
+        self.events.append(event_store.pending_event(kind=kind, topic=topic, payload=payload,
+                                                     area_code=area_code, public=public, at=self.now))
 
 
 @dataclass

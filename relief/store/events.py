@@ -20,8 +20,9 @@ _OUTBOX_LOCK_KEY = 7_714_001
 _INSERT = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_parameter_order=True)
 
 
-def add_event(session: Session, *, kind: str, topic: str, payload: dict[str, Any], area_code: str | None,
-              public: bool, at: datetime) -> dict[str, Any]:
+def pending_event(*, kind: str, topic: str, payload: dict[str, Any], area_code: str | None,
+                  public: bool, at: datetime) -> dict[str, Any]:
+    """An event as the outbox row it will become at the end of the transaction (see :func:`assign_sequence`)."""
     return {"kind": kind, "topic": topic, "payload": payload, "area_code": area_code, "public": public, "at": at}
 
 
