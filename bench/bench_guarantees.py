@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(store=store)
     standards = ctx.standards
     start = time.perf_counter()
-    load_demo(ctx, households=args.households, reset=True)
+    load_demo(ctx, households=args.households, reset=True, as_of=DEMO_NOW)
     print(f"demo with {args.households:,} households loaded and judged in {time.perf_counter() - start:.1f} s "
           f"({store.describe()})", file=sys.stderr)
     lines = []

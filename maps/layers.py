@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable, Mapping
 import folium
 import geopandas as gpd
 from folium.utilities import JsCode
-from shapely.geometry import mapping
 
 from maps import styles
+from relief.domain.geo import rfc7946_mapping
 
 _POINT_TO_LAYER = JsCode("""function (feature, latlng) {
   var p = feature.properties;
@@ -63,7 +63,7 @@ def _point_layer(frame: gpd.GeoDataFrame, name: str, describe: Callable[[Mapping
         if geom is None or geom.is_empty:
             continue
         point = geom if geom.geom_type == "Point" else geom.representative_point()
-        features.append({"type": "Feature", "geometry": mapping(point), "properties": describe(row)})
+        features.append({"type": "Feature", "geometry": rfc7946_mapping(point), "properties": describe(row)})
     group = folium.FeatureGroup(name=name, show=show)
     if features:
         folium.GeoJson({"type": "FeatureCollection", "features": features}, point_to_layer=_POINT_TO_LAYER,
@@ -81,7 +81,7 @@ def _polygons(frame: gpd.GeoDataFrame, style: Callable[[Mapping[str, Any]], dict
         props = {"style": style(row)}
         if describe:
             props.update(describe(row))
-        features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
+        features.append({"type": "Feature", "geometry": rfc7946_mapping(geom), "properties": props})
     return folium.GeoJson({"type": "FeatureCollection", "features": features},
                           on_each_feature=_BIND_POPUP if describe else None, interactive=interactive)
 

@@ -33,7 +33,8 @@ def create_app(config: Mapping[str, Any] | None = None):
     app = Flask(__name__, static_folder=asset_folder("static"), template_folder=asset_folder("templates"),
                 instance_path=values["INSTANCE_PATH"])
     app.config.update(values)
-    store = Store(app.config["DATABASE_URL"])
+    store = Store(app.config["DATABASE_URL"], write_wait_seconds=app.config["WRITE_WAIT_SECONDS"],
+                  postgres_writers=app.config["POSTGRES_WRITERS"])
     app.extensions["relief.store"] = store
     if app.config.get("AUTO_MIGRATE", True):
         upgrade(store)

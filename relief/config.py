@@ -27,6 +27,24 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+_ON, _OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
+
+
+def _switch(value: str | None, name: str) -> bool:
+    """``on`` (the default) or ``off``; anything else is a mistake worth stopping for."""
+    text = (value or "on").strip().lower()
+    if text not in _ON + _OFF:
+        raise ValueError(f"{name} must be on or off, not {value!r}")
+    return text in _ON
+
+
+def _positive(value: str | None, default: float, name: str) -> float:
+    number = float(value) if value else default
+    if not number > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return number
+
+
 def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     overrides = dict(overrides or {})
     instance = Path(overrides.get("INSTANCE_PATH") or default_instance_path())
@@ -49,6 +67,10 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "EVENT_CATCHUP_LIMIT": int(env("RELIEF_EVENT_CATCHUP_LIMIT") or 500),
         "TIMEZONE": env("RELIEF_TIMEZONE") or "+08:00",
+        "SCHEDULER": _switch(env("RELIEF_SCHEDULER"), "RELIEF_SCHEDULER"),
+        "SCHEDULER_SECONDS": _positive(env("RELIEF_SCHEDULER_SECONDS"), 15.0, "RELIEF_SCHEDULER_SECONDS"),
+        "WRITE_WAIT_SECONDS": float(env("RELIEF_WRITE_WAIT_SECONDS") or 5),
+        "POSTGRES_WRITERS": int(env("RELIEF_POSTGRES_WRITERS") or 4),
     }
     config.update(overrides)
     instance.mkdir(parents=True, exist_ok=True)

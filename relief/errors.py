@@ -67,6 +67,20 @@ class CapacityExceeded(Conflict):
     code = "capacity_exceeded"
 
 
+class ResendMismatch(Conflict):
+    """A ``client_id`` already used for a different request: the id names it, nothing is written."""
+
+    code = "client_id_reused"
+
+
+class StoreBusy(ReliefError):
+    """The store could not take the write in time; nothing was written and the client may retry."""
+
+    code = "busy"
+    status = 503
+    retry_after = 1
+
+
 class PayloadTooLarge(ReliefError):
     code = "too_large"
     status = 413

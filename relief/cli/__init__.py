@@ -17,6 +17,7 @@ COMMANDS = {
     "export": "relief.cli.export:export",
     "import": "relief.cli.importer:import_command",
     "guarantees": "relief.cli.guarantees:guarantees_command",
+    "worker": "relief.cli.worker:worker",
 }
 
 

@@ -15,6 +15,7 @@ import click
 
 from relief import live
 from relief.cli.app import cli_app
+from relief.cli.worker import start_beside_server
 
 
 def _handler_class():
@@ -45,4 +46,5 @@ def serve(host: str, port: int) -> None:
 
     server = pywsgi.WSGIServer((host, port), app, handler_class=_handler_class(), log=None)
     gc.freeze()  # start-up objects live for the whole run: keep them out of every collection
+    start_beside_server(app)  # verdicts that age on their own (RELIEF_SCHEDULER=off: not here)
     server.serve_forever()

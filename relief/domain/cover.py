@@ -8,6 +8,14 @@ every item with that content (a family kit with clothes and a quilt counts
 for both); a stock row's *days of cover* is measured against the first
 guarantee in that order its item has content for.
 
+A site's own water supply (``water_l_per_day``, counted only while the site
+is open, as the guarantees verdict counts it) is drawn before its stock:
+water stock is consumed only at the shortfall ``occupants × litres per person
+− supply``. Where the supply alone gives every occupant the standard litres
+(the test ``relief.domain.guarantees`` uses for ``site_water``), water is
+*supplied*: nothing is drawn, its cover is unlimited (days = inf) and the
+``supplied`` flag says why, so that cover and verdict never disagree.
+
 Site needs are stated in the standards' units (kcal, litres, sets, pieces)
 and converted to a quantity of one *designated* item per guarantee: the
 caller's choice, or else the catalogue item with the most content per unit
@@ -31,6 +39,8 @@ CONTENT = {"food": "kcal_per_unit", "water": "litres_per_unit", "clothing": "set
            "bedding": "pieces_per_unit"}
 #: Guarantee → the unit its needs are stated in.
 UNITS = {"food": "kcal", "water": "L", "clothing": "sets", "bedding": "pieces"}
+#: Guarantees consumed every day, so they can run out (clothing and bedding are handed out once).
+DAILY = ("food", "water")
 _ITEM_COLUMNS = ("item_code", *CONTENT.values())
 
 
@@ -68,8 +78,42 @@ def item_guarantees(items: pd.DataFrame) -> pd.Series:
     return pd.Series(names[first], index=table.index, name="guarantee")
 
 
+def own_water_supply(sites: pd.DataFrame) -> pd.Series:
+    """Litres a day each site supplies itself, by site_id; a closed site's supply does not count."""
+    require_columns(sites, ("site_id", "water_l_per_day", "status"), "sites")
+    litres = pd.to_numeric(sites["water_l_per_day"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    counted = np.where(sites["status"].eq("open").to_numpy(dtype=bool), litres, 0.0)
+    return pd.Series(counted, index=pd.Index(sites["site_id"], name="site_id"), name="water_l_per_day")
+
+
+def daily_needs(occupants: pd.Series, water_supply: pd.Series | None = None, *, standards: Standards,
+                profile: str = "normal") -> pd.DataFrame:
+    """What each site must draw from its stock every day, by site_id.
+
+    Returns
+    -------
+    DataFrame indexed by site_id (the union of both inputs): ``occupants``,
+    ``food`` (kcal a day), ``water`` (litres a day the site's own supply
+    leaves short, never negative) and ``water_supplied`` (occupants there and
+    the supply alone gives each the standard litres).
+    """
+    supply = pd.Series(dtype=float) if water_supply is None else water_supply.astype(float)
+    index = occupants.index.union(supply.index) if len(supply) else occupants.index
+    persons = occupants.reindex(index).fillna(0).to_numpy(dtype=float)
+    litres = supply.reindex(index).fillna(0).to_numpy(dtype=float)
+    water_l = standards.figure("water_l_per_person_day", profile)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        supplied = (persons > 0) & (litres / np.where(persons > 0, persons, 1.0) >= water_l)  # as the verdict judges
+    return pd.DataFrame({
+        "occupants": persons,
+        "food": persons * standards.figure("food_kcal_per_person_day", profile),
+        "water": np.where(supplied, 0.0, np.maximum(persons * water_l - litres, 0.0)),
+        "water_supplied": supplied,
+    }, index=pd.Index(index, name="site_id"))
+
+
 def days_of_cover(stock: pd.DataFrame, occupants: pd.Series, items: pd.DataFrame, *, standards: Standards,
-                  as_of: Any, profile: str = "normal") -> pd.DataFrame:
+                  as_of: Any, profile: str = "normal", water_supply: pd.Series | None = None) -> pd.DataFrame:
     """Days each site's stock of each item lasts at its current occupancy, and when it runs out.
 
     Parameters
@@ -84,28 +128,36 @@ def days_of_cover(stock: pd.DataFrame, occupants: pd.Series, items: pd.DataFrame
         Daily needs per person (food kcal, water litres).
     as_of : datetime
         Tz-aware moment the stock was counted.
+    water_supply : Series, optional
+        Litres a day each site supplies itself, by site_id (``own_water_supply``);
+        none when not given.
 
     Returns
     -------
     DataFrame, one row per site and item: site_id, item_code, guarantee,
     quantity, occupants, daily_need (units per day), days (this item alone),
     guarantee_days (all the site's items of that guarantee together),
-    run_out_at (as_of + days). Clothing and bedding are not consumed daily:
-    their daily_need, days and run_out_at are NaN/NaT. An empty site never
-    runs out (days = inf, run_out_at NaT).
+    run_out_at (as_of + days), supplied (water the site's own supply already
+    gives: nothing drawn, days = inf). Clothing and bedding are not consumed
+    daily: their daily_need, days and run_out_at are NaN/NaT. An empty site
+    never runs out (days = inf, run_out_at NaT).
     """
     now_ns = utc_ns(as_of)
     table = _catalogue(items)
     held = _holdings(stock)
-    per_person = {"food": standards.figure("food_kcal_per_person_day", profile),
-                  "water": standards.figure("water_l_per_person_day", profile)}
+    needs = daily_needs(occupants, water_supply, standards=standards, profile=profile)
     guarantee = item_guarantees(items).reindex(held["item_code"]).to_numpy()
     content = np.zeros(len(held))
     for g, column in CONTENT.items():
         mine = guarantee == g
         content[mine] = table[column].reindex(held["item_code"][mine]).to_numpy()
-    persons = occupants.reindex(held["site_id"]).fillna(0).to_numpy(dtype=float)
-    need_per_day = persons * np.array([per_person.get(g, np.nan) for g in guarantee], dtype=float)  # in content units
+    site_needs_now = needs.reindex(held["site_id"])
+    persons = site_needs_now["occupants"].fillna(0).to_numpy(dtype=float)
+    need_per_day = np.full(len(held), np.nan)  # in content units; NaN: not consumed daily
+    for g in DAILY:
+        mine = guarantee == g
+        need_per_day[mine] = site_needs_now[g].fillna(0).to_numpy(dtype=float)[mine]
+    supplied = (guarantee == "water") & site_needs_now["water_supplied"].eq(True).to_numpy()
     quantity = held["quantity"].to_numpy(dtype=float)
     units = quantity * content
     site_units = pd.Series(units).groupby([held["site_id"].to_numpy(), guarantee]).transform("sum").to_numpy()
@@ -115,8 +167,40 @@ def days_of_cover(stock: pd.DataFrame, occupants: pd.Series, items: pd.DataFrame
         "guarantee": guarantee, "quantity": quantity, "occupants": persons,
         "daily_need": need_per_day / np.where(content > 0, content, np.nan), "days": days,
         "guarantee_days": _days(site_units, need_per_day),
-        "run_out_at": moments_after(now_ns, days * 86_400.0),
+        "run_out_at": moments_after(now_ns, days * 86_400.0), "supplied": supplied,
     })
+
+
+def run_out_forecast(cover: pd.DataFrame, needs: pd.DataFrame) -> pd.DataFrame:
+    """Days each site's food and water last, all its items of that guarantee together.
+
+    Parameters
+    ----------
+    cover : DataFrame
+        ``days_of_cover`` of these sites.
+    needs : DataFrame
+        ``daily_needs`` of the same sites (with the same water supply).
+
+    Returns
+    -------
+    DataFrame, one row per site of ``needs`` and daily guarantee (in ``DAILY``
+    order): site_id, guarantee, days, supplied. A site with something to draw
+    and no stock of it has 0 days; one with nothing to draw (nobody there, or
+    water supplied) has inf.
+    """
+    require_columns(cover, ("site_id", "guarantee", "guarantee_days"), "cover")
+    held = cover.drop_duplicates(["site_id", "guarantee"]).set_index(["site_id", "guarantee"])["guarantee_days"]
+    frames = []
+    for g in DAILY:
+        need = needs[g].to_numpy(dtype=float)
+        wanted = pd.MultiIndex.from_arrays([needs.index, np.full(len(needs), g, dtype=object)])
+        days = np.array(held.reindex(wanted).to_numpy(dtype=float))  # a copy: filled in below
+        nothing_held = np.isnan(days)
+        days[nothing_held] = np.where(need[nothing_held] > 0, 0.0, np.inf)
+        supplied = needs["water_supplied"].to_numpy(dtype=bool) if g == "water" else np.zeros(len(needs), dtype=bool)
+        frames.append(pd.DataFrame({"site_id": needs.index.to_numpy(), "guarantee": g, "days": days,
+                                    "supplied": supplied}))
+    return pd.concat(frames, ignore_index=True).sort_values("site_id", kind="stable", ignore_index=True)
 
 
 def _days(amount: np.ndarray, per_day: np.ndarray) -> np.ndarray:

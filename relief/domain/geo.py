@@ -10,6 +10,9 @@ projected CRS (UTM 49N covers the whole of Enshi prefecture).
 The forward GCJ-02 offset is the public closed-form approximation; its
 inverse has no closed form, so :func:`gcj02_to_wgs84` solves it with a few
 fixed-point iterations (error well below a centimetre inside China).
+
+Every GeoJSON geometry the app emits goes through :func:`rfc7946_mapping`,
+which winds polygon rings as RFC 7946 asks (exterior counter-clockwise).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from pyproj import Transformer
+from shapely.geometry import GeometryCollection, MultiPolygon, mapping
+from shapely.geometry.polygon import orient
 
 WGS84_CRS = "EPSG:4326"
 PROJECTED_CRS = "EPSG:32649"  # WGS 84 / UTM zone 49N: metres, fine for 108°E–114°E
@@ -156,3 +161,30 @@ def distance_km(lon1, lat1, lon2, lat2):
     h = np.sin((lat2 - lat1) / 2.0) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
     d = 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
     return float(d) if np.ndim(d) == 0 else d
+
+
+def rfc7946_oriented(geom):
+    """``geom`` with RFC 7946's winding: exterior rings counter-clockwise, holes clockwise.
+
+    Polygons inside multi-geometries and collections are oriented too; other
+    geometries (points, lines) and None pass through unchanged. Apply it last,
+    after any simplification or precision change, which may rewind rings.
+    """
+    if geom is None or geom.is_empty:
+        return geom
+    kind = geom.geom_type
+    if kind == "Polygon":
+        return orient(geom, sign=1.0)
+    if kind == "MultiPolygon":
+        return MultiPolygon([orient(part, sign=1.0) for part in geom.geoms])
+    if kind == "GeometryCollection":
+        return GeometryCollection([rfc7946_oriented(part) for part in geom.geoms])
+    return geom
+
+
+def rfc7946_mapping(geom) -> dict | None:
+    """The GeoJSON geometry object of ``geom`` as RFC 7946 wants it (see :func:`rfc7946_oriented`).
+
+    The one way every GeoJSON the app emits is made; None stays None.
+    """
+    return None if geom is None else mapping(rfc7946_oriented(geom))

@@ -558,6 +558,145 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
     return pd.DataFrame(out, index=hh.ids, copy=False)  # every column is a fresh array
 
 
+
+# --- verdicts that change with time alone ---------------------------------------
+
+_US_NS = 1_000  # the stores keep moments to the microsecond
+_NEVER_NS = np.iinfo(np.int64).max
+
+
+def next_change_at(result: pd.DataFrame, households: pd.DataFrame, medical_visits: pd.DataFrame, *,
+                   as_of: Any, standards: Standards, profile: str = "normal") -> pd.Series:
+    """When each household's verdict would next change if nothing new were recorded.
+
+    Only the clock moves three reasons on their own: food or water received
+    stops covering the whole horizon (``<g>_covered`` → ``<g>_covered_short``,
+    met → at risk), then runs out (``_covered_short`` → ``_lapsed``, at risk →
+    unmet), and a vulnerable household's last medical visit leaves the visit
+    window (``medical_in_reach`` → ``medical_visit_due``). Every other reason
+    waits for new input: outside the scope, site meals or water (the site's
+    supply does not run down), already lapsed, never received, housing,
+    clothing, reach.
+
+    Each moment is the first microsecond (the stores' resolution) at which
+    :func:`evaluate` gives the new reason, and always after ``as_of``: judging
+    again at it changes the verdict, so a scheduler re-judging households
+    whose moment has come never re-judges the same moment twice.
+
+    Parameters
+    ----------
+    result : DataFrame
+        :func:`evaluate`'s output for ``as_of``.
+    households : DataFrame
+        The households judged (``household_id``, ``injured``, ``chronic``,
+        ``pregnant``): who has a vulnerable member.
+    medical_visits : DataFrame
+        The visits ``evaluate`` was given (``household_id``, ``visited_at``);
+        may be empty.
+    as_of : datetime
+        The moment ``result`` was judged at (tz-aware).
+    standards : Standards
+        The same standards (horizon, visit window) ``evaluate`` used.
+    profile : str
+        The same profile.
+
+    Returns
+    -------
+    Series of UTC moments indexed like ``result``, named ``next_change_at``;
+    NaT where the verdict never changes by itself.
+    """
+    fig = Figures.read(standards, profile)
+    now_ns = utc_ns(as_of)
+    columns = ("food_covered_until", "water_covered_until", "reason_code_food", "reason_code_water",
+               "reason_code_medical")
+    require_columns(result, columns, "result")
+    n = len(result)
+    if n == 0:
+        return pd.Series(pd.DatetimeIndex([], tz="UTC"), index=result.index, name="next_change_at")
+    soonest = np.full(n, _NEVER_NS, dtype=np.int64)
+    horizon_ns = int(round(fig.horizon_s * 1e9))
+    for g in ("food", "water"):
+        reason = _reason_codes(result, g)
+        covered, short = reason == _CODE[g][f"{g}_covered"], reason == _CODE[g][f"{g}_covered_short"]
+        if covered.any() or short.any():
+            end = _utc_ns_column(result[f"{g}_covered_until"], f"result.{g}_covered_until")
+            _earliest(soonest, covered, _just_after(end[covered] - horizon_ns))  # still met at exactly the horizon
+            _earliest(soonest, short, _from(end[short]))  # lapsed from the end itself
+    in_reach = _reason_codes(result, "medical") == _CODE["medical"]["medical_in_reach"]
+    require_columns(households, ("household_id", "injured", "chronic", "pregnant"), "households")
+    require_columns(medical_visits, ("household_id", "visited_at"), "medical_visits")
+    if in_reach.any() and len(medical_visits):
+        seen_until = _last_visit_window_end(result.index, households, medical_visits, now_ns, fig, in_reach)
+        lapses = in_reach & (seen_until != _NEVER_NS)
+        _earliest(soonest, lapses, _just_after(seen_until[lapses]))  # a visit exactly visit_days ago still counts
+    changes = soonest != _NEVER_NS
+    soonest[changes] = np.maximum(soonest[changes], _just_after(np.int64(now_ns)))
+    ns = np.where(changes, soonest, np.iinfo(np.int64).min)
+    moments = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+    return pd.Series(moments, index=result.index, name="next_change_at")
+
+
+def _reason_codes(result: pd.DataFrame, g: str) -> np.ndarray:
+    """Reason numbers (positions in :data:`REASON_CODES`) of ``reason_code_<g>``; -1 where unknown."""
+    values = result[f"reason_code_{g}"].array
+    if isinstance(values, pd.Categorical) and tuple(values.categories) == REASON_CODES[g]:
+        return values.codes  # evaluate's own column: no string compared
+    return pd.Categorical(np.asarray(values, dtype=object), categories=REASON_CODES[g]).codes
+
+
+def _utc_ns_column(values: pd.Series, field: str) -> np.ndarray:
+    """A column of UTC moments as nanoseconds; evaluate's (UTC, ns) read as they are."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype.unit == "ns" and str(values.dtype.tz) == "UTC":
+        return values.array.asi8
+    return times_ns(values, field)
+
+
+def _earliest(soonest: np.ndarray, where: np.ndarray, moments: np.ndarray) -> None:
+    soonest[where] = np.minimum(soonest[where], moments)
+
+
+def _from(ns: np.ndarray) -> np.ndarray:
+    """The first microsecond at or after ``ns``."""
+    return -((-ns) // _US_NS) * _US_NS
+
+
+def _just_after(ns: np.ndarray) -> np.ndarray:
+    """The first microsecond strictly after ``ns``."""
+    return (ns // _US_NS + 1) * _US_NS
+
+
+def _last_visit_window_end(ids: pd.Index, households: pd.DataFrame, medical_visits: pd.DataFrame, now_ns: int,
+                           fig: Figures, asked: np.ndarray) -> np.ndarray:
+    """For the ``asked`` households with a vulnerable member seen within the window: when their latest
+    visit stops counting (ns). :data:`_NEVER_NS` for the others."""
+    out = np.full(len(ids), _NEVER_NS, dtype=np.int64)
+    window_ns = int(fig.visit_days * _DAY_S * 1e9)  # as _medical counts it
+    who = ids.get_indexer(medical_visits["household_id"].to_numpy())
+    t_ns = _utc_ns_column(medical_visits["visited_at"], "medical_visits.visited_at")
+    counted = (who >= 0) & (t_ns <= now_ns) & (t_ns >= now_ns - window_ns)
+    counted[counted] = asked[who[counted]]
+    if not counted.any() or len(households) == 0:
+        return out
+    at = ids.get_indexer(households["household_id"].to_numpy())
+    vulnerable = np.zeros(len(ids), dtype=bool)
+    for column in ("injured", "chronic", "pregnant"):
+        vulnerable[at[(at >= 0) & (_numbers(households[column]) > 0)]] = True
+    none = np.iinfo(np.int64).min
+    latest = np.full(len(ids), none, dtype=np.int64)
+    np.maximum.at(latest, who[counted], t_ns[counted])
+    seen = vulnerable & (latest != none)
+    out[seen] = latest[seen] + window_ns
+    return out
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A column as floats, missing values NaN (never counted as above zero)."""
+    try:
+        return values.to_numpy(dtype=float)
+    except (TypeError, ValueError):  # pd.NA and the like
+        return values.to_numpy(dtype=float, na_value=np.nan)
+
+
 def site_occupancy(households: pd.DataFrame) -> pd.Series:
     """Persons recorded at each site (``shelter == "site"``), by site_id."""
     require_columns(households, ("members", "shelter", "site_id"), "households")

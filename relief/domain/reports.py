@@ -249,18 +249,33 @@ def _aware(value: Any) -> datetime | None:
     return ts.to_pydatetime()
 
 
-def _item(incident: Mapping[str, Any], kind: str, due_at: datetime, as_of: datetime, tz: timezone) -> dict[str, Any]:
+def _code(value: Any) -> Any:
+    """An area code, or None for a missing one (None, NaN)."""
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def _item(incident: Mapping[str, Any], township: "_Township", kind: str, due_at: datetime, as_of: datetime,
+          tz: timezone) -> dict[str, Any]:
     late = as_of - due_at
     incident_id = incident["id"]
-    county = incident.get("county_code")
     return {
         "incident_id": incident_id.item() if hasattr(incident_id, "item") else incident_id,
-        "county_code": None if county is None or (isinstance(county, float) and pd.isna(county)) else county,
+        "township_code": township.code,
+        "county_code": township.county,
         "kind": kind,
         "due_at": due_at.astimezone(tz),
         "overdue_by": late,
         "overdue_seconds": int(late.total_seconds()),
     }
+
+
+@dataclass
+class _Township:
+    """One township an incident affects: its county and the reports it has sent."""
+
+    code: Any
+    county: Any
+    sent: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 def overdue(
@@ -273,12 +288,22 @@ def overdue(
     """Reports that are due and missing at ``as_of``, oldest deadline first.
 
     ``incidents``: ``id, county_code, status, occurred_at`` and optionally
-    ``stabilised_at`` and ``kind``; ``reports``: ``incident_id, kind, submitted_at``. Only
-    reports submitted at or before ``as_of`` count. Checked per incident, not
-    per township: one report from any township meets the incident's deadline.
-    Rejected and duplicate incidents owe nothing. An item is listed only while
-    ``as_of`` is strictly after its deadline, so a report can still be sent at
-    the deadline itself.
+    ``stabilised_at``, ``kind`` and ``township_code`` (the township the
+    incident lies in); ``reports``: ``incident_id, kind, submitted_at`` and
+    optionally ``township_code`` and ``county_code``. Only reports submitted
+    at or before ``as_of`` count. Rejected and duplicate incidents owe
+    nothing. An item is listed only while ``as_of`` is strictly after its
+    deadline, so a report can still be sent at the deadline itself.
+
+    Reports are owed per township (the statistical unit): each (incident,
+    township) pair is judged on that township's own reports. The townships an
+    incident affects are its own township (where it lies; a report filed
+    without a township is filed for it) and every township a statutory report
+    of the incident names: a township joins the series with its initial
+    report. An incident with neither is judged as one unit (township None). A
+    report naming no township cannot be told apart and counts for every
+    township of its incident. A township's county is its reports' county (an
+    incident may cross a county line), else the incident's.
 
     - initial: due ``occurred_at + initial_hours``; listed until an initial
       report is submitted (a late one clears it).
@@ -286,56 +311,84 @@ def overdue(
       at ``continued_daily_at`` local time on every day after the day of
       occurrence, or every N days for kinds in ``continued_every_days``
       (drought: 10). Only the latest passed deadline D is checked: it is met by
-      any report of the incident submitted in (D − N days, D] and cleared by a
+      any report of the township submitted in (D − N days, D] and cleared by a
       late one in (D, as_of]. Earlier missed periods are history, not listed.
-      No continued report is due once a verified report exists.
+      No continued report is due once the township's verified report exists.
     - verified: due ``verified_days_after_stabilised`` calendar or working
       days (``verified_days_are``) after ``stabilised_at``, for stabilised or
-      closed incidents; listed until one is submitted.
+      closed incidents; listed until the township's verified report is in.
 
-    Each item: ``incident_id, county_code, kind`` (the report kind due),
-    ``due_at`` (aware, local offset), ``overdue_by`` (timedelta) and
-    ``overdue_seconds``.
+    Each item: ``incident_id, township_code, county_code, kind`` (the report
+    kind due), ``due_at`` (aware, local offset), ``overdue_by`` (timedelta)
+    and ``overdue_seconds``.
     """
     parsed = DeadlineRules.parse(rules)
     now = _aware(as_of)
     if now is None:
         raise ValidationFailed("as_of is required", field="as_of")
-    sent = _submitted_by_incident(reports, now)
+    sent = _submitted_by_township(reports, now)
     items: list[dict[str, Any]] = []
     for incident in incidents.to_dict("records"):
         status = incident.get("status")
         occurred = _aware(incident.get("occurred_at"))
         if status in NO_REPORTS_STATUSES or occurred is None:
             continue
-        mine = sent.get(incident["id"], [])
-        kinds = {kind for kind, _ in mine}
-        due = occurred + parsed.initial
-        if now > due and "initial" not in kinds:
-            items.append(_item(incident, "initial", due, now, parsed.tz))
-        if status not in NO_CONTINUED_STATUSES and "verified" not in kinds:
-            deadline = parsed.last_continued_before(now, occurred, incident.get("kind"))
-            if deadline is not None:
-                opened = deadline - timedelta(days=parsed.period(incident.get("kind")))
-                if not any(at > opened for _, at in mine):
-                    items.append(_item(incident, "continued", deadline, now, parsed.tz))
-        stabilised = _aware(incident.get("stabilised_at"))
-        if status in VERIFIED_DUE_STATUSES and stabilised is not None and "verified" not in kinds:
-            due = parsed.verified_due(stabilised)
-            if now > due:
-                items.append(_item(incident, "verified", due, now, parsed.tz))
-    return sorted(items, key=lambda i: (i["due_at"], str(i["incident_id"]), REPORT_KINDS.index(i["kind"])))
+        for township in _townships(incident, sent.get(incident["id"], {})):
+            items.extend(_overdue_for(incident, township, status, occurred, now, parsed))
+    return sorted(items, key=lambda i: (i["due_at"], str(i["incident_id"]), str(i["township_code"] or ""),
+                                        REPORT_KINDS.index(i["kind"])))
 
 
-def _submitted_by_incident(reports: pd.DataFrame, now: datetime) -> dict[Any, list[tuple[str, datetime]]]:
-    """(kind, submitted_at) of each incident's reports sent by ``now``."""
-    out: dict[Any, list[tuple[str, datetime]]] = {}
+def _overdue_for(incident: Mapping[str, Any], township: _Township, status: Any, occurred: datetime, now: datetime,
+                 parsed: DeadlineRules) -> list[dict[str, Any]]:
+    """The reports one township of an incident owes at ``now``."""
+    items = []
+    kinds = {kind for kind, _ in township.sent}
+    due = occurred + parsed.initial
+    if now > due and "initial" not in kinds:
+        items.append(_item(incident, township, "initial", due, now, parsed.tz))
+    if status not in NO_CONTINUED_STATUSES and "verified" not in kinds:
+        deadline = parsed.last_continued_before(now, occurred, incident.get("kind"))
+        if deadline is not None:
+            opened = deadline - timedelta(days=parsed.period(incident.get("kind")))
+            if not any(at > opened for _, at in township.sent):
+                items.append(_item(incident, township, "continued", deadline, now, parsed.tz))
+    stabilised = _aware(incident.get("stabilised_at"))
+    if status in VERIFIED_DUE_STATUSES and stabilised is not None and "verified" not in kinds:
+        due = parsed.verified_due(stabilised)
+        if now > due:
+            items.append(_item(incident, township, "verified", due, now, parsed.tz))
+    return items
+
+
+def _townships(incident: Mapping[str, Any], reported: Mapping[Any, _Township]) -> list[_Township]:
+    """The townships an incident owes reports for (see ``overdue``), each with its reports."""
+    county, own = _code(incident.get("county_code")), _code(incident.get("township_code"))
+    anywhere = reported.get(None)  # reports naming no township count for every one
+    codes = sorted({code for code in reported if code is not None} | ({own} - {None}), key=str) or [None]
+    out = []
+    for code in codes:
+        mine = reported.get(code) or _Township(code, county)
+        shared = anywhere.sent if anywhere is not None and code is not None else []
+        out.append(_Township(code, mine.county or county, [*mine.sent, *shared]))
+    return out
+
+
+def _submitted_by_township(reports: pd.DataFrame, now: datetime) -> dict[Any, dict[Any, _Township]]:
+    """incident → township → (kind, submitted_at) of its reports sent by ``now`` and the township's county."""
+    out: dict[Any, dict[Any, _Township]] = {}
     if reports is None or reports.empty:
         return out
-    for row in reports[["incident_id", "kind", "submitted_at"]].to_dict("records"):
+    columns = ["incident_id", "kind", "submitted_at",
+               *(c for c in ("township_code", "county_code") if c in reports.columns)]
+    for row in reports[columns].to_dict("records"):
         at = _aware(row["submitted_at"])
-        if at is not None and at <= now:
-            out.setdefault(row["incident_id"], []).append((row["kind"], at))
+        if at is None or at > now:
+            continue
+        code = _code(row.get("township_code"))
+        township = out.setdefault(row["incident_id"], {}).setdefault(code, _Township(code, None))
+        township.county = township.county or _code(row.get("county_code"))
+        township.sent.append((row["kind"], at))
     return out
 
 

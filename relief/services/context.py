@@ -68,6 +68,11 @@ class Context:
     settings: dict[str, Any] = field(default_factory=dict)
     #: How CPU-heavy work is run (``relief.offload``): beside the event loop when serving, else right here.
     offload: Callable[..., Any] = call_here
+    #: The request's ``Idempotency-Key`` header, used when a body carries no ``client_id``.
+    idempotency_key: str | None = None
+    #: An outer unit of work that ``transaction()`` and ``reading()`` join instead of opening their own
+    #: (``services.resend`` runs a use case inside the transaction that keeps its answer).
+    joined: Unit | None = None
 
     @property
     def standards(self) -> Standards:
@@ -81,7 +86,13 @@ class Context:
 
     @contextmanager
     def transaction(self) -> Iterator[Unit]:
-        """Commit once at the end; publish the unit's events only after commit."""
+        """Commit once at the end; publish the unit's events only after commit.
+
+        Inside a joined unit this is that unit: the outer transaction commits and publishes.
+        """
+        if self.joined is not None:
+            yield self.joined
+            return
         with self.store.write() as session:
             unit = Unit(session=session, actor=self.actor, now=self.now())
             yield unit
@@ -92,5 +103,9 @@ class Context:
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
+        """A read session; inside a joined unit, that unit's session (it sees the unit's own writes)."""
+        if self.joined is not None:
+            yield self.joined.session
+            return
         with self.store.read() as session:
             yield session

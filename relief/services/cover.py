@@ -15,12 +15,10 @@ import pandas as pd
 
 from relief.domain import cover as cover_rules
 from relief.domain.standards import Standards
+from relief.errors import NotFound
 from relief.services.context import Context
 from relief.store import sites as site_store
 from relief.store import stock_queries as queries
-
-#: Guarantees consumed every day, so they can run out (clothing and bedding are handed out once).
-DAILY_GUARANTEES = ("food", "water")
 
 
 def _number(value: Any) -> float | None:
@@ -51,8 +49,16 @@ def cover_table(session, standards: Standards, as_of: datetime, sites: pd.DataFr
     occupants = site_store.occupancy_series(session, ids)
     stock = queries.holdings_frame(session, "site", ids)
     items = queries.items_frame(session)
-    table = cover_rules.days_of_cover(stock, occupants, items, standards=standards, as_of=as_of)
+    table = cover_rules.days_of_cover(stock, occupants, items, standards=standards, as_of=as_of,
+                                      water_supply=cover_rules.own_water_supply(sites))
     return table, occupants
+
+
+def forecast_table(table: pd.DataFrame, occupants: pd.Series, sites: pd.DataFrame,
+                   standards: Standards) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``domain.cover.run_out_forecast`` for these sites (every one of them), and their daily needs."""
+    needs = cover_rules.daily_needs(occupants, cover_rules.own_water_supply(sites), standards=standards)
+    return cover_rules.run_out_forecast(table, needs), needs
 
 
 def site_cover_view(site: Mapping[str, Any], rows: pd.DataFrame, occupants: float, as_of: datetime,
@@ -61,12 +67,25 @@ def site_cover_view(site: Mapping[str, Any], rows: pd.DataFrame, occupants: floa
 
     Per item: ``days`` this item alone lasts, ``guarantee_days`` all the
     site's items of its guarantee together; null when not consumed daily
-    (clothing, bedding; ``consumed_daily`` false) or nobody is there to
-    consume it. The forecast takes each daily guarantee's ``guarantee_days``;
-    a site with occupants and no stock of it has 0 days. Water days count
-    stock only: ``supply_covers_need`` says when the site's own supply
-    already gives the standard litres per person.
+    (clothing, bedding; ``consumed_daily`` false), nobody is there to
+    consume it, or the site's own water supply already gives every occupant
+    the standard litres (``supplied`` true). The forecast takes each daily
+    guarantee's ``guarantee_days``; a site with occupants and no stock of it
+    has 0 days. Water is drawn from stock only at what the site's own supply
+    (open sites only, as the guarantees verdict counts it) leaves short
+    (``shortfall_l_per_day``), so a partial supply lengthens the stock's
+    cover; where the supply meets the standard, water's ``days`` and
+    ``run_out_at`` are null with ``supplied`` true (``supply_covers_need``,
+    the older name, says the same).
     """
+    site_id = site["site_id"]
+    forecast, needs = forecast_table(rows, pd.Series({site_id: float(occupants)}), pd.DataFrame([site]), standards)
+    return _view(site, rows, forecast, float(needs.at[site_id, "water"]), as_of, items)
+
+
+def _view(site: Mapping[str, Any], rows: pd.DataFrame, forecast: pd.DataFrame, shortfall_l: float, as_of: datetime,
+          items: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """One site's items and forecast as JSON (see ``site_cover_view``)."""
     lines = []
     for row in rows.itertuples(index=False):
         label = items.get(row.item_code, {})
@@ -74,39 +93,44 @@ def site_cover_view(site: Mapping[str, Any], rows: pd.DataFrame, occupants: floa
                       "guarantee": row.guarantee, "quantity": float(row.quantity),
                       "daily_need": _number(row.daily_need), "consumed_daily": not pd.isna(row.daily_need),
                       "days": _number(row.days), "guarantee_days": _number(row.guarantee_days),
-                      "run_out_at": _moment(row.run_out_at)})
-    forecast = []
-    for guarantee in DAILY_GUARANTEES:
-        mine = rows.loc[rows["guarantee"] == guarantee]
-        if len(mine):
-            days = _number(mine["guarantee_days"].iloc[0])
-            at = _after(as_of, days)
-        elif occupants > 0:
-            days, at = 0.0, as_of.isoformat()
-        else:
-            days, at = None, None
-        entry = {"guarantee": guarantee, "days": days, "run_out_at": at}
-        if guarantee == "water":
-            need = occupants * standards.figure("water_l_per_person_day")
-            entry["site_supply_l_per_day"] = float(site.get("water_l_per_day") or 0.0)
-            entry["supply_covers_need"] = bool(occupants > 0 and entry["site_supply_l_per_day"] >= need)
-        forecast.append(entry)
-    return {"items": lines, "forecast": forecast}
+                      "run_out_at": _moment(row.run_out_at), "supplied": bool(row.supplied)})
+    entries = []
+    for entry in forecast.itertuples(index=False):
+        days = _number(entry.days)
+        out = {"guarantee": entry.guarantee, "days": days, "run_out_at": _after(as_of, days),
+               "supplied": bool(entry.supplied)}
+        if entry.guarantee == "water":
+            out["site_supply_l_per_day"] = float(site.get("water_l_per_day") or 0.0)
+            out["shortfall_l_per_day"] = _number(shortfall_l)
+            out["supply_covers_need"] = out["supplied"]
+        entries.append(out)
+    return {"items": lines, "forecast": entries}
 
 
-def sites_cover(ctx: Context, *, county_code: str | None = None) -> dict[str, Any]:
-    """Days of cover and run-out forecast for every site (open or closed) in the county or everywhere."""
+def sites_cover(ctx: Context, *, county_code: str | None = None, site_id: str | None = None) -> dict[str, Any]:
+    """Days of cover and run-out forecast for every site (open or closed) in the county or everywhere.
+
+    ``site_id`` narrows the answer to that one site (an unknown one is
+    ``NotFound`` on ``site_id``); with ``county_code`` too, a site of another
+    county gives an empty list, as the county filter alone would.
+    """
     standards, as_of = ctx.standards, ctx.now()
     with ctx.reading() as session:
-        sites = site_store.sites_frame(session, county_code=county_code or None)
+        sites = site_store.sites_frame(session, county_code=county_code or None,
+                                       site_ids=[site_id] if site_id else None)
+        if site_id and sites.empty and site_store.site(session, site_id) is None:
+            raise NotFound(f"no site {site_id!r}", field="site_id")
         table, occupants = cover_table(session, standards, as_of, sites)
         items = queries.item_labels(session, table["item_code"])
+    forecast, needs = forecast_table(table, occupants, sites, standards)
     by_site = dict(tuple(table.groupby("site_id", sort=False))) if len(table) else {}
+    forecast_by_site = dict(tuple(forecast.groupby("site_id", sort=False))) if len(forecast) else {}
     out = []
     for site in sites.to_dict("records"):
-        rows = by_site.get(site["site_id"], table.iloc[0:0])
-        persons = float(occupants.get(site["site_id"], 0.0))
-        view = site_cover_view(site, rows, persons, as_of, items, standards)
-        out.append({"site_id": site["site_id"], "name": site["name"], "county_code": site["county_code"],
+        code = site["site_id"]
+        persons = float(occupants.get(code, 0.0))
+        view = _view(site, by_site.get(code, table.iloc[0:0]), forecast_by_site.get(code, forecast.iloc[0:0]),
+                     float(needs.at[code, "water"]), as_of, items)
+        out.append({"site_id": code, "name": site["name"], "county_code": site["county_code"],
                     "status": site["status"], "occupants": int(persons), **view})
     return {"as_of": as_of.isoformat(), "standards_version": standards.version, "sites": out}

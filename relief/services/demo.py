@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
-from relief.domain.demo import DemoRegion, build_demo, load_admin
+from relief.domain.demo import DemoRegion, build_demo, demo_clock, load_admin
 from relief.domain.roles import ROLES
 from relief.errors import Conflict
 from relief.services.accounts import create_user
@@ -12,13 +13,17 @@ from relief.services.context import Context
 from relief.services.guarantees import recompute_all
 from relief.store import bulk
 from relief.store.accounts import user_by_name
-from relief.store.tables import Area, Household
+from relief.store.tables import Area, Household, IncidentTransition
+from relief.store.tables.incidents import StatutoryReport
 
 Progress = Callable[[str], None]
 
 # Insertion order respects foreign keys.
-LOAD_ORDER = ("areas", "sites", "depots", "facilities", "items", "incidents", "households", "stock_movements",
-              "stock_balances", "distributions", "medical_visits")
+LOAD_ORDER = ("areas", "sites", "depots", "facilities", "items", "incidents", "incident_transitions",
+              "statutory_reports", "households", "stock_movements", "stock_balances", "distributions",
+              "medical_visits")
+# Loaded by model: the store's table names cover the register tables only.
+_INCIDENT_TABLES = {"incident_transitions": IncidentTransition, "statutory_reports": StatutoryReport}
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class DemoResult:
     loaded: bool
     counts: dict[str, int]
     accounts: list[DemoAccount]
+    as_of: datetime | None = None  # the moment the loaded demo stands at (None when nothing was loaded)
 
 
 def demo_password(role: str) -> str:
@@ -47,23 +53,32 @@ def _frames(region: DemoRegion) -> dict[str, object]:
     return {
         "areas": areas.sort_values(["_rank", "code"]).drop(columns="_rank"),
         "sites": region.sites, "depots": region.depots, "facilities": region.facilities, "items": region.items,
-        "incidents": region.incidents, "households": region.households, "stock_movements": region.stock,
+        "incidents": region.incidents, "incident_transitions": region.incident_transitions,
+        "statutory_reports": region.statutory_reports, "households": region.households, "stock_movements": region.stock,
         "stock_balances": region.balances(), "distributions": region.distributions,
         "medical_visits": region.medical_visits,
     }
 
 
 def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: bool = False,
-              progress: Progress = lambda message: None) -> DemoResult:
-    """Build and store the demo; a second run changes nothing unless ``reset``."""
+              as_of: datetime | None = None, progress: Progress = lambda message: None) -> DemoResult:
+    """Build and store the demo as it stands at ``as_of`` (default: now, to the minute); a second run changes
+    nothing unless ``reset``.
+
+    Everything is placed relative to ``as_of``: incidents and their reports,
+    distributions, visits, and the guarantees judged at that moment; so the
+    same seed and ``as_of`` load the same rows, and a demo loaded now looks
+    current. Reports and levels follow the standards in force.
+    """
     with ctx.reading() as session:
         present = bulk.any_rows(session, Area) or bulk.any_rows(session, Household)
     accounts = _ensure_accounts(ctx)
     if present and not reset:
         progress("demo data already present; nothing to load (use --reset to rebuild it)")
         return DemoResult(False, {}, accounts)
-    progress(f"generating Enshi with {households:,} households (seed {seed})…")
-    region = build_demo(load_admin(), seed=seed, households=households)
+    as_of = demo_clock(as_of or ctx.now().replace(second=0, microsecond=0))
+    progress(f"generating Enshi with {households:,} households (seed {seed}) as of {as_of.isoformat()}…")
+    region = build_demo(load_admin(), standards=ctx.standards, seed=seed, households=households, as_of=as_of)
     with ctx.transaction() as unit:
         if reset:
             progress("removing the previous operational data…")
@@ -72,12 +87,16 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
             raise Conflict("another process loaded data meanwhile; nothing was changed")
         frames = _frames(region)
         for table in LOAD_ORDER:
-            count = bulk.insert_named(unit.session, table, frames[table])
-            progress(f"  {table:<16} {count:>8,}")
-        unit.audit("demo.load", "demo", seed, detail={"households": households, "counts": region.counts()})
+            if table in _INCIDENT_TABLES:
+                count = bulk.insert_frame(unit.session, _INCIDENT_TABLES[table], frames[table])
+            else:
+                count = bulk.insert_named(unit.session, table, frames[table])
+            progress(f"  {table:<20} {count:>8,}")
+        unit.audit("demo.load", "demo", seed, detail={"households": households, "as_of": region.now.isoformat(),
+                                                      "counts": region.counts()})
         unit.emit("areas.reloaded", "areas", {"reason": "demo loaded"})
-    recompute_all(ctx, as_of=region.now)  # verdicts at the demo clock, so the map opens on a mix
-    return DemoResult(True, region.counts(), accounts)
+    recompute_all(ctx, as_of=region.now)  # verdicts at the demo's moment, so the map opens on a mix
+    return DemoResult(True, region.counts(), accounts, region.now)
 
 
 def _ensure_accounts(ctx: Context) -> list[DemoAccount]:

@@ -39,12 +39,19 @@ EVENT_KIND = "guarantee.changed"
 EVENT_TOPIC = "guarantees"
 
 
-def _evaluate(session, standards: Standards, *, as_of: datetime, profile: str,
-              household_ids: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(verdicts indexed by household_id, the households frame) for all or some households."""
+def _judge(session, standards: Standards, *, as_of: datetime, profile: str,
+           household_ids: Iterable[str] | None = None) -> tuple[pd.DataFrame, inputs.GuaranteeInputs]:
+    """(verdicts indexed by household_id, the inputs they were judged from) for all or some households."""
     window = rules.Figures.read(standards, profile).visit_days
     loaded = inputs.load_inputs(session, household_ids, as_of=as_of, visit_window_days=window)
     result = rules.evaluate(**loaded.frames(), as_of=as_of, standards=standards, profile=profile)
+    return result, loaded
+
+
+def _evaluate(session, standards: Standards, *, as_of: datetime, profile: str,
+              household_ids: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(verdicts indexed by household_id, the households frame) for all or some households."""
+    result, loaded = _judge(session, standards, as_of=as_of, profile=profile, household_ids=household_ids)
     return result, loaded.households
 
 
@@ -105,14 +112,20 @@ def recheck_households(unit: Unit, household_ids: Iterable[str], *, profile: str
 
 def recheck(unit: Unit, household_ids: Iterable[str] | None, *, profile: str = "normal",
             standards: Standards | None = None, as_of: datetime | None = None) -> tuple[int, int]:
-    """Re-judge some households (``None``: all) as of ``as_of`` (default ``unit.now``); (judged, changed)."""
+    """Re-judge some households (``None``: all) as of ``as_of`` (default ``unit.now``); (judged, changed).
+
+    Each kept row also says when its verdict next changes with time alone
+    (``next_change_at``), for :mod:`relief.services.aging` to re-judge it then.
+    """
     standards = standards or _active_standards(unit.session)
     as_of = as_of or unit.now
     ids = None if household_ids is None else sorted(set(household_ids))
     if ids is not None and not ids:
         return 0, 0
-    result, households = _evaluate(unit.session, standards, as_of=as_of, profile=profile, household_ids=ids)
-    return len(result), _store_and_announce(unit, result, households, as_of, standards.version,
+    result, loaded = _judge(unit.session, standards, as_of=as_of, profile=profile, household_ids=ids)
+    result["next_change_at"] = rules.next_change_at(result, loaded.households, loaded.medical_visits, as_of=as_of,
+                                                    standards=standards, profile=profile).array
+    return len(result), _store_and_announce(unit, result, loaded.households, as_of, standards.version,
                                             everyone=ids is None)
 
 
@@ -182,20 +195,30 @@ def _changes(result: pd.DataFrame, before: pd.DataFrame) -> list[dict[str, Any]]
 
 
 def status_rows(result: pd.DataFrame, as_of: datetime, version: str) -> list[dict[str, Any]]:
-    """``GuaranteeStatus`` rows for verdicts (reasons as ``{g: {code, text}}``, shortfalls ``{g: number}``)."""
+    """``GuaranteeStatus`` rows for verdicts (reasons as ``{g: {code, text}}``, shortfalls ``{g: number}``,
+    ``next_change_at`` from the column of that name when there is one)."""
     words = {g: result[g].to_numpy(dtype=object) for g in GUARANTEES}
     codes = {g: result[f"reason_code_{g}"].to_numpy(dtype=object) for g in GUARANTEES}
     texts = {g: result[f"reason_{g}"].to_numpy(dtype=object) for g in GUARANTEES}
     shortfalls = {g: np.round(result[f"shortfall_{g}"].to_numpy(dtype=float), 3) for g in GUARANTEES}
     villages = result["village_code"].to_numpy(dtype=object)
+    changes = _moments(result.get("next_change_at"), len(result))
     rows = []
     for i, hid in enumerate(result.index):
         row = {g: words[g][i] for g in GUARANTEES}
         row.update(household_id=hid, village_code=_text(villages[i]), as_of=as_of, standards_version=version,
+                   next_change_at=changes[i],
                    reasons={g: {"code": codes[g][i], "text": texts[g][i]} for g in GUARANTEES},
                    shortfalls={g: _number(shortfalls[g][i]) for g in GUARANTEES})
         rows.append(row)
     return rows
+
+
+def _moments(column: pd.Series | None, n: int) -> list[datetime | None]:
+    """Aware datetimes (None for NaT) from a column of UTC moments; all None without the column."""
+    if column is None:
+        return [None] * n
+    return [None if m is pd.NaT else m for m in pd.DatetimeIndex(column).to_pydatetime()]
 
 
 def verdict_row(row: pd.Series) -> dict[str, Any]:

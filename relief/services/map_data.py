@@ -12,9 +12,9 @@ from collections import defaultdict
 from typing import Any
 
 import shapely
-from shapely.geometry import mapping
 
 from maps import styles
+from relief.domain.geo import rfc7946_mapping
 from relief.errors import ValidationFailed
 from relief.services.context import Context
 from relief.store import map_queries
@@ -86,7 +86,7 @@ def area_shapes(ctx: Context, level: str) -> dict[str, Any]:
             continue
         drawn = shapely.set_precision(geom.simplify(tolerance, preserve_topology=True), 1e-5)
         centre = geom.representative_point()
-        features.append({"type": "Feature", "id": code, "geometry": mapping(drawn),
+        features.append({"type": "Feature", "id": code, "geometry": rfc7946_mapping(drawn),
                          "properties": {"code": code, "name_zh": name_zh, "name_en": name_en, "level": lvl,
                                         "parent_code": parent, "label_at": [round(centre.x, 5), round(centre.y, 5)]}})
     return {"type": "FeatureCollection", "features": features}
@@ -113,7 +113,7 @@ def incident_markers(ctx: Context, *, offset: int = 0, limit: int = 20_000, **fi
         else:
             anchor = geom.representative_point()
             props["anchor"] = [round(anchor.x, 6), round(anchor.y, 6)]
-            geometry = mapping(shapely.set_precision(geom.simplify(0.00005, preserve_topology=True), 1e-6))
+            geometry = rfc7946_mapping(shapely.set_precision(geom.simplify(0.00005, preserve_topology=True), 1e-6))
         features.append({"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props})
     next_offset = offset + limit if offset + limit < total else None
     return {"type": "FeatureCollection", "features": features,

@@ -171,16 +171,24 @@ def summary(ctx: Context) -> dict[str, Any]:
 
 
 def overdue(ctx: Context, as_of: datetime | None = None) -> dict[str, Any]:
-    """Missing reports at ``as_of`` (default now), each and counted by county."""
+    """Missing reports at ``as_of`` (default now), one per incident, township and report kind, and by county.
+
+    Reports are owed per township (``domain.reports.overdue`` says which
+    townships an incident affects); each item names its ``township_code``
+    and ``township_name`` (null for an incident outside every known township
+    with no report yet) and the county of that township.
+    """
     as_of = as_of or ctx.now()
     with ctx.reading() as session:
         incidents, reports = store.deadline_frames(session, exclude_statuses=NO_REPORTS_STATUSES)
-        names = area_store.names(session, incidents["county_code"].dropna().unique())
-    items = overdue_items(incidents, reports, as_of=as_of, rules=ctx.standards.report_deadlines)
+        items = overdue_items(incidents, reports, as_of=as_of, rules=ctx.standards.report_deadlines)
+        codes = {code for item in items for code in (item["county_code"], item["township_code"]) if code}
+        names = area_store.names(session, sorted(codes))
     about = {int(r["id"]): r for r in incidents[["id", "title", "kind"]].to_dict("records")}
     listed = [{
         "incident_id": item["incident_id"], "incident_title": about[item["incident_id"]]["title"],
         "incident_kind": about[item["incident_id"]]["kind"], "county_code": item["county_code"],
+        "township_code": item["township_code"], "township_name": names.get(item["township_code"] or "", {}).get("zh"),
         "report_kind": item["kind"], "due_at": item["due_at"].isoformat(), "overdue_seconds": item["overdue_seconds"],
     } for item in items]
     counties = [{"county_code": code, "county_name": names.get(code or "", {}).get("zh"), **counts}

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 import shapely
-from shapely.geometry import box, mapping
+from shapely.geometry import box
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
+
+from relief.domain.geo import rfc7946_mapping
 
 SPATIAL_COLUMNS = {"geom", "min_lon", "min_lat", "max_lon", "max_lat"}
 
@@ -48,7 +50,7 @@ def feature(row: Any, props: dict[str, Any], *, id_attr: str) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": getattr(row, id_attr),
-        "geometry": mapping(shapely.set_precision(geom, 1e-6)) if geom is not None else None,
+        "geometry": rfc7946_mapping(shapely.set_precision(geom, 1e-6)) if geom is not None else None,
         "properties": props,
     }
 

@@ -15,6 +15,10 @@ sites' posts and facilities), which are few and decide medical reach.
 ``upsert_statuses`` writes verdicts with ``INSERT … ON CONFLICT DO UPDATE``
 (both stores), so two transactions rechecking the same household never
 collide on the primary key.
+
+Each kept verdict carries ``next_change_at``, when it next changes with
+time alone; ``due_households`` lists those whose moment has come (an
+indexed range read) for the scheduler to re-judge.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from relief.store.tables import (Area, Distribution, Facility, GuaranteeStatus, 
 
 GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
 STATUS_COLUMNS = ("household_id", "village_code", *GUARANTEE_COLUMNS, "reasons", "shortfalls", "as_of",
-                  "standards_version")
+                  "standards_version", "next_change_at")
 IN_CHUNK = 5000  # ids per IN (...) list, well under SQLite's bound-parameter limit
 WRITE_CHUNK = 2000
 
@@ -302,9 +306,14 @@ def load_statuses(session: Session, household_ids: Iterable[str] | None = None) 
 
 
 def upsert_statuses(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert or replace verdict rows (dicts with :data:`STATUS_COLUMNS`)."""
+    """Insert or replace verdict rows (dicts with :data:`STATUS_COLUMNS`).
+
+    Written in household order: two transactions upserting overlapping
+    households then take their row locks in one order and cannot deadlock.
+    """
     if not rows:
         return 0
+    rows = sorted(rows, key=lambda row: row["household_id"])
 
     def build(postgres: bool):
         if postgres:
@@ -324,8 +333,27 @@ def upsert_statuses(session: Session, rows: list[dict[str, Any]]) -> int:
 
 
 def restamp_statuses(session: Session, as_of: datetime, version: str) -> None:
-    """Set every kept verdict's moment and standards version (its content is unchanged)."""
-    session.connection().execute(update(GuaranteeStatus.__table__).values(as_of=as_of, standards_version=version))
+    """Set every kept verdict's moment and standards version (its content is unchanged).
+
+    Also clears every ``next_change_at``: the rows restamped only are outside
+    the relief scope, where nothing changes with time; the caller upserts the rest.
+    """
+    session.connection().execute(update(GuaranteeStatus.__table__).values(as_of=as_of, standards_version=version,
+                                                                          next_change_at=None))
+
+
+def due_households(session: Session, now: datetime) -> list[str]:
+    """Households whose kept verdict changes by itself at or before ``now`` (soonest first)."""
+    query = _statement(session, ("due",), lambda postgres: (
+        select(_G.household_id).where(_G.next_change_at <= bindparam("now", type_=_G.next_change_at.type))
+        .order_by(_G.next_change_at, _G.household_id)))
+    return [row[0] for row in _rows(session, query, {"now": now}, raw=False)]
+
+
+def next_change(session: Session) -> datetime | None:
+    """The soonest moment a kept verdict changes by itself (None: none will)."""
+    query = _statement(session, ("next_change",), lambda postgres: select(func.min(_G.next_change_at)))
+    return session.connection().execute(query).scalar()
 
 
 def delete_statuses(session: Session, household_ids: Iterable[str]) -> None:

@@ -190,16 +190,18 @@ def reports_frame(session: Session, incident_ids: Iterable[int] | None = None) -
     return pd.DataFrame(session.execute(query).all(), columns=list(REPORT_FRAME_COLUMNS))
 
 
+#: What the overdue rule reads of each incident (``domain.reports.overdue``) and the list shows.
+DEADLINE_COLUMNS = ("id", "county_code", "township_code", "status", "occurred_at", "stabilised_at", "title", "kind")
+
+
 def deadline_frames(session: Session, *, exclude_statuses: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(incidents, reports)`` frames for ``domain.reports.overdue``."""
-    incident_columns = ["id", "county_code", "status", "occurred_at", "stabilised_at", "title", "kind"]
-    query = select(*(Incident.__table__.c[c] for c in incident_columns)).where(Incident.status.not_in(list(exclude_statuses)))
-    incidents = pd.DataFrame(session.execute(query).all(), columns=incident_columns)
-    reports = pd.DataFrame(session.execute(
-        select(StatutoryReport.incident_id, StatutoryReport.kind, StatutoryReport.submitted_at)
-        .where(StatutoryReport.incident_id.in_(select(Incident.id).where(Incident.status.not_in(list(exclude_statuses)))))
-    ).all(), columns=["incident_id", "kind", "submitted_at"])
-    return incidents, reports
+    """``(incidents, reports)`` frames for ``domain.reports.overdue``: incidents that can owe reports, with the
+    township they lie in, and their statutory reports, with the township each names."""
+    table = Incident.__table__
+    query = (select(*(table.c[c] for c in DEADLINE_COLUMNS)).where(table.c.status.not_in(list(exclude_statuses)))
+             .order_by(table.c.id))
+    incidents = pd.DataFrame(session.execute(query).all(), columns=list(DEADLINE_COLUMNS))
+    return incidents, reports_frame(session, [int(i) for i in incidents["id"]])
 
 
 def open_incidents(session: Session, statuses: Iterable[str]) -> list[Incident]:

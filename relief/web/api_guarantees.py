@@ -1,7 +1,10 @@
 """The five guarantees over HTTP.
 
 - ``GET /api/guarantees`` — staff (``staff.read``): households' verdicts,
-  filtered and paged, with counts by village under ``summary``.
+  filtered and paged. Counts per area come only when asked for:
+  ``with_summary=village|township|county`` adds them under ``summary`` (every
+  household of ``area``, whatever ``status``), since for a whole prefecture
+  they outweigh a page of rows many times over.
   Query: ``as_of`` (ISO 8601 with offset) and/or ``profile`` (normal|cold)
   judge afresh; without both, the kept verdicts are read (what the map shows).
   ``area`` (county, township or village code, or a code prefix), ``status``
@@ -10,7 +13,8 @@
   ``format=json|csv`` (CSV: every matching row, columns household_id, food …
   medical, reason_<g> …, shortfall_<g> …).
 - ``GET /api/guarantees?summary=village|township|county`` — public: counts
-  only (per area, guarantee and status; no household rows).
+  only (per area, guarantee and status; no household rows; ``with_summary``
+  is ignored).
 - ``GET /api/households/<id>/guarantees`` — staff: one household, judged as of
   ``as_of`` (default now) under ``profile``.
 
@@ -48,11 +52,18 @@ def _profile() -> str | None:
     return profile
 
 
+def _level(name: str) -> str | None:
+    """An area level named by query parameter ``name``, or None when absent."""
+    level = request.args.get(name)
+    if level is not None and level not in guarantee_views.LEVELS:
+        raise ValidationFailed(f"{name} must be one of {', '.join(guarantee_views.LEVELS)}", field=name)
+    return level
+
+
 @bp.get("/guarantees")
 def list_guarantees():
-    summary_by = request.args.get("summary")
-    if summary_by is not None and summary_by not in guarantee_views.LEVELS:
-        raise ValidationFailed(f"summary must be one of {', '.join(guarantee_views.LEVELS)}", field="summary")
+    summary_by = _level("summary")
+    with_summary = _level("with_summary")
     fmt = request.args.get("format") or "json"
     if fmt not in ("json", "csv"):
         raise ValidationFailed("format must be json or csv", field="format")
@@ -73,13 +84,15 @@ def list_guarantees():
         text = guarantees.flat_table(chosen).to_csv(index=False, lineterminator="\n")
         return Response(text, mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=guarantees.csv"})
-    return jsonify({
+    body = {
         "source": found.source, "as_of": found.as_of, "profile": found.profile,
         "filters": {"area": area, "status": statuses, "guarantee": only},
         "total": int(len(chosen)), **page,
         "households": guarantee_views.page_rows(chosen, **page),
-        "summary": guarantee_views.counts(ctx, found, guarantee_views.select(found, area=area), "village"),
-    })
+    }
+    if with_summary is not None:
+        body["summary"] = guarantee_views.counts(ctx, found, guarantee_views.select(found, area=area), with_summary)
+    return jsonify(body)
 
 
 @bp.get("/households/<household_id>/guarantees")

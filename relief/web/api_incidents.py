@@ -20,6 +20,7 @@ from relief.errors import ValidationFailed
 from relief.services import incident_reads, incidents, photos, statutory
 from relief.web import params
 from relief.web.context import request_context, requires
+from relief.web.resend import answer_once
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api")
 
@@ -72,7 +73,8 @@ def add_report(incident_id: int):
         _check("report.statutory")
         if uploads:
             raise ValidationFailed("photos belong to field reports", field="photos")
-        return _answer(statutory.add_report(request_context(), incident_id, body))
+        return answer_once("incident.statutory_report", body,
+                           lambda ctx: statutory.add_report(ctx, incident_id, body).body, scope=incident_id)
     return _answer(incidents.add_field_report(request_context(), incident_id, body, uploads))
 
 
@@ -80,8 +82,8 @@ def add_report(incident_id: int):
 @requires("incident.transition")
 def transition(incident_id: int):
     body = params.json_body()
-    return jsonify(incidents.transition(request_context(), incident_id, body.get("action"), body.get("reason"),
-                                        body.get("duplicate_of"))), 201
+    return answer_once("incident.transition", body, lambda ctx: incidents.transition(
+        ctx, incident_id, body.get("action"), body.get("reason"), body.get("duplicate_of")), scope=incident_id)
 
 
 @bp.get("/incidents/<int:incident_id>")

@@ -13,6 +13,7 @@ from relief.services import medical_visits, relocation, sites
 from relief.web import params
 from relief.web.api_stock import optional_body
 from relief.web.context import request_context, requires
+from relief.web.resend import answer_once
 
 bp = Blueprint("api_relocation", __name__, url_prefix="/api")
 
@@ -20,19 +21,25 @@ bp = Blueprint("api_relocation", __name__, url_prefix="/api")
 @bp.post("/households/<household_id>/checkin")
 @requires("household.manage")
 def check_in(household_id: str):
-    return jsonify(relocation.check_in(request_context(), household_id, params.json_body()))
+    body = params.json_body()
+    return answer_once("household.checkin", body, lambda ctx: relocation.check_in(ctx, household_id, body),
+                       scope=household_id, status=200)
 
 
 @bp.post("/households/<household_id>/checkout")
 @requires("household.manage")
 def check_out(household_id: str):
-    return jsonify(relocation.check_out(request_context(), household_id, params.json_body()))
+    body = params.json_body()
+    return answer_once("household.checkout", body, lambda ctx: relocation.check_out(ctx, household_id, body),
+                       scope=household_id, status=200)
 
 
 @bp.post("/households/<household_id>/medical-visits")
 @requires("household.manage")
 def medical_visit(household_id: str):
-    return jsonify(medical_visits.record_visit(request_context(), household_id, params.json_body())), 201
+    body = params.json_body()
+    return answer_once("household.medical_visit", body,
+                       lambda ctx: medical_visits.record_visit(ctx, household_id, body), scope=household_id)
 
 
 @bp.post("/assignments/proposals")
@@ -44,7 +51,8 @@ def propose_assignments():
 @bp.post("/assignments/accept")
 @requires("assignment.accept")
 def accept_assignments():
-    return jsonify(relocation.accept_assignments(request_context(), params.json_body()))
+    body = params.json_body()
+    return answer_once("assignments.accept", body, lambda ctx: relocation.accept_assignments(ctx, body), status=200)
 
 
 @bp.get("/displacement")
@@ -69,4 +77,6 @@ def site(site_id: str):
 @bp.post("/sites/<site_id>/status")
 @requires("site.manage")
 def site_status(site_id: str):
-    return jsonify(sites.set_site_status(request_context(), site_id, params.json_body()))
+    body = params.json_body()
+    return answer_once("site.status", body, lambda ctx: sites.set_site_status(ctx, site_id, body), scope=site_id,
+                       status=200)

@@ -13,6 +13,7 @@ from relief.services import cover as cover_service
 from relief.services import dispatch, donations, stock
 from relief.web import params
 from relief.web.context import request_context, requires
+from relief.web.resend import answer_once
 
 bp = Blueprint("api_stock", __name__, url_prefix="/api")
 
@@ -30,25 +31,29 @@ def optional_body() -> dict:
 @bp.post("/stock/receipts")
 @requires("stock.move")
 def receipt():
-    return jsonify(stock.receive(request_context(), params.json_body())), 201
+    body = params.json_body()
+    return answer_once("stock.receipt", body, lambda ctx: stock.receive(ctx, body))
 
 
 @bp.post("/stock/transfers")
 @requires("stock.move")
 def transfer():
-    return jsonify(stock.transfer(request_context(), params.json_body())), 201
+    body = params.json_body()
+    return answer_once("stock.transfer", body, lambda ctx: stock.transfer(ctx, body))
 
 
 @bp.post("/stock/distributions")
 @requires("stock.move")
 def distribution():
-    return jsonify(stock.distribute(request_context(), params.json_body())), 201
+    body = params.json_body()
+    return answer_once("stock.distribution", body, lambda ctx: stock.distribute(ctx, body))
 
 
 @bp.post("/stock/adjustments")
 @requires("stock.move")
 def adjustment():
-    return jsonify(stock.adjust(request_context(), params.json_body())), 201
+    body = params.json_body()
+    return answer_once("stock.adjustment", body, lambda ctx: stock.adjust(ctx, body))
 
 
 @bp.get("/stock/balances")
@@ -70,20 +75,23 @@ def ledger():
 
 @bp.get("/cover")
 def cover():
-    county_code = request.args.get("county_code") or None
-    return jsonify(cover_service.sites_cover(request_context(), county_code=county_code))
+    """Days of cover per site; ``county_code`` and ``site_id`` narrow it (an unknown site is a 404)."""
+    return jsonify(cover_service.sites_cover(request_context(), county_code=request.args.get("county_code") or None,
+                                             site_id=request.args.get("site_id") or None))
 
 
 @bp.post("/donations")
 @requires("donation.record")
 def record_donation():
-    return jsonify(donations.record_donation(request_context(), params.json_body())), 201
+    body = params.json_body()
+    return answer_once("donation", body, lambda ctx: donations.record_donation(ctx, body))
 
 
 @bp.post("/dispatch/plans")
 @requires("dispatch.plan")
 def propose_plan():
-    return jsonify(dispatch.propose_plan(request_context(), optional_body())), 201
+    body = optional_body()
+    return answer_once("dispatch.propose", body, lambda ctx: dispatch.propose_plan(ctx, body))
 
 
 @bp.get("/dispatch/plans/<int:plan_id>")
@@ -95,4 +103,6 @@ def get_plan(plan_id: int):
 @bp.post("/dispatch/plans/<int:plan_id>/accept")
 @requires("dispatch.plan")
 def accept_plan(plan_id: int):
-    return jsonify(dispatch.accept_plan(request_context(), plan_id, optional_body()))
+    body = optional_body()
+    return answer_once("dispatch.accept", body, lambda ctx: dispatch.accept_plan(ctx, plan_id, body), scope=plan_id,
+                       status=200)

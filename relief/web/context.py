@@ -42,7 +42,9 @@ def current_actor() -> Actor:
 
 
 def request_context() -> Context:
-    return base_context().as_actor(current_actor())
+    ctx = base_context().as_actor(current_actor())
+    ctx.idempotency_key = request.headers.get("Idempotency-Key") or None
+    return ctx
 
 
 def requires(permission: str):

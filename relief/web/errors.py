@@ -25,7 +25,11 @@ def error_response(code: str, message: str, status: int, field: str | None = Non
 def init_app(app) -> None:
     @app.errorhandler(ReliefError)
     def _relief_error(error: ReliefError):
-        return jsonify({"error": error.to_dict()}), error.status
+        response = jsonify({"error": error.to_dict()})
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response, error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

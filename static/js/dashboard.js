@@ -204,7 +204,8 @@
       var days = {};
       (both[1].sites || []).forEach(function (s) {
         days[s.site_id] = {};
-        (s.forecast || []).forEach(function (f) { days[s.site_id][f.guarantee] = f.days; });
+        // a guarantee the site supplies itself (its own water meets the standard) never runs out: ∞
+        (s.forecast || []).forEach(function (f) { days[s.site_id][f.guarantee] = f.supplied ? "∞" : fmt(f.days, 1); });
       });
       var sites = (both[0].features || []).map(function (f) { return f.properties; })
         .filter(function (p) { return p.status === "open"; })
@@ -217,8 +218,8 @@
           el("td", { text: p.name }),
           el("td", { "class": "num" }, [el("span", { "class": "meter" }, [bar]), el("span", { text: fmt(p.occupants) + " / " + fmt(p.capacity_persons) })]),
           el("td", { "class": "num", text: fmt(p.m2_per_person, 1) }),
-          el("td", { "class": "num", text: fmt(d.food, 1) }),
-          el("td", { "class": "num", text: fmt(d.water, 1) })
+          el("td", { "class": "num", text: d.food || "–" }),
+          el("td", { "class": "num", text: d.water || "–" })
         ]);
       });
       box.replaceChildren(el("table", { "class": "list" }, [el("thead", {}, [el("tr", {}, [

@@ -339,9 +339,10 @@
       [word("days_of_cover"), coverText(p.cover)], [word("provides_meals"), p.provides_meals ? word("yes") : word("no")],
       [word("medical_post"), p.medical_post ? word("yes") : word("no")], [word("county"), relief.areaName(p.county_code)]];
   }
+  /* A guarantee the site supplies itself (its own water meets the standard) never runs out: shown as ∞. */
   function coverText(cover) {
     if (!cover) return null;
-    const days = (d) => (d === null || d === undefined ? "–" : `${Math.round(d * 10) / 10}`);
+    const days = (d) => (d === "supplied" ? "∞" : d === null || d === undefined ? "–" : `${Math.round(d * 10) / 10}`);
     return `${word("food")} ${days(cover.food)} · ${word("water")} ${days(cover.water)}`;
   }
   /* Days of cover come from GET /api/cover (per county, kept 30 s; a stock change at a site forgets it). */
@@ -357,7 +358,10 @@
     return coverCache.get(county).answer.then((answer) => {
       const site = (answer.sites || []).find((x) => x.site_id === record.id);
       if (!site) return;
-      const days = (g) => { const f = (site.forecast || []).find((x) => x.guarantee === g); return f ? f.days : null; };
+      const days = (g) => {
+        const f = (site.forecast || []).find((x) => x.guarantee === g);
+        return f ? (f.supplied ? "supplied" : f.days) : null;
+      };
       record.feature.properties.cover = { food: days("food"), water: days("water") };
     });
   }

@@ -1,6 +1,8 @@
 """The relief command line: help, init-db, users, demo."""
 from __future__ import annotations
 
+import pytest
+
 from relief.domain.roles import ROLES
 from relief.store.migrate import shipped_head
 
@@ -33,10 +35,19 @@ def test_users_create_refuses_unknown_role(cli_runner):
 
 
 def test_demo_prints_progress_and_accounts(cli_runner):
-    result = cli_runner("demo", "--households", "500", "--seed", "3")
+    result = cli_runner("demo", "--households", "500", "--seed", "3", "--as-of", "2026-12-01T06:30:00Z")
     assert result.exit_code == 0, result.output
     assert "households" in result.output and "500" in result.output
+    assert "as of 2026-12-01T14:30:00+08:00" in result.output and "statutory_reports" in result.output
     for role in ROLES:
         assert f"{role}-demo" in result.output
     again = cli_runner("demo", "--households", "500", "--seed", "3")
     assert "already present" in again.output
+
+
+@pytest.mark.parametrize("value, why", [("yesterday", "ISO 8601"), ("2026-12-01T14:30:00", "UTC offset")])
+def test_demo_refuses_a_moment_it_cannot_place(cli_runner, value, why):
+    result = cli_runner("demo", "--households", "50", "--as-of", value)
+    assert result.exit_code == 2
+    assert "--as-of" in result.output and why in result.output
+    assert "generating" not in result.output

@@ -109,3 +109,31 @@ def test_site_needs_refuse_a_non_positive_horizon():
         cover.site_needs(sites(("s1", 0.0, "open")), pd.Series({"s1": 1}), stock(), ITEMS, standards=STANDARDS,
                          horizon_days=0)
     assert err.value.field == "horizon_days"
+
+
+def test_own_water_supply_is_drawn_before_stock_and_counts_only_while_open():
+    """10 people need 150 L a day: S1's 150 L supply meets it, S2's 90 L leaves 60 L to draw from stock."""
+    held = stock(("s1", "water_5l", 12), ("s2", "water_5l", 12), ("s3", "water_5l", 12))
+    supply = cover.own_water_supply(sites(("s1", 150.0, "open"), ("s2", 90.0, "open"), ("s3", 150.0, "closed")))
+    assert supply.to_dict() == {"s1": 150.0, "s2": 90.0, "s3": 0.0}
+    occupants = pd.Series({"s1": 10, "s2": 10, "s3": 10})
+    table = cover.days_of_cover(held, occupants, ITEMS, standards=STANDARDS, as_of=AS_OF,
+                                water_supply=supply).set_index("site_id")
+    assert table.loc["s1", "supplied"] and table.loc["s1", "days"] == np.inf and pd.isna(table.loc["s1", "run_out_at"])
+    assert not table.loc["s2", "supplied"] and table.loc["s2", "days"] == 1.0  # 60 L of stock at 60 L a day
+    assert table.loc["s3", "days"] == 0.4  # a closed site's supply stops counting: 60 L at 150 L a day
+
+
+def test_run_out_forecast_treats_a_supply_meeting_the_standard_as_unlimited():
+    """No water stock: a site whose supply meets the standard never runs out; one short of it has 0 days."""
+    occupants = pd.Series({"s1": 4, "s2": 4, "s3": 0})
+    supply = cover.own_water_supply(sites(("s1", 60.0, "open"), ("s2", 59.0, "open"), ("s3", 0.0, "open")))
+    needs = cover.daily_needs(occupants, supply, standards=STANDARDS)
+    table = cover.days_of_cover(stock(("s1", "rice_10kg", 1)), occupants, ITEMS, standards=STANDARDS, as_of=AS_OF,
+                                water_supply=supply)
+    forecast = cover.run_out_forecast(table, needs).set_index(["site_id", "guarantee"])
+    assert forecast.loc[("s1", "water"), "supplied"] and forecast.loc[("s1", "water"), "days"] == np.inf
+    assert forecast.loc[("s1", "food"), "days"] == 2.5 and not forecast.loc[("s1", "food"), "supplied"]
+    assert forecast.loc[("s2", "water"), "days"] == 0.0 and not forecast.loc[("s2", "water"), "supplied"]
+    assert forecast.loc[("s3", "water"), "days"] == np.inf and not forecast.loc[("s3", "water"), "supplied"]
+    assert needs.loc["s2", "water"] == 1.0 and needs.loc["s1", "water"] == 0.0  # 4 × 15 L a day less the supply

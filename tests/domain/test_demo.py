@@ -1,7 +1,8 @@
-"""The seeded demo region: deterministic, inside its areas, never over capacity."""
+"""The seeded demo region: deterministic, inside its areas, never over capacity, current as of its moment."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from importlib import resources
 
 import numpy as np
@@ -10,9 +11,15 @@ import pytest
 import shapely
 
 from relief.domain.demo import DEMO_NOW, DemoRegion, build_demo, load_admin
+from relief.domain.incidents import INITIAL_STATUS
+from relief.domain.reports import check_report_kind, overdue
+from relief.domain.standards import Standards
 
 HOUSEHOLDS = 3000
 ENSHI_COUNTIES = {"422801", "422802", "422822", "422823", "422825", "422826", "422827", "422828"}
+STANDARDS = Standards()
+# a Sunday evening, two days and a bit after the reference moment (a Friday morning)
+LATER = DEMO_NOW + timedelta(days=2, hours=9, minutes=17)
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +29,22 @@ def admin():
 
 @pytest.fixture(scope="module")
 def region(admin) -> DemoRegion:
-    return build_demo(admin, seed=42, households=HOUSEHOLDS)
+    return build_demo(admin, standards=STANDARDS, seed=42, households=HOUSEHOLDS)
 
 
 @pytest.fixture(scope="module")
 def again(admin) -> DemoRegion:
-    return build_demo(admin, seed=42, households=HOUSEHOLDS)
+    return build_demo(admin, standards=STANDARDS, seed=42, households=HOUSEHOLDS)
 
 
 @pytest.fixture(scope="module")
 def other(admin) -> DemoRegion:
-    return build_demo(admin, seed=7, households=HOUSEHOLDS)
+    return build_demo(admin, standards=STANDARDS, seed=7, households=HOUSEHOLDS)
+
+
+@pytest.fixture(scope="module")
+def later(admin) -> DemoRegion:
+    return build_demo(admin, standards=STANDARDS, seed=42, households=HOUSEHOLDS, as_of=LATER)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,13 +73,19 @@ def test_load_admin(admin):
 
 def test_a_frame_without_wgs84_is_refused(admin):
     with pytest.raises(ValueError, match="EPSG:4326"):
-        build_demo(admin.to_crs("EPSG:32649"), households=10)
+        build_demo(admin.to_crs("EPSG:32649"), standards=STANDARDS, households=10)
+
+
+def test_a_moment_without_offset_is_refused(admin):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        build_demo(admin, standards=STANDARDS, households=10, as_of=datetime(2026, 11, 20, 10, 0))
 
 
 # --- determinism ----------------------------------------------------------------
 
 @pytest.mark.parametrize("table", ["areas", "households", "sites", "depots", "facilities", "incidents",
-                                   "items", "stock", "distributions", "medical_visits"])
+                                   "incident_transitions", "statutory_reports", "items", "stock",
+                                   "distributions", "medical_visits"])
 def test_same_seed_gives_identical_tables(region, again, table):
     pd.testing.assert_frame_equal(_plain(getattr(region, table)), _plain(getattr(again, table)))
 
@@ -87,7 +105,7 @@ def test_counts_and_ids(region):
     assert counts["households"] == HOUSEHOLDS
     assert 100 <= counts["sites"] <= 140
     assert 80 <= counts["facilities"] <= 120
-    assert counts["depots"] == 9 and counts["incidents"] == 5
+    assert counts["depots"] == 9 and counts["incidents"] == 6
     h = region.households
     assert h["id"].is_unique and h["id"].str.fullmatch(r"HH\d{6}").all()
     assert region.sites["id"].str.fullmatch(r"S\d{3}").all() and region.sites["id"].is_unique
@@ -203,11 +221,11 @@ def test_incident_geometries_are_valid_and_in_their_county(region, admin):
     counties = admin[admin["level"] == "county"].set_index("adcode").geometry
     assert inc.geometry.is_valid.all() and not inc.geometry.is_empty.any()
     assert set(inc["kind"]) == {"landslide", "hail", "snow_ice", "flood", "debris_flow"}
-    assert set(inc["status"]) == {"reported", "verified", "responding"}
+    assert set(inc["status"]) == {"reported", "verified", "responding", "stabilised", "closed"}
     for row in inc.itertuples():
         assert counties[row.county_code].buffer(1e-9).covers(row.geom)
         assert row.township_code.startswith(row.county_code)
-        assert row.occurred_at < DEMO_NOW
+        assert row.occurred_at < region.now
     landslide = inc[inc["kind"] == "landslide"].iloc[0]
     assert landslide["county_code"] == "422823" and landslide["evacuate"]
     assert landslide["geom"].geom_type in ("Polygon", "MultiPolygon")
@@ -222,6 +240,79 @@ def test_households_in_an_evacuation_zone_are_evacuated_and_mostly_damaged(regio
     assert (h.loc[inside, "house_damage"] != "none").mean() > 0.6
     assert (h.loc[inside, "house_damage"] != "none").mean() > (h.loc[~inside, "house_damage"] != "none").mean()
 
+
+
+# --- the demo's moment: lifecycle, statutory reports, response levels -----------------------------
+
+def test_every_status_has_the_transitions_that_led_to_it(region):
+    incidents = region.incidents.set_index("id")
+    history = region.incident_transitions
+    for incident_id, steps in history.sort_values(["incident_id", "at"]).groupby("incident_id"):
+        assert steps["from_status"].iloc[0] == INITIAL_STATUS
+        assert list(steps["from_status"].iloc[1:]) == list(steps["to_status"].iloc[:-1])
+        assert steps["to_status"].iloc[-1] == incidents.loc[incident_id, "status"]
+        assert (steps["at"] > incidents.loc[incident_id, "occurred_at"]).all() and (steps["at"] < region.now).all()
+    untouched = incidents.index[incidents["status"] == INITIAL_STATUS]
+    assert len(untouched) and not set(untouched) & set(history["incident_id"])
+    for status, column in (("stabilised", "stabilised_at"), ("closed", "closed_at")):
+        reached = history.loc[history["to_status"] == status].set_index("incident_id")["at"]
+        assert len(reached)
+        for incident_id, at in incidents[column].items():
+            assert at == reached[incident_id] if incident_id in reached.index else at is None
+
+
+def test_reports_keep_the_series_rule_grow_and_come_before_the_moment(region):
+    reports = region.statutory_reports
+    assert len(reports) > 0 and reports["id"].is_unique
+    assert (reports["submitted_at"] < region.now).all()
+    occurred = region.incidents.set_index("id")["occurred_at"]
+    assert (reports["submitted_at"].to_numpy() > occurred[reports["incident_id"]].to_numpy()).all()
+    assert (reports["figures_to"] <= reports["submitted_at"]).all()
+    assert (reports["township_code"].str[:6] == reports["county_code"]).all()
+    for _, series in reports.sort_values("submitted_at").groupby(["incident_id", "township_code"]):
+        filed: list[str] = []
+        for kind in series["kind"]:
+            check_report_kind(filed, kind)  # raises on a break in 初报 → 续报… → 核报
+            filed.append(kind)
+        assert series["affected"].is_monotonic_increasing and series["collapsed_rooms"].is_monotonic_increasing
+
+
+def test_responding_incidents_include_one_whose_reports_reach_a_level(region):
+    incidents = region.incidents
+    responding = incidents[incidents["status"] == "responding"]
+    levelled = responding[responding["response_level"].notna()]
+    assert len(responding) >= 2 and len(levelled) >= 1
+    names = [entry["level"] for entry in STANDARDS.response_levels["levels"]]
+    for row in levelled.itertuples():
+        assert row.response_level in names
+        assert row.response_reason
+        assert all(r["value"] >= r["threshold"] and r["level"] == row.response_level for r in row.response_reason)
+    silent = ~incidents["id"].isin(region.statutory_reports["incident_id"])
+    assert silent.any() and incidents.loc[silent, "response_level"].isna().all()
+
+
+@pytest.mark.parametrize("which", ["region", "later"])
+def test_as_of_its_moment_a_couple_of_reports_are_overdue_not_all(which, request):
+    built = request.getfixturevalue(which)
+    items = overdue(built.incidents, built.statutory_reports, as_of=built.now, rules=STANDARDS.report_deadlines)
+    assert 1 <= len(items) <= 3
+    assert len({item["incident_id"] for item in items}) < len(built.incidents)
+    assert all(item["overdue_by"] <= timedelta(days=1) for item in items)
+    tomorrow = overdue(built.incidents, built.statutory_reports, as_of=built.now + timedelta(days=1),
+                       rules=STANDARDS.report_deadlines)
+    assert len(tomorrow) > len(items)  # reports still due: left alone, they fall overdue
+
+
+def test_everything_moves_with_the_moment(region, later):
+    assert later.now == LATER and region.now == DEMO_NOW
+    pd.testing.assert_frame_equal(_plain(later.households), _plain(region.households))
+    shift = LATER - DEMO_NOW
+    for table, column in (("incidents", "occurred_at"), ("distributions", "distributed_at"),
+                          ("medical_visits", "visited_at"), ("incident_transitions", "at")):
+        moved, base = getattr(later, table)[column], getattr(region, table)[column]
+        assert ((moved - base) == shift).all(), table
+    # the report deadlines are calendar days at a local hour, so the reports are re-timed, not shifted
+    assert (later.statutory_reports["submitted_at"] > DEMO_NOW).any()
 
 # --- stock and distributions ----------------------------------------------------------------
 
@@ -244,7 +335,7 @@ def test_distributions_are_backed_by_ledger_lines(region):
     assert (lines["household_id"].to_numpy() == dist["household_id"].to_numpy()).all()
     assert (lines["item_code"].to_numpy() == dist["item_code"].to_numpy()).all()
     np.testing.assert_allclose(-lines["quantity"].to_numpy(), dist["quantity"].to_numpy())
-    assert (dist["distributed_at"] < DEMO_NOW).all()
+    assert (dist["distributed_at"] < region.now).all()
 
 
 def test_items_catalogue(region):
@@ -262,7 +353,8 @@ def test_columns_are_those_of_the_orm_tables(region):
     pairs = {"areas": tables.Area, "households": tables.Household, "sites": tables.Site,
              "depots": tables.Depot, "facilities": tables.Facility, "incidents": tables.Incident,
              "items": tables.Item, "stock": tables.StockMovement, "distributions": tables.Distribution,
-             "medical_visits": tables.MedicalVisit}
+             "medical_visits": tables.MedicalVisit, "incident_transitions": tables.IncidentTransition,
+             "statutory_reports": tables.StatutoryReport}
     for name, table in pairs.items():
         columns = set(table.__table__.columns.keys())
         extra = set(getattr(region, name).columns) - columns

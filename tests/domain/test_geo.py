@@ -4,13 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import GeometryCollection, LinearRing, MultiPolygon, Point, Polygon, mapping
 
 from relief.domain.geo import (
     PROJECTED_CRS,
     distance_km,
     gcj02_to_wgs84,
     geometry_gcj02_to_wgs84,
+    rfc7946_mapping,
     to_projected,
     wgs84_to_gcj02,
 )
@@ -100,3 +101,23 @@ def test_distance_km_is_vectorised():
     assert d.shape == (2,)
     assert d[0] == pytest.approx(111.2, abs=0.2)
     assert d[1] == pytest.approx(96.3, abs=0.3)
+
+
+def rings(geojson: dict) -> list[tuple[bool, bool]]:
+    """(is exterior, is counter-clockwise) for every polygon ring in a GeoJSON geometry object."""
+    kind = geojson["type"]
+    if kind == "GeometryCollection":
+        return [r for part in geojson["geometries"] for r in rings(part)]
+    polygons = {"Polygon": [geojson["coordinates"]], "MultiPolygon": geojson["coordinates"]}.get(kind, [])
+    return [(i == 0, LinearRing(ring).is_ccw) for polygon in polygons for i, ring in enumerate(polygon)]
+
+
+def test_rfc7946_mapping_winds_exteriors_counter_clockwise_and_holes_clockwise():
+    clockwise = Polygon([(0, 0), (0, 1), (1, 1), (1, 0)], [[(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.4)]])
+    assert rings(mapping(clockwise)) == [(True, False), (False, True)]  # wound the wrong way to start with
+    shifted = Polygon([(5, 0), (5, 1), (6, 1), (6, 0)])
+    for geom in (clockwise, MultiPolygon([clockwise, shifted]), GeometryCollection([clockwise, Point(3, 3)])):
+        found = rings(rfc7946_mapping(geom))
+        assert found and all(is_ccw == is_exterior for is_exterior, is_ccw in found)
+    assert rfc7946_mapping(Point(1, 2)) == {"type": "Point", "coordinates": (1.0, 2.0)}
+    assert rfc7946_mapping(None) is None

@@ -265,6 +265,48 @@ def test_overdue_by_county():
     assert [i["due_at"] for i in items] == sorted(i["due_at"] for i in items)
 
 
+def sent_by(*rows):
+    """Reports naming their township (and its county): (incident, township, kind, submitted_at[, county])."""
+    return pd.DataFrame([(*r, "422801")[:5] for r in rows],
+                        columns=["incident_id", "township_code", "kind", "submitted_at", "county_code"])
+
+
+def owed(items):
+    return [(i["incident_id"], i["township_code"], i["kind"]) for i in items]
+
+
+def test_a_verified_report_for_one_township_leaves_the_others_owing():
+    inc = incidents({"id": 1, "occurred_at": OCCURRED, "status": "stabilised", "stabilised_at": local(1, 18),
+                     "township_code": "T1"})
+    reports = sent_by((1, "T1", "initial", local(1, 15)), (1, "T2", "initial", local(1, 15)),
+                      (1, "T1", "verified", local(2, 10)))
+    assert owed(overdue(inc, reports, as_of=local(3, 18, 1), rules=RULES)) == [(1, "T2", "verified")]
+
+
+def test_each_township_owes_its_own_continued_report():
+    inc = incidents({"id": 1, "occurred_at": OCCURRED, "township_code": "T1"})
+    reports = sent_by((1, "T1", "initial", local(1, 7)), (1, "T2", "initial", local(1, 7)),
+                      (1, "T1", "continued", local(2, 8)))
+    items = overdue(inc, reports, as_of=local(2, 9, 1), rules=RULES)
+    assert owed(items) == [(1, "T2", "continued")]
+
+
+def test_the_incidents_own_township_owes_reports_before_any_names_it():
+    inc = incidents({"id": 1, "occurred_at": OCCURRED, "township_code": "T1"},
+                    {"id": 2, "occurred_at": OCCURRED, "township_code": None})
+    reports = sent_by((1, "T2", "initial", local(1, 15)))
+    items = overdue(inc, reports, as_of=local(1, 16, 1), rules=RULES)
+    assert owed(items) == [(1, "T1", "initial"), (2, None, "initial")]  # no township known: the incident as one
+
+
+def test_a_township_in_another_county_is_counted_for_that_county():
+    inc = incidents({"id": 1, "occurred_at": OCCURRED, "township_code": "T1"})
+    reports = sent_by((1, "T1", "initial", local(1, 7)), (1, "T9", "initial", local(1, 7), "422822"))
+    items = overdue(inc, reports, as_of=local(2, 9, 1), rules=RULES)
+    assert [(i["township_code"], i["county_code"]) for i in items] == [("T1", "422801"), ("T9", "422822")]
+    assert set(overdue_by_county(items)) == {"422801", "422822"}
+
+
 # --- drought's ten-day period and working days --------------------------------
 
 LOCAL_RULES = {**RULES, "continued_every_days": {"drought": 10}, "verified_days_are": "working",

@@ -146,3 +146,30 @@ def test_the_exported_map_opens_offline_in_chromium(bundle, tmp_path, chromium_p
             assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
         finally:
             browser.close()
+
+
+def test_polygons_in_the_exported_map_are_wound_as_rfc7946_asks(bundle):
+    import dataclasses
+
+    import folium
+    from shapely.geometry import LinearRing, Polygon
+
+    clockwise = Polygon([(109, 30), (109, 31), (110, 31), (110, 30)], [[(109.2, 30.2), (109.4, 30.2), (109.4, 30.4)]])
+    areas = bundle.areas.set_geometry([MultiPolygon([clockwise])] * len(bundle.areas), crs=CRS)
+    incidents = bundle.incidents.set_geometry([clockwise, Point(109.6, 30.6)], crs=CRS)
+    fmap = situation.build(dataclasses.replace(bundle, areas=areas, incidents=incidents))
+
+    def geojson_layers(element):
+        for child in element._children.values():
+            if isinstance(child, folium.GeoJson):
+                yield child
+            yield from geojson_layers(child)
+
+    found = []
+    for layer in geojson_layers(fmap):
+        for feature in layer.data["features"]:
+            geometry = feature["geometry"]
+            polygons = {"Polygon": [geometry["coordinates"]], "MultiPolygon": geometry["coordinates"]}.get(
+                geometry["type"], [])
+            found += [(i == 0, LinearRing(ring).is_ccw) for polygon in polygons for i, ring in enumerate(polygon)]
+    assert len(found) > 4 and all(is_ccw == is_exterior for is_exterior, is_ccw in found)

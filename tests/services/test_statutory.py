@@ -172,3 +172,21 @@ def test_drought_owes_a_continued_report_every_ten_days_from_the_store(reporter)
 
     assert overdue(datetime(2026, 7, 3, 9, 1, tzinfo=CST)) == [(flood, "continued")]
     assert overdue(datetime(2026, 7, 11, 9, 1, tzinfo=CST)) == sorted([(drought, "continued"), (flood, "continued")])
+
+
+def test_overdue_is_judged_per_township_and_names_it(reporter, store):
+    """T1 sends its continued report, T2 does not: only T2 is listed, with its name."""
+    from relief.store.tables import Area
+
+    with store.write() as session:
+        session.add(Area(code="T2", name_zh="二号镇", name_en="Township two", level="township"))
+    iid = new_incident(reporter)
+    for township in ("T1", "T2"):
+        file(at(reporter, OCCURRED + timedelta(hours=1)), iid, "initial", township, affected=5)
+    nine = datetime(2026, 7, 2, 9, 0, tzinfo=CST)
+    file(at(reporter, nine - timedelta(hours=1)), iid, "continued", "T1", affected=6)
+    listing = statutory.overdue(at(reporter, nine + timedelta(minutes=1)))
+    assert [(i["incident_id"], i["township_code"], i["report_kind"]) for i in listing["items"]] == [
+        (iid, "T2", "continued")]
+    assert listing["items"][0]["township_name"] == "二号镇"
+    assert listing["by_county"][0]["count"] == 1

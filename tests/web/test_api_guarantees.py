@@ -94,9 +94,9 @@ def test_summary_counts_by_village_are_public(client, loaded):
     assert client.get("/api/guarantees?summary=street").status_code == 400
 
 
-def test_rows_with_the_summary_key_and_a_fresh_judgement(client, loaded, make_user):
+def test_rows_with_the_summary_asked_for_and_a_fresh_judgement(client, loaded, make_user):
     staff = make_user("viewer")
-    body = client.get("/api/guarantees?as_of=2026-11-20T10:00:00%2B08:00&profile=cold",
+    body = client.get("/api/guarantees?as_of=2026-11-20T10:00:00%2B08:00&profile=cold&with_summary=village",
                       headers=staff.headers).get_json()
     assert body["source"] == "computed" and body["profile"] == "cold"
     cold = next(r for r in body["households"] if r["household_id"] == "H_COLD")
@@ -108,6 +108,18 @@ def test_rows_with_the_summary_key_and_a_fresh_judgement(client, loaded, make_us
     naive = client.get("/api/guarantees?as_of=2026-11-20T10:00:00", headers=staff.headers)
     assert naive.status_code == 400 and naive.get_json()["error"]["field"] == "as_of"
     assert client.get("/api/guarantees?profile=arctic", headers=staff.headers).status_code == 400
+
+
+def test_rows_come_without_the_summary_unless_asked_for(client, loaded, make_user):
+    staff = make_user("viewer")
+    plain = client.get("/api/guarantees?limit=2", headers=staff.headers)
+    assert "summary" not in plain.get_json() and len(plain.get_json()["households"]) == 2
+    summed = client.get("/api/guarantees?limit=2&with_summary=township", headers=staff.headers)
+    assert summed.get_json()["summary"]["by"] == "township"
+    assert summed.get_json()["summary"]["areas"][TOWNSHIP]["households"] == 9  # every household, not the page
+    assert len(plain.data) < min(4_000, len(summed.data))  # two rows: ~2 KB (with the summary, 379 KB on the demo)
+    bad = client.get("/api/guarantees?with_summary=street", headers=staff.headers)
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "with_summary"
 
 
 def test_csv_has_the_command_lines_columns(client, loaded, make_user):

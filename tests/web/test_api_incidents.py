@@ -415,9 +415,13 @@ def test_overdue_list_by_county_with_as_of(client, users, areas):
     assert [(i["incident_id"], i["report_kind"], i["overdue_seconds"]) for i in late["items"]] == [(iid, "initial", 60)]
     assert late["by_county"][0]["county_code"] == "422801" and late["by_county"][0]["initial"] == 1
     assert late["by_county"][0]["county_name"] == "恩施市"
+    # owed by the township the incident lies in, named
+    assert (late["items"][0]["township_code"], late["items"][0]["township_name"]) == ("422801001", "舞阳坝街道")
     assert client.get("/api/reports/overdue?as_of=tomorrow").status_code == 400
     page = client.get("/reports/overdue", query_string={"as_of": (occurred + timedelta(hours=3)).isoformat()})
-    assert page.status_code == 200 and f'data-incident="{iid}"' in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f'data-incident="{iid}"' in html
+    assert 'data-township="422801001"' in html and "舞阳坝街道" in html
 
 
 # --- photos ----------------------------------------------------------------------------------------

@@ -207,3 +207,28 @@ def test_the_map_page_carries_the_styles_and_a_configured_tile_source(app, clien
     assert '"tileUrl": null' in page or '"tileUrl":null' in page
     app.config["TILE_URL"] = "https://tiles.example.org/{z}/{x}/{y}.png"
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in client.get("/").get_data(as_text=True)
+
+
+def test_every_geojson_polygon_is_wound_as_rfc7946_asks(client, store):
+    """Stored clockwise (exterior) with a counter-clockwise hole, every answer winds them the other way."""
+    from shapely.geometry import LinearRing
+
+    clockwise = Polygon([(109.0, 30.0), (109.0, 31.0), (110.0, 31.0), (110.0, 30.0)],
+                        [[(109.2, 30.2), (109.4, 30.2), (109.4, 30.4), (109.2, 30.4)]])
+    assert not clockwise.exterior.is_ccw and clockwise.interiors[0].is_ccw
+    with store.write() as session:
+        session.add(Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county",
+                         geom=MultiPolygon([clockwise])))
+        session.add(Incident(kind="landslide", title="slope", status="verified", occurred_at=NOW, geom=clockwise))
+
+    def rings(geometry):
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        return [(i == 0, LinearRing(ring).is_ccw) for polygon in polygons for i, ring in enumerate(polygon)]
+
+    answers = {url: client.get(url) for url in ("/api/areas?level=county", "/api/map/areas?level=county",
+                                                 "/api/incidents", "/api/map/incidents", "/api/incidents.geojson")}
+    for url, response in answers.items():
+        features = json.loads(response.get_data(as_text=True))["features"]
+        found = [r for f in features for r in rings(f["geometry"])]
+        assert found, url
+        assert all(is_ccw == is_exterior for is_exterior, is_ccw in found), url

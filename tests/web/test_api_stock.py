@@ -168,3 +168,12 @@ def test_dispatch_plan_propose_read_accept(client, place, keeper, make_user):
     again = client.post(f"/api/dispatch/plans/{plan['id']}/accept", headers=commander.headers)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "transition_refused"
     assert client.get("/api/dispatch/plans/999", headers=keeper.headers).status_code == 404
+
+
+def test_cover_narrows_to_one_site_and_names_site_id_when_unknown(client, place):
+    body = client.get("/api/cover?site_id=S2").get_json()
+    assert [s["site_id"] for s in body["sites"]] == ["S2"]
+    assert client.get("/api/cover?county_code=422801").get_json()["sites"] != []
+    missing = client.get("/api/cover?site_id=S404")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found" and missing.get_json()["error"]["field"] == "site_id"

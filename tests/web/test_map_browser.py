@@ -127,7 +127,7 @@ def test_the_map_loads_from_its_own_host_only_and_shows_the_demo(watched, demo_s
         kinds: document.querySelectorAll('#filters input[data-kind]').length,
         choropleth: Object.keys(relief.households.summaries.township.areas).length,
         indicator: document.querySelector('.conn').dataset.state})""")
-    assert counts == {"incidents": 5, "sites": 121, "depots": 9, "facilities": 102, "counties": 8, "townships": 91,
+    assert counts == {"incidents": 6, "sites": 121, "depots": 9, "facilities": 102, "counties": 8, "townships": 91,
                       "toggles": 6, "kinds": 9, "choropleth": 91, "indicator": "live"}
     assert watched.page.locator(".area-label.county").count() == 8
     assert watched.page.locator(".site-icon").count() > 50
@@ -304,3 +304,15 @@ def test_the_downloaded_situation_map_opens_with_the_network_off(browser, demo_s
         assert offline.errors == [] and offline.dialogs == []
     finally:
         context.close()
+
+
+def test_a_site_whose_own_water_meets_the_standard_shows_unlimited_water_cover(watched, demo_server):
+    cover = requests.get(f"{demo_server['base']}/api/cover", timeout=30).json()["sites"]
+    site = next(s["site_id"] for s in cover if s["status"] == "open" and s["occupants"] > 0
+                and any(f["guarantee"] == "water" and f["supplied"] for f in s["forecast"]))
+    watched.open_map(demo_server["base"])
+    watched.js(f"relief.map.setView(relief.byId.sites.get('{site}').marker.getLatLng(), 13, {{animate: false}}); 0")
+    watched.page.wait_for_selector(f'[data-sites="{site}"]')
+    watched.js(f"(() => {{ const m = relief.byId.sites.get('{site}').marker; m.fire('click'); m.openPopup(); }})()")
+    watched.wait("document.querySelector('#details').innerText.includes('water ∞')")
+    assert watched.errors == []

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from relief.domain.demo.incidents import _INCIDENT_SPECS
+from relief.domain.demo.incidents import _ALL_INCIDENT_SPECS
 from relief.domain.geo import WGS84_CRS
 
 ADMIN_RESOURCE = "enshi_admin.geojson"
@@ -43,7 +43,7 @@ def _checked_admin(admin: gpd.GeoDataFrame) -> tuple[pd.Series, pd.DataFrame]:
     counties = frame[frame["level"] == "county"].set_index("adcode", drop=False)
     if len(prefecture) != 1 or len(counties) == 0:
         raise ValueError("admin boundaries need one prefecture and at least one county")
-    missing = sorted({spec["county"] for spec in _INCIDENT_SPECS} - set(counties.index))
+    missing = sorted({spec["county"] for spec in _ALL_INCIDENT_SPECS} - set(counties.index))
     if missing:
         raise ValueError(f"the demo incidents need the Enshi counties {missing}; pass load_admin()")
     return prefecture.iloc[0], counties

@@ -46,7 +46,7 @@ def _check_in(want_site: np.ndarray, members: np.ndarray, xy_m: np.ndarray,
 
 
 def _build_households(n: int, rng: np.random.Generator, counties, townships, villages, incidents, sites,
-                      prefecture) -> tuple[pd.DataFrame, np.ndarray]:
+                      prefecture, year_now: int) -> tuple[pd.DataFrame, np.ndarray]:
     """The households frame, and the hours since each one's trouble began (for the ledger)."""
     xy, where = _household_points(n, rng, counties, townships, villages, incidents, prefecture)
     village_code = villages["code"].to_numpy()[where]
@@ -88,7 +88,7 @@ def _build_households(n: int, rng: np.random.Generator, counties, townships, vil
     frame = pd.DataFrame({
         "id": ids,
         "head_name": _person_names(rng, n),
-        "id_number": _id_numbers(rng, ages, serial),
+        "id_number": _id_numbers(rng, ages, serial, year_now),
         "phone": np.asarray([f"100{i:08d}" for i in serial], dtype=object),  # no mobile number starts 100
         "members": c["members"], "infants": c["infants"], "children": c["children"],
         "elderly": c["elderly"], "disabled": c["disabled"], "chronic": c["chronic"],

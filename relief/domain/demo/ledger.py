@@ -1,18 +1,18 @@
 """Past distributions and the stock ledger that funds them.
 
-Households in need were served fully, partly, days ago or not at all, so the
-guarantees show a mix; receipts are dated before each holder's first outflow
+Households in need were served fully, partly, days ago, a day's water that
+runs out within the next hours, or not at all, so the guarantees show a mix
+as of the demo's ``as_of`` and some turn unmet as the hours pass; receipts are dated before each holder's first outflow
 so the ledger is never overdrawn at any time.
 """
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from relief.domain.demo.clock import DEMO_NOW
 from relief.domain.demo.frames import _with_none
 
 # Reserve held at the prefecture depot per 20,000 households; county depots hold half as much in all.
@@ -36,11 +36,14 @@ def _packages(profile: str, m: int, at_site_with_meals: bool, vulnerable: bool, 
         return [("instant_noodles", 1), ("water_550ml_case", 1), ("clothing_set", m)]
     if profile == "old":
         return [("rice_10kg", 1), ("water_5l", 3 * m), ("clothing_set", 2 * m), ("quilt", m)]
+    if profile == "running_low":  # one day of water at 15 L a person, and a day or more of food
+        return [("instant_noodles", math.ceil(m * 2100 / 11000)), ("water_5l", 3 * m), ("clothing_set", m)]
     return []
 
 
 def _build_ledger(rng: np.random.Generator, households: pd.DataFrame, affected_hours: np.ndarray,
-                  sites: pd.DataFrame, depots: pd.DataFrame, n_households: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  sites: pd.DataFrame, depots: pd.DataFrame, n_households: int,
+                  as_of: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Past distributions and the ledger that funds them, never overdrawn at any time.
 
     Households needing aid were served fully, partly, days ago, or not yet,
@@ -49,9 +52,11 @@ def _build_ledger(rng: np.random.Generator, households: pd.DataFrame, affected_h
     """
     hh = households
     needy = np.flatnonzero(hh["needs_living_aid"].to_numpy())
-    profiles = rng.choice(np.array(["full", "partial", "old", "none"], dtype=object), len(needy),
-                          p=[0.40, 0.25, 0.15, 0.20])
-    ago = np.where(profiles == "old", rng.uniform(50, 110, len(needy)), rng.uniform(1, 20, len(needy)))
+    profiles = rng.choice(np.array(["full", "partial", "old", "running_low", "none"], dtype=object), len(needy),
+                          p=[0.35, 0.20, 0.15, 0.12, 0.18])
+    ago = np.select([profiles == "old", profiles == "running_low"],
+                    [rng.uniform(50, 110, len(needy)), 24 - rng.uniform(1, 8, len(needy))],
+                    rng.uniform(1, 20, len(needy)))
     ago = np.minimum(ago, np.maximum(affected_hours[needy] - 0.5, 0.5))
     at_site = (hh["shelter"].to_numpy()[needy] == "site")
     ago = np.where(at_site, np.minimum(ago, 40.0), ago)
@@ -67,7 +72,7 @@ def _build_ledger(rng: np.random.Generator, households: pd.DataFrame, affected_h
         site = site_ids[h]
         items = _packages(profiles[j], int(members[h]), bool(site is not None and meals.get(site, False)),
                           bool(vulnerable[h]), kinds[h] == "other")
-        when = DEMO_NOW - timedelta(hours=float(np.round(ago[j], 2)))
+        when = as_of - timedelta(hours=float(np.round(ago[j], 2)))
         holder = ("site", site) if site is not None else ("depot", county_depot[counties[h]])
         for code, qty in items:
             rows.append((ids[h], code, float(qty), when, holder[0], holder[1]))
@@ -99,10 +104,10 @@ def _build_ledger(rng: np.random.Generator, households: pd.DataFrame, affected_h
         if quantity <= 0:
             continue
         if kind == "depot":
-            at = DEMO_NOW - timedelta(days=10)
+            at = as_of - timedelta(days=10)
         else:
             first = first_out.get((kind, holder))
-            at = (first if first is not None and not pd.isna(first) else DEMO_NOW - timedelta(hours=24)) \
+            at = (first if first is not None and not pd.isna(first) else as_of - timedelta(hours=24)) \
                 - timedelta(hours=2)
         source = "reserve" if kind == "depot" else "allocation"
         receipts.append((at, "receipt", source, kind, holder, code, quantity, None, "demo opening stock"))

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from relief.domain.demo.clock import DEMO_NOW
-
 MEMBERS_P = np.array([0.14, 0.25, 0.22, 0.19, 0.11, 0.06, 0.03])  # 1..7 persons, mean ≈ 3.2
 AGE_P = np.array([0.03, 0.15, 0.58, 0.24])  # infant, child, adult, elderly (ageing rural Enshi)
 
 
-def _id_numbers(rng: np.random.Generator, ages: np.ndarray, serial: np.ndarray) -> np.ndarray:
-    """18-character ID numbers with a valid check digit and region 000000 (no such region)."""
+def _id_numbers(rng: np.random.Generator, ages: np.ndarray, serial: np.ndarray, year_now: int) -> np.ndarray:
+    """18-character ID numbers with a valid check digit and region 000000 (no such region); ages as of ``year_now``."""
     n = len(ages)
-    year = DEMO_NOW.year - ages
+    year = year_now - ages
     month = rng.integers(1, 13, n)
     day = rng.integers(1, 29, n)
     seq = serial % 1000

@@ -5,17 +5,17 @@ show every verdict.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from relief.domain.demo.clock import DEMO_NOW
 from relief.domain.demo.geometry import _projected
 
 
-def _build_visits(rng: np.random.Generator, households: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
+def _build_visits(rng: np.random.Generator, households: pd.DataFrame, facilities: pd.DataFrame,
+                  as_of: datetime) -> pd.DataFrame:
     """Medical visits to vulnerable households in need: some recent, some overdue, many none."""
     hh = households
     vulnerable = (hh[["infants", "elderly", "disabled", "chronic", "pregnant", "injured"]].sum(axis=1) > 0).to_numpy()
@@ -30,7 +30,7 @@ def _build_visits(rng: np.random.Generator, households: pd.DataFrame, facilities
     _, nearest = cKDTree(fxy).query(hxy) if len(who) else (None, np.array([], dtype=np.int64))
     frame = pd.DataFrame({
         "household_id": hh["id"].to_numpy()[who],
-        "visited_at": [DEMO_NOW - timedelta(hours=float(np.round(h, 2))) for h in hours],
+        "visited_at": [as_of - timedelta(hours=float(np.round(h, 2))) for h in hours],
         "facility_id": working["id"].to_numpy()[nearest].astype(object),
         "note": "demo visit",
     }).sort_values(["visited_at", "household_id"], kind="stable").reset_index(drop=True)

@@ -5,11 +5,14 @@ from .base import Base, bbox_of
 from .incidents import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport
 from .people import GuaranteeStatus, Household, MedicalVisit
 from .places import Depot, Facility, Site
+from .resends import ResendRecord
+from .schedule import OverdueAnnouncement, SchedulerLease
 from .stock import DispatchPlan, Distribution, Donation, Item, StockBalance, StockMovement
 
 __all__ = [
     "ApiToken", "Area", "AuditEntry", "Base", "Depot", "DispatchPlan", "Distribution", "Donation",
     "Event", "Facility", "FieldReport", "GuaranteeStatus", "Household", "Incident",
-    "IncidentTransition", "Item", "MedicalVisit", "Photo", "Site", "StandardsVersion",
-    "StatutoryReport", "StockBalance", "StockMovement", "User", "bbox_of",
+    "IncidentTransition", "Item", "MedicalVisit", "OverdueAnnouncement", "Photo", "ResendRecord",
+    "SchedulerLease", "Site", "StandardsVersion", "StatutoryReport", "StockBalance", "StockMovement", "User",
+    "bbox_of",
 ]

@@ -68,3 +68,6 @@ class GuaranteeStatus(Base):
     shortfalls: Mapped[dict[str, Any]] = mapped_column(JSON)
     as_of: Mapped[datetime] = mapped_column()
     standards_version: Mapped[str] = mapped_column(String(40))
+    #: When the verdict next changes with time alone (food or water running short or out, a visit
+    #: leaving its window); None when it waits for new input. The scheduler re-judges rows whose moment came.
+    next_change_at: Mapped[datetime | None] = mapped_column(index=True)
