@@ -5,10 +5,15 @@ element's links are dropped and the vendored Leaflet (``static/vendor``) is
 written into the page instead. Our layers need nothing else. Inlining also
 neutralises the few URL strings in Leaflet's text that are not needed to run
 it (the link in the attribution prefix, the project URL in its licence
-banner and a source-map comment); :func:`external_urls` then checks that no
-address of another host is left. The one URL-shaped string that remains is
+banner and a source-map comment). The one URL-shaped string that remains is
 the SVG namespace name ``http://www.w3.org/2000/svg``, which Leaflet's SVG
 renderer passes to ``createElementNS``: an identifier, never fetched.
+
+:func:`external_urls` then checks what the page itself would load: the
+``src``/``href``-like attributes of its elements and the ``url(…)`` and
+``@import`` of its styles. Text is data, not a resource: an address typed in
+an incident's description is escaped into a popup (see :mod:`maps.layers`)
+and must not stop the map from being exported.
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import folium
 import geopandas as gpd
@@ -26,7 +33,11 @@ from maps import layers, styles
 
 #: URL-shaped strings allowed in the output: XML namespace names, which browsers never fetch.
 NAMESPACE_NAMES = ("http://www.w3.org/2000/svg",)
-_URL = re.compile(r"""https?://[^\s"'<>)\\]+""", re.IGNORECASE)
+#: Attributes whose value an element fetches, follows or submits to.
+RESOURCE_ATTRIBUTES = frozenset({"src", "href", "srcset", "imagesrcset", "poster", "data", "action", "formaction",
+                                 "background", "manifest", "xlink:href", "ping", "codebase", "archive", "longdesc"})
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";\s]+)", re.IGNORECASE)
 
 # Leaflet's text, made link-free: (pattern, replacement, how many must match) — a vendor upgrade that changes them fails loudly.
 _LEAFLET_JS_EDITS = (
@@ -98,9 +109,58 @@ def _page_css() -> str:
     return _PAGE_CSS.replace("__BACKGROUND__", styles.BASE["background"]).replace("__LABEL__", styles.BASE["label"])
 
 
+class _Assets(HTMLParser):
+    """Collects every address the page's markup and styles would fetch (script and style text is not markup)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.addresses: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if not value:
+                continue
+            if name in ("srcset", "imagesrcset"):  # "a.png 1x, b.png 2x"
+                self.addresses.extend(part.split()[0] for part in value.split(",") if part.strip())
+            elif name in RESOURCE_ATTRIBUTES:
+                self.addresses.append(value.strip())
+            elif name == "style":
+                self.addresses.extend(_css_addresses(value))
+            elif name == "content" and ("http-equiv", "refresh") in [(k, (v or "").lower()) for k, v in attrs]:
+                self.addresses.extend(_REFRESH_URL.findall(value))
+        self._in_style = tag == "style"
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.addresses.extend(_css_addresses(data))
+
+
+def _css_addresses(css: str) -> list[str]:
+    return [m.group(1) or m.group(2) for m in _CSS_URL.finditer(css)]
+
+
+def _other_host(address: str) -> bool:
+    """True for an address naming a host (``https://…``, ``//…``); data:, fragments and relative paths are local."""
+    address = address.strip().strip("'\"").replace("\\", "/")  # browsers read \\host as //host
+    if address.rstrip("/") in NAMESPACE_NAMES:
+        return False
+    return address.startswith("//") or bool(urlsplit(address).netloc)
+
+
 def external_urls(html: str) -> list[str]:
-    """Every http(s) address in ``html`` other than the allowed namespace names."""
-    return [u for u in _URL.findall(html) if u.rstrip("/") not in NAMESPACE_NAMES]
+    """Addresses of other hosts that the page's elements or styles would load (text content is never one)."""
+    parser = _Assets()
+    parser.feed(html)
+    parser.close()
+    return [a for a in parser.addresses if _other_host(a)]
 
 
 def _drop_cdn_links(element) -> None:

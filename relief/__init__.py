@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     from relief import i18n, live, offload
     from relief.store.db import Store
     from relief.store.migrate import upgrade
-    from relief.web import register
+    from relief.web import register, security
 
     values = settings.load(config)
     app = Flask(__name__, static_folder=asset_folder("static"), template_folder=asset_folder("templates"),
@@ -42,4 +42,5 @@ def create_app(config: Mapping[str, Any] | None = None):
     live.init_app(app)
     offload.init_app(app, live.socketio.async_mode)
     register(app)
+    security.init_app(app)  # after the blueprints: the exported map's view gets its own policy
     return app

@@ -30,18 +30,18 @@ def _secret_key(instance: Path) -> str:
 _ON, _OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
 
 
-def _switch(value: str | None, name: str) -> bool:
-    """``on`` (the default) or ``off``; anything else is a mistake worth stopping for."""
-    text = (value or "on").strip().lower()
+def _switch(value: str | None, name: str, default: str = "on") -> bool:
+    """``on`` or ``off`` (``default`` when unset); anything else is a mistake worth stopping for."""
+    text = (value or default).strip().lower()
     if text not in _ON + _OFF:
         raise ValueError(f"{name} must be on or off, not {value!r}")
     return text in _ON
 
 
-def _positive(value: str | None, default: float, name: str) -> float:
+def _positive(value: str | None, default: float, name: str, unit: str = "seconds") -> float:
     number = float(value) if value else default
     if not number > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+        raise ValueError(f"{name} must be a positive number of {unit}, not {value!r}")
     return number
 
 
@@ -62,6 +62,8 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(env("RELIEF_MAX_UPLOAD_BYTES") or 32 * 1024 * 1024),
         "PAGE_SIZE": int(env("RELIEF_PAGE_SIZE") or 1000),
         "MAX_PAGE_SIZE": 20000,
+        #: Most households in one page of ``GET /api/guarantees`` (about 1 KB of JSON each; CSV has every row).
+        "MAX_GUARANTEE_ROWS": int(env("RELIEF_MAX_GUARANTEE_ROWS") or 2000),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -69,8 +71,16 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "TIMEZONE": env("RELIEF_TIMEZONE") or "+08:00",
         "SCHEDULER": _switch(env("RELIEF_SCHEDULER"), "RELIEF_SCHEDULER"),
         "SCHEDULER_SECONDS": _positive(env("RELIEF_SCHEDULER_SECONDS"), 15.0, "RELIEF_SCHEDULER_SECONDS"),
+        "ALLOWED_ORIGINS": env("RELIEF_ALLOWED_ORIGINS") or "",
         "WRITE_WAIT_SECONDS": float(env("RELIEF_WRITE_WAIT_SECONDS") or 5),
         "POSTGRES_WRITERS": int(env("RELIEF_POSTGRES_WRITERS") or 4),
+        # Security (relief/web/security.py): limits read "N per <period>" and count failures only.
+        "SECURE_COOKIES": _switch(env("RELIEF_SECURE_COOKIES"), "RELIEF_SECURE_COOKIES", default="off"),
+        "PROXY_HOPS": int(env("RELIEF_PROXY_HOPS") or 0),
+        "LOGIN_LIMIT": env("RELIEF_LOGIN_LIMIT") or "10 per 15 minutes",
+        "LOGIN_ADDRESS_LIMIT": env("RELIEF_LOGIN_ADDRESS_LIMIT") or "50 per 15 minutes",
+        "BAD_TOKEN_LIMIT": env("RELIEF_BAD_TOKEN_LIMIT") or "30 per 5 minutes",
+        "SESSION_DAYS": _positive(env("RELIEF_SESSION_DAYS"), 14.0, "RELIEF_SESSION_DAYS", unit="days"),
     }
     config.update(overrides)
     instance.mkdir(parents=True, exist_ok=True)

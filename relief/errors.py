@@ -81,6 +81,17 @@ class StoreBusy(ReliefError):
     retry_after = 1
 
 
+class Throttled(ReliefError):
+    """Too many failed attempts from this address or for this account; retry after ``retry_after`` seconds."""
+
+    code = "throttled"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field, detail={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(ReliefError):
     code = "too_large"
     status = 413

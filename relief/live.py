@@ -3,7 +3,8 @@
 Services write events into the ``events`` outbox inside their transaction and
 hand them here after commit. Each event goes to the rooms of its topic for
 "all areas" and for its county (or for "no area" when it has none); staff
-rooms get every event, public rooms only public ones. With ``REDIS_URL``
+rooms get every event, public rooms only those whose audience is public
+(:mod:`relief.domain.audience`; catch-up follows the same rule). With ``REDIS_URL``
 set, Socket.IO uses Redis as its message queue, so an event published by any
 process (a web worker, ``relief import``) reaches the clients of every worker.
 """
@@ -13,6 +14,9 @@ import logging
 from typing import Any, Iterable
 
 from flask_socketio import SocketIO
+
+from relief.domain.audience import Audience, received_by
+from relief.jsonable import jsonable
 
 NAMESPACE = "/live"
 ALL_AREAS = "*"
@@ -30,11 +34,16 @@ def init_app(app) -> None:
     deployments (or test runs) can share one Redis without hearing each other.
     """
     async_mode = app.config.get("ASYNC_MODE") or _detect_async_mode()
+    # Flask-SocketIO keeps the previous app's message queue when the next one names none: forget it here,
+    # so an app without Redis never publishes through (or waits on) another app's queue.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=async_mode,
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config["SOCKETIO_CHANNEL"],
+        # []: the transport takes every origin (public maps, token clients) and sends no CORS headers;
+        # whether a handshake's session cookie counts is decided per origin in web/sockets.py.
         cors_allowed_origins=app.config.get("SOCKET_CORS_ORIGINS", []),
         ping_interval=10,
         ping_timeout=10,
@@ -65,7 +74,8 @@ def rooms_for(event: dict[str, Any]) -> list[str]:
     recomputation, a reload of the boundaries), exactly once each.
     """
     areas = [ALL_AREAS, event.get("area_code") or NO_AREA]
-    scopes = [True, False] if event.get("public", True) else [True]
+    audience = Audience.of_row(event["public"])  # only a true ``public`` reaches public rooms; no key: not sent
+    scopes = [staff for staff in (True, False) if audience in received_by(staff=staff)]
     return [room(event["topic"], area, staff=staff) for staff in scopes for area in areas]
 
 
@@ -92,6 +102,6 @@ def wire(event: dict[str, Any]) -> dict[str, Any]:
         "kind": event["kind"],
         "topic": event["topic"],
         "area_code": event.get("area_code"),
-        "at": event["at"],
-        "payload": event["payload"],
+        "at": jsonable(event["at"]),
+        "payload": jsonable(event["payload"]),
     }

@@ -14,6 +14,7 @@ import sys
 import click
 
 from relief.cli.app import cli_app, cli_context
+from relief.domain import spreadsheet
 from relief.errors import ReliefError, ValidationFailed
 from relief.services import guarantees
 
@@ -47,4 +48,4 @@ def guarantees_command(as_of: str | None, profile: str, fmt: str) -> None:
         json.dump(guarantees.json_rows(result), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        guarantees.flat_table(result).to_csv(sys.stdout, index=False, lineterminator="\n")
+        spreadsheet.to_csv(guarantees.flat_table(result), sys.stdout)

@@ -15,6 +15,7 @@ import click
 
 from relief import live
 from relief.cli.app import cli_app
+from relief.web import errors
 from relief.cli.worker import start_beside_server
 
 
@@ -28,6 +29,13 @@ def _handler_class():
             except OSError:  # not TCP (a unix socket): nothing to tune
                 pass
             super().__init__(sock, *args, **kwargs)
+
+        def handle_one_request(self):
+            """A request line over gevent's limit is answered in JSON like every other /api error."""
+            result = super().handle_one_request()
+            if isinstance(result, tuple) and result[0] == "414":
+                return "414", errors.request_line_too_long()
+            return result
 
     return NoDelayHandler
 

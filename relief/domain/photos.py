@@ -46,19 +46,41 @@ def _photo_settings() -> dict[str, Any]:
     return dict(Standards().photos)
 
 
-def _open(data: bytes, formats: Iterable[str] | None = None) -> Image.Image:
-    """Open, verify and fully decode; refuse anything that is not an allowed image."""
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    """Refuse by the header's width × height, before a single pixel is decoded.
+
+    A few hundred kilobytes of PNG can declare 9400 × 9400 pixels, which take
+    seconds and a gigabyte to decode (and three copies to make the public
+    copy and thumbnail); the byte limit alone does not see it.
+    """
+    width, height = size
+    if width * height > max_pixels:
+        raise PayloadTooLarge(f"the image is {width} × {height} pixels ({width * height / 1e6:.1f} megapixels); "
+                              f"the limit is {max_pixels / 1e6:g} megapixels", field="photo")
+
+
+def _open(data: bytes, formats: Iterable[str] | None = None, max_pixels: int | None = None) -> Image.Image:
+    """Check the declared size, verify and fully decode; refuse anything that is not an allowed image.
+
+    Pillow's own decompression-bomb guard stays on behind :func:`_check_pixels`
+    (its warning is made an error); either way the answer is
+    :class:`PayloadTooLarge`.
+    """
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise UnsupportedMedia("the upload is empty or not a file", field="photo")
     allowed = [f.upper() for f in (formats if formats is not None else _photo_settings()["formats"])]
+    limit = int(max_pixels if max_pixels is not None else _photo_settings()["max_pixels"])
     open_with = allowed + [alias for alias, real in FORMAT_ALIASES.items() if real in allowed]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=open_with) as probe:
+            with Image.open(io.BytesIO(data), formats=open_with) as probe:  # reads the header only
+                _check_pixels(probe.size, limit)
                 probe.verify()  # checks structure; the image is unusable afterwards
             image = Image.open(io.BytesIO(data), formats=open_with)
             image.load()
+    except PayloadTooLarge:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PayloadTooLarge("the image has too many pixels", field="photo") from None
     except Exception:  # Pillow raises many kinds on hostile input; all mean "not an image we take"
@@ -106,29 +128,49 @@ def gps_position(image: Image.Image) -> tuple[float | None, float | None]:
     return round(lat, 7), round(lon, 7)
 
 
-def inspect_photo(data: bytes, *, max_bytes: int | None = None, formats: Iterable[str] | None = None) -> PhotoInfo:
+def inspect_photo(data: bytes, *, max_bytes: int | None = None, formats: Iterable[str] | None = None,
+                  max_pixels: int | None = None) -> PhotoInfo:
     """Check an upload and read what relief records about it.
 
-    Raises :class:`PayloadTooLarge` over ``max_bytes`` (or too many pixels)
+    Raises :class:`PayloadTooLarge` over ``max_bytes`` or ``max_pixels``
     and :class:`UnsupportedMedia` when Pillow cannot decode it as one of
     ``formats``. Defaults come from the ``photos`` section of the standards.
     Width and height are as displayed, after the EXIF orientation.
     """
+    _check_bytes(data, max_bytes)
+    with _open(data, formats, max_pixels) as image:
+        return _info(image)
+
+
+def prepare_photo(data: bytes, *, max_bytes: int | None = None, formats: Iterable[str] | None = None,
+                  max_pixels: int | None = None, thumbnail_px: int | None = None) -> tuple[PhotoInfo, bytes, bytes]:
+    """:func:`inspect_photo`, :func:`public_copy` and :func:`thumbnail` from one decode of the pixels."""
+    px = _thumbnail_px(thumbnail_px)
+    _check_bytes(data, max_bytes)
+    with _open(data, formats, max_pixels) as image:
+        info, fmt = _info(image), _format(image)
+        clean = _upright_clean(image)
+    return info, _public_bytes(clean, fmt), _thumbnail_bytes(clean, px)
+
+
+def _check_bytes(data: bytes, max_bytes: int | None) -> None:
     if max_bytes is None:
         max_bytes = int(_photo_settings()["max_bytes"])
     size = len(data) if isinstance(data, (bytes, bytearray, memoryview)) else 0
     if size > max_bytes:
         raise PayloadTooLarge(f"the photo is {size} bytes; the limit is {max_bytes}", field="photo")
-    with _open(data, formats) as image:
-        width, height = image.size
-        try:
-            turned = image.getexif().get(ORIENTATION) in QUARTER_TURNS
-        except Exception:
-            turned = False
-        if turned:
-            width, height = height, width
-        lat, lon = gps_position(image)
-        return PhotoInfo(_format(image), width, height, lat, lon)
+
+
+def _info(image: Image.Image) -> PhotoInfo:
+    width, height = image.size
+    try:
+        turned = image.getexif().get(ORIENTATION) in QUARTER_TURNS
+    except Exception:
+        turned = False
+    if turned:
+        width, height = height, width
+    lat, lon = gps_position(image)
+    return PhotoInfo(_format(image), width, height, lat, lon)
 
 
 def _upright_clean(image: Image.Image) -> Image.Image:
@@ -150,11 +192,15 @@ def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
     return out.getvalue()
 
 
-def public_copy(data: bytes, *, formats: Iterable[str] | None = None) -> bytes:
+def public_copy(data: bytes, *, formats: Iterable[str] | None = None, max_pixels: int | None = None) -> bytes:
     """The photo as relief publishes it: same format, upright, no EXIF/GPS/XMP/comments."""
-    with _open(data, formats) as image:
+    with _open(data, formats, max_pixels) as image:
         fmt = _format(image)
         clean = _upright_clean(image)
+    return _public_bytes(clean, fmt)
+
+
+def _public_bytes(clean: Image.Image, fmt: str) -> bytes:
     options = {"quality": JPEG_QUALITY} if fmt in ("JPEG", "WEBP") else {}
     return _encode(clean, fmt, **options)
 
@@ -169,14 +215,25 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def thumbnail(data: bytes, px: int | None = None, *, formats: Iterable[str] | None = None) -> bytes:
+def thumbnail(data: bytes, px: int | None = None, *, formats: Iterable[str] | None = None,
+              max_pixels: int | None = None) -> bytes:
     """A JPEG no larger than ``px`` on its longer side (never enlarged), upright, without metadata."""
+    px = _thumbnail_px(px)
+    with _open(data, formats, max_pixels) as image:
+        clean = _upright_clean(image)
+    return _thumbnail_bytes(clean, px)
+
+
+def _thumbnail_px(px: int | None) -> int:
     if px is None:
         px = int(_photo_settings()["thumbnail_px"])
     if px <= 0:
         raise ValidationFailed("thumbnail size must be a positive number of pixels", field="px")
-    with _open(data, formats) as image:
-        small = _flatten(_upright_clean(image))
+    return px
+
+
+def _thumbnail_bytes(clean: Image.Image, px: int) -> bytes:
+    small = _flatten(clean)
     small.thumbnail((px, px))
     small.info = {}
     return _encode(small, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)

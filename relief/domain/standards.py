@@ -68,6 +68,10 @@ class Standards:
         return self.document["photos"]
 
 
+#: The width of ``standards_versions.version``.
+MAX_VERSION_LENGTH = 40
+
+
 def validate_document(document: Any) -> dict[str, Any]:
     """Check that a submitted standards document has what relief reads.
 
@@ -79,17 +83,31 @@ def validate_document(document: Any) -> dict[str, Any]:
     for key in ("version", "guarantees", "profiles", "response_levels", "report_deadlines"):
         if key not in document:
             raise ValidationFailed(f"standards document lacks {key!r}", field=key)
+    version = document["version"]
+    if not isinstance(version, str) or not 0 < len(version.strip()) <= MAX_VERSION_LENGTH:
+        raise ValidationFailed(f"version must be text of 1 to {MAX_VERSION_LENGTH} characters", field="version")
+    for key in ("guarantees", "profiles", "response_levels", "report_deadlines"):
+        if not isinstance(document[key], dict):
+            raise ValidationFailed(f"{key} must be a JSON object", field=key)
     for name, entry in document["guarantees"].items():
         value = entry.get("value") if isinstance(entry, dict) else entry
-        if not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
             raise ValidationFailed(f"guarantee figure {name!r} must be a non-negative number", field=f"guarantees.{name}")
+    for profile, swaps in document["profiles"].items():
+        if not isinstance(swaps, dict):
+            raise ValidationFailed(f"profile {profile!r} must map figure names to figure names", field=f"profiles.{profile}")
+        for name, replacement in swaps.items():
+            if replacement not in document["guarantees"]:
+                raise ValidationFailed(f"profile {profile!r} swaps {name!r} for {replacement!r}, which is no figure",
+                                       field=f"profiles.{profile}.{name}")
     levels = document["response_levels"].get("levels")
     if not isinstance(levels, list) or not levels:
         raise ValidationFailed("response_levels.levels must be a non-empty list", field="response_levels.levels")
     for i, level in enumerate(levels):
-        if "level" not in level or not isinstance(level.get("thresholds"), dict):
+        if not isinstance(level, dict) or "level" not in level or not isinstance(level.get("thresholds"), dict):
             raise ValidationFailed("each response level needs 'level' and 'thresholds'", field=f"response_levels.levels[{i}]")
-    Standards(document).figures()  # profiles refer to figures that exist
+    if "normal" not in document["profiles"]:
+        raise ValidationFailed("profiles must include 'normal'", field="profiles.normal")
     for profile in document["profiles"]:
         Standards(document).figures(profile)
     return document

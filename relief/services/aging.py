@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from relief.domain.audience import Audience
 from relief.services import guarantees, statutory
 from relief.services.context import Context
 from relief.store import guarantee_inputs as verdicts
@@ -71,7 +72,8 @@ def announce_overdue(ctx: Context) -> dict[str, Any]:
         fresh = schedule.claim_announcements(unit.session, claims, now=unit.now)
         for item, claim in zip(items, claims):
             if claim["key"] in fresh:
-                unit.emit(OVERDUE_KIND, OVERDUE_TOPIC, dict(item), area_code=item.get("county_code"), public=False)
+                unit.emit(OVERDUE_KIND, OVERDUE_TOPIC, dict(item), area_code=item.get("county_code"),
+                          audience=Audience.STAFF)
                 fresh.discard(claim["key"])  # the same deadline listed twice is still announced once
     return {"overdue": len(items), "announced": len(unit.events)}
 

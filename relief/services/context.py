@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
+from relief.domain.audience import Audience
+from relief.domain.audience import require as require_audience
 from relief.domain.standards import Standards
 from relief.offload import call_here
 from relief.store import events as event_store
@@ -53,9 +55,11 @@ class Unit:
                                    "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
                                    "reason": reason, "detail": detail, "at": self.now})
 
-    def emit(self, kind: str, topic: str, payload: dict[str, Any], *, area_code: str | None = None, public: bool = True) -> None:
-        self.events.append(event_store.pending_event(kind=kind, topic=topic, payload=payload,
-                                                     area_code=area_code, public=public, at=self.now))
+    def emit(self, kind: str, topic: str, payload: dict[str, Any], *, audience: Audience,
+             area_code: str | None = None) -> None:
+        """Queue an event for after the commit; ``audience`` has no default, so every event states who may see it."""
+        self.events.append(event_store.pending_event(kind=kind, topic=topic, payload=payload, area_code=area_code,
+                                                     audience=require_audience(audience), at=self.now))
 
 
 @dataclass

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from relief.domain.audience import Audience
 from relief.domain.demo import DemoRegion, build_demo, demo_clock, load_admin
 from relief.domain.roles import ROLES
 from relief.errors import Conflict
@@ -94,7 +95,7 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
             progress(f"  {table:<20} {count:>8,}")
         unit.audit("demo.load", "demo", seed, detail={"households": households, "as_of": region.now.isoformat(),
                                                       "counts": region.counts()})
-        unit.emit("areas.reloaded", "areas", {"reason": "demo loaded"})
+        unit.emit("areas.reloaded", "areas", {"reason": "demo loaded"}, audience=Audience.PUBLIC)
     recompute_all(ctx, as_of=region.now)  # verdicts at the demo's moment, so the map opens on a mix
     return DemoResult(True, region.counts(), accounts, region.now)
 

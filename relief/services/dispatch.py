@@ -20,10 +20,12 @@ import pandas as pd
 
 from relief.domain import cover as cover_rules
 from relief.domain import dispatch as dispatch_rules
+from relief.domain.audience import Audience
 from relief.errors import NotFound, TransitionRefused, ValidationFailed
 from relief.services import fields
 from relief.services.context import Context
 from relief.services.stock import Holder, record_movement
+from relief.store import areas as area_store
 from relief.store import sites as site_store
 from relief.store import stock_queries as queries
 from relief.store.tables import DispatchPlan
@@ -66,6 +68,7 @@ def propose_plan(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     profile = fields.text(body, "profile", limit=24) or "normal"
     standards, as_of = ctx.standards, ctx.now()
     with ctx.reading() as session:  # computed outside the write lock; as_of says when
+        _known_area(session, county_code)
         sites, needs = _gaps(session, standards, county_code=county_code, horizon_days=horizon, profile=profile)
         stock = queries.holdings_frame(session, "depot")
         depots = site_store.depots_frame(session, stock["depot_id"].unique().tolist())
@@ -90,6 +93,12 @@ def propose_plan(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
                     for r in needs.itertuples(index=False) if r.quantity > 0]
     view.update({"horizon_days": horizon, "profile": profile, "county_code": county_code})
     return view
+
+
+def _known_area(session, county_code: str | None) -> None:
+    """A plan for a county nobody knows would be kept as an empty plan; refuse it (404 naming the field)."""
+    if county_code and not area_store.names(session, [county_code]):
+        raise NotFound(f"no county {county_code!r}", field="county_code")
 
 
 def get_plan(ctx: Context, plan_id: int) -> dict[str, Any]:
@@ -126,7 +135,7 @@ def accept_plan(ctx: Context, plan_id: int, body: Mapping[str, Any]) -> dict[str
         unit.audit("dispatch.accept", "dispatch_plan", plan.id, reason=reason,
                    detail={"transfers": len(transfers), "as_of": plan.as_of.isoformat()})
         unit.emit("dispatch.accepted", "dispatch", {"plan_id": plan.id, "transfers": transfers,
-                                                    "accepted_at": unit.now.isoformat()}, public=False)
+                                                    "accepted_at": unit.now.isoformat()}, audience=Audience.STAFF)
         session.flush()
         return plan_view(plan, queries.dispatch_movements(session, plan.id))
 

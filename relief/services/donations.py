@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Mapping
 
+from relief.domain.audience import Audience
 from relief.domain.disclosure import public_donation
 from relief.errors import ValidationFailed
 from relief.services import fields
@@ -81,7 +82,7 @@ def record_donation(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
                            "destination": f"{holder.kind}:{holder.id}" if holder else None,
                            "consent_public": consent, "movement_id": row["movement_id"]})
         unit.emit("donation.recorded", "stock", public, area_code=holder.county_code if holder else None,
-                  public=True)
+                  audience=Audience.PUBLIC)  # the masked record, as GET /api/public/donations shows it
         return {"donation": row, "public": public}
 
 

@@ -10,6 +10,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from relief.domain import limits
 from relief.errors import ValidationFailed
 
 MAX_TEXT = 2000
@@ -29,6 +30,8 @@ def text(body: Mapping[str, Any], name: str, *, required: bool = False, limit: i
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be text", field=field)
     value = value.strip()
+    if "\x00" in value:  # no database keeps a NUL in text (PostgreSQL refuses it): refused here, for every store
+        raise ValidationFailed(f"{field} must not contain a NUL character", field=field)
     if len(value) > limit:
         raise ValidationFailed(f"{field} is longer than {limit} characters", field=field)
     return value
@@ -58,23 +61,49 @@ def choice(body: Mapping[str, Any], name: str, allowed: tuple[str, ...], *, requ
 
 
 def number(body: Mapping[str, Any], name: str, *, required: bool = True, positive: bool = False,
-           nonzero: bool = False, minimum: float | None = None, field: str | None = None) -> float | None:
-    """A finite JSON number (booleans and numeric strings are refused: they hide client bugs)."""
+           nonzero: bool = False, minimum: float | None = None, maximum: float | None = None,
+           field: str | None = None) -> float | None:
+    """A finite JSON number within its range (booleans and numeric strings are refused: they hide client bugs).
+
+    The range is ``name``'s in :mod:`relief.domain.limits`, narrowed by ``minimum``/``maximum``.
+    """
     field = field or name
     value = body.get(name)
     if value is None:
         if required:
             raise ValidationFailed(f"{field} is required", field=field)
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationFailed(f"{field} must be a number", field=field)
+    bounds = limits.number_range(name)
+    low = bounds.low if minimum is None else max(bounds.low, minimum)
+    high = bounds.high if maximum is None else min(bounds.high, maximum)
+    finite = isinstance(value, int) or math.isfinite(value)  # an int of any size compares exactly, never overflows
+    if not (finite and low <= value <= high):
+        raise ValidationFailed(f"{field} must be a number between {low:g} and {high:g}", field=field)
     value = float(value)
     if positive and value <= 0:
         raise ValidationFailed(f"{field} must be greater than zero", field=field)
     if nonzero and value == 0:
         raise ValidationFailed(f"{field} must not be zero", field=field)
-    if minimum is not None and value < minimum:
-        raise ValidationFailed(f"{field} must be at least {minimum:g}", field=field)
+    return value
+
+
+def record_id(body: Mapping[str, Any], name: str, *, required: bool = True, field: str | None = None) -> int | None:
+    """The id of a numbered record (an incident, a plan): a whole JSON number, or its digits as text.
+
+    ``1.5`` or ``true`` is refused rather than read as 1; beyond the id columns' range is refused too.
+    """
+    field = field or name
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise ValidationFailed(f"{field} is required", field=field)
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 19 else limits.ID.high + 1
+    if isinstance(value, bool) or not isinstance(value, int) or value not in limits.ID:
+        raise ValidationFailed(f"{field} must be a record id: {limits.ID.describe()}", field=field)
     return value
 
 
@@ -102,6 +131,9 @@ def parse_time(value: Any, field: str) -> datetime:
         raise ValidationFailed(f"{field} must be an ISO 8601 time with offset", field=field)
     if parsed.tzinfo is None:
         raise ValidationFailed(f"{field} needs a UTC offset, e.g. +08:00", field=field)
+    if not limits.in_time_window(parsed):
+        raise ValidationFailed(f"{field} must lie between {limits.EARLIEST:%Y-%m-%d} and {limits.LATEST:%Y-%m-%d}",
+                               field=field)
     return parsed
 
 

@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from relief.domain import guarantees as rules
+from relief.domain.audience import Audience
 from relief.domain.standards import Standards
 from relief.errors import NotFound
+from relief.services import guarantee_counts
 from relief.services.context import Context, Unit
 from relief.store import guarantee_inputs as inputs
 from relief.store import standards as standards_store
@@ -160,7 +162,10 @@ def _store_and_announce(unit: Unit, result: pd.DataFrame, households: pd.DataFra
     for change in changes:
         by_county[change["county_code"]].append(change)
     for county in sorted(by_county, key=lambda c: (c is None, c or "")):
-        unit.emit(EVENT_KIND, EVENT_TOPIC, {"changes": by_county[county]}, area_code=county)
+        unit.emit(EVENT_KIND, EVENT_TOPIC, {"changes": by_county[county]}, area_code=county, audience=Audience.STAFF)
+        counts = guarantee_counts.village_deltas(by_county[county])
+        if counts["villages"]:
+            unit.emit(guarantee_counts.KIND, EVENT_TOPIC, counts, area_code=county, audience=Audience.PUBLIC)
     return len(changes)
 
 

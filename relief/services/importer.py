@@ -24,6 +24,8 @@ facilities or items changed, since those can change anyone's verdict).
 """
 from __future__ import annotations
 
+import csv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from openpyxl.utils.exceptions import InvalidFileException
 
 from relief.domain import registers
 from relief.errors import ImportRejected
@@ -76,23 +79,47 @@ def read_register(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
 
 
 def _read(path: Path) -> pd.DataFrame:
-    """All cells as text; an empty cell is ``""``; whole numbers from xlsx lose their ``.0``.
-
-    CSV is read as UTF-8 (with or without Excel's BOM), else as GB18030, the
-    encoding Chinese Excel saves CSV in.
-    """
-    try:
-        if path.suffix.lower() == ".csv":
-            try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            except UnicodeDecodeError:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
-        else:
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl").map(_cell_text)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise ImportRejected(f"cannot be read: {error}", file=path.name) from error
+    """All cells as text; an empty cell is ``""``; whole numbers from xlsx lose their ``.0``."""
+    frame = _read_csv(path) if path.suffix.lower() == ".csv" else _read_xlsx(path).map(_cell_text)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.fillna("")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """UTF-8 (with or without Excel's BOM), else GB18030, the encoding Chinese Excel saves CSV in."""
+    try:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+    except UnicodeDecodeError:
+        raise ImportRejected("is not CSV text in UTF-8 or GB18030 (is it another kind of file renamed .csv?)",
+                             file=path.name) from None
+    except (ValueError, OSError, csv.Error, pd.errors.ParserError) as error:
+        raise ImportRejected(f"cannot be read as CSV: {_said(error)}", file=path.name) from None
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    """The first sheet; a file that is not a workbook is named and described, never a traceback."""
+    try:
+        return pd.read_excel(path, dtype=object, engine="openpyxl")
+    except zipfile.BadZipFile:
+        raise ImportRejected("is not an xlsx workbook (an xlsx file is a zip archive; this one is not): "
+                             "save it again as .xlsx or .csv", file=path.name) from None
+    except (KeyError, InvalidFileException):
+        raise ImportRejected("is a zip archive without an xlsx workbook in it: save it again as .xlsx or .csv",
+                             file=path.name) from None
+    except OSError as error:
+        raise ImportRejected(f"cannot be read as an xlsx workbook: {_said(error)}", file=path.name) from None
+    except Exception as error:  # openpyxl and its XML parser raise many kinds on a damaged workbook
+        raise ImportRejected(f"is a damaged xlsx workbook ({_said(error)}): save it again as .xlsx or .csv",
+                             file=path.name) from None
+
+
+def _said(error: Exception, limit: int = 200) -> str:
+    """An exception's own words, short enough for one line of a message."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _cell_text(value: Any) -> str:

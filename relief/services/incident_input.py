@@ -15,13 +15,17 @@ from typing import Any, Mapping
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from relief.domain import limits
 from relief.domain.incidents import KIND_LABELS, check_kind
 from relief.domain.indicators import validate_indicators
-from relief.errors import ValidationFailed
+from relief.domain.standards import Standards
+from relief.errors import PayloadTooLarge, ValidationFailed
 from relief.services import fields
 from relief.services.fields import text
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$")
+#: A coordinate typed into a form: plain decimal notation ("30.28", "-0.5"), nothing float() also reads ("nan", "1_0").
+_DECIMAL = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{0,20})?$")
 GEOMETRY_TYPES = ("Point", "Polygon")
 MAX_TEXT = 5000
 #: Default titles are written in China Standard Time, as the field teams read them.
@@ -75,15 +79,17 @@ def moment(value: Any, name: str, *, now: datetime, required: bool = True) -> da
     return fields.not_future(fields.parse_time(value, name), name, now).astimezone(timezone.utc)
 
 
-def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float:
+def _coordinate(body: Mapping[str, Any], name: str) -> float:
+    """A JSON number, or decimal text from a form, within ``name``'s range in :mod:`relief.domain.limits`."""
     value = body.get(name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{name} must be a number", field=name) from None
-    if isinstance(value, bool) or not (low <= number <= high):
-        raise ValidationFailed(f"{name} must be between {low:g} and {high:g}", field=name)
-    return number
+    bounds = limits.number_range(name)
+    if isinstance(value, str) and _DECIMAL.match(value.strip()):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationFailed(f"{name} must be a number {bounds.describe()}", field=name)
+    if value not in bounds:  # NaN is in no range; an int of any size compares without overflow
+        raise ValidationFailed(f"{name} must be {bounds.describe()}", field=name)
+    return float(value)
 
 
 def position(body: Mapping[str, Any], *, required: bool) -> Point | None:
@@ -92,16 +98,74 @@ def position(body: Mapping[str, Any], *, required: bool) -> Point | None:
         if required:
             raise ValidationFailed("a position is required: geometry, or lat and lon", field="geometry")
         return None
-    return Point(_number(body, "lon", -180, 180), _number(body, "lat", -90, 90))
+    return Point(_coordinate(body, "lon"), _coordinate(body, "lat"))
 
 
-def geometry(body: Mapping[str, Any]) -> BaseGeometry:
-    """A GeoJSON Point or Polygon (WGS 84, lon/lat order), else ``lat``/``lon``."""
+def planar(geom: BaseGeometry) -> BaseGeometry:
+    """Refuse a third coordinate (``[lon, lat, z]``): positions are WGS 84 longitude and latitude only."""
+    if geom.has_z:
+        raise ValidationFailed("geometry coordinates must be [longitude, latitude] (no height)", field="geometry")
+    return geom
+
+
+def vertex_limit(standards: Standards | None = None) -> int:
+    """The most positions one submitted geometry may have (``geometry.max_vertices`` in the standards).
+
+    A standards document published before that figure existed falls back to the bundled one.
+    """
+    section = standards.document.get("geometry") if standards is not None else None
+    return int((section or Standards().document["geometry"])["max_vertices"])
+
+
+def _rings(raw: Mapping[str, Any]) -> list[Any]:
+    """A Polygon's rings as given (a Point's position as one "ring"), before shapely sees them."""
+    coordinates = raw.get("coordinates")
+    if not isinstance(coordinates, (list, tuple)) or not coordinates:
+        raise ValidationFailed("geometry has no coordinates", field="geometry")
+    if raw.get("type") == "Point":
+        return [[coordinates]]
+    if not all(isinstance(ring, (list, tuple)) for ring in coordinates):
+        raise ValidationFailed("geometry has malformed coordinates: a Polygon is a list of rings",
+                               field="geometry")
+    return coordinates
+
+
+def _check_shape(raw: Mapping[str, Any], max_vertices: int) -> None:
+    """Refuse, before any geometry is built, more than ``max_vertices`` positions or an unclosed ring.
+
+    Every later spatial join (displacement, assignment proposals) pays for
+    each vertex of every open hazard zone, so one oversized polygon would
+    slow them for everyone; and GeoJSON (RFC 7946 §3.1.6) requires each ring
+    to end where it starts, with at least four positions — shapely would
+    silently close it, recording an area nobody drew.
+    """
+    rings = _rings(raw)
+    count = sum(len(ring) for ring in rings)
+    if count > max_vertices:
+        raise PayloadTooLarge(f"geometry has {count} positions; at most {max_vertices} are accepted "
+                              f"(simplify the outline)", field="geometry")
+    if raw.get("type") != "Polygon":
+        return
+    for i, ring in enumerate(rings):
+        if not all(isinstance(position, (list, tuple)) for position in (ring[:1] + ring[-1:])):
+            raise ValidationFailed("geometry has malformed coordinates: a position is [longitude, latitude]",
+                                   field="geometry")
+        if len(ring) < 4 or list(ring[0]) != list(ring[-1]):
+            raise ValidationFailed(f"ring {i} of the polygon is not closed: it needs at least 4 positions and its "
+                                   f"last position must repeat its first (RFC 7946)", field="geometry")
+
+
+def geometry(body: Mapping[str, Any], *, max_vertices: int | None = None) -> BaseGeometry:
+    """A GeoJSON Point or Polygon (WGS 84, lon/lat order, closed rings), else ``lat``/``lon``.
+
+    ``max_vertices`` defaults to :func:`vertex_limit`.
+    """
     raw = body.get("geometry")
     if raw in (None, ""):
         return position(body, required=True)
     if not isinstance(raw, Mapping) or raw.get("type") not in GEOMETRY_TYPES:
         raise ValidationFailed(f"geometry must be a GeoJSON {' or '.join(GEOMETRY_TYPES)}", field="geometry")
+    _check_shape(raw, vertex_limit() if max_vertices is None else max_vertices)
     try:
         geom = shape(raw)
     except Exception:  # shapely raises several kinds on malformed coordinates
@@ -127,10 +191,16 @@ def flag(body: Mapping[str, Any], name: str) -> bool:
     return value
 
 
-def new_incident(body: Mapping[str, Any], *, now: datetime) -> NewIncident:
+def _word(value: Any) -> Any:
+    """A value to look up in a table of names: text as it is, anything else as its repr (a list is unhashable)."""
+    return value if value is None or isinstance(value, str) else repr(value)
+
+
+def new_incident(body: Mapping[str, Any], *, now: datetime, max_vertices: int) -> NewIncident:
+    """A new incident from its report body; ``max_vertices`` is the standards' limit in force (``vertex_limit``)."""
     ident = client_id(body)
-    kind = check_kind(body.get("kind"))
-    geom = geometry(body)
+    kind = check_kind(_word(body.get("kind")))
+    geom = planar(geometry(body, max_vertices=max_vertices))
     evacuate = flag(body, "evacuate")
     if evacuate and geom.geom_type != "Polygon":
         raise ValidationFailed("evacuate marks an area: give a Polygon geometry", field="evacuate")
@@ -156,7 +226,16 @@ def new_statutory_report(body: Mapping[str, Any], *, now: datetime, kind_default
     if indicators is None:
         raise ValidationFailed("indicators is required: an object of named figures", field="indicators")
     clean = _prefixed(lambda: validate_indicators(indicators, strict=True))
+    _within_limits(clean)
     return NewStatutoryReport(ident, str(kind or ""), township, figures_to, clean, text(body, "note", limit=MAX_TEXT))
+
+
+def _within_limits(figures: Mapping[str, int | float]) -> None:
+    """Each figure within its range (:func:`relief.domain.limits.indicator_range`), named ``indicators.<name>``."""
+    for name, value in figures.items():
+        bounds = limits.indicator_range(name)
+        if value not in bounds:
+            raise ValidationFailed(f"indicators.{name} must be {bounds.describe()}", field=f"indicators.{name}")
 
 
 def _prefixed(check):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from relief.domain import incidents as domain
+from relief.domain.audience import Audience
 from relief.domain.roles import may
 from relief.errors import Conflict, NotFound, ValidationFailed
 from relief.services import incident_input as parse
@@ -17,7 +18,7 @@ from relief.services import photos as photo_service
 from relief.services import statutory
 from relief.services.context import Context, Unit
 from relief.services.incident_views import event_payload, field_report_view, incident_feature, statutory_view
-from relief.services.statutory import Submission
+from relief.services.resend import Submission
 from relief.store import areas as area_store
 from relief.store import incidents as store
 from relief.store.tables import FieldReport, Incident, IncidentTransition, StatutoryReport
@@ -69,7 +70,7 @@ def _seen_incident(ctx: Context, client_id: str) -> Submission | None:
 def create_incident(ctx: Context, body: Mapping[str, Any], uploads: Iterable[photo_service.Upload] = ()) -> Submission:
     """Report a new incident with its first field report (and optionally its initial statutory report)."""
     now = ctx.now()
-    new = parse.new_incident(body, now=now)
+    new = parse.new_incident(body, now=now, max_vertices=parse.vertex_limit(ctx.standards))
     initial = None
     if body.get("indicators") not in (None, "", {}):
         initial = parse.new_statutory_report(body, now=now, kind_default="initial", ident=new.client_id)
@@ -102,7 +103,7 @@ def _first_reports(ctx: Context, unit: Unit, incident: Incident, new: parse.NewI
                        "photos": len(stored), "possible_duplicates": incident.possible_duplicates})
     unit.emit("incident.created", "incidents",
               event_payload(incident, {"created": True, "possible_duplicates": incident.possible_duplicates or []}),
-              area_code=incident.county_code)
+              area_code=incident.county_code, audience=Audience.PUBLIC)
     filed = None
     if initial is not None:
         filed, _ = statutory.record(unit, incident, initial)
@@ -153,9 +154,10 @@ def add_field_report(ctx: Context, incident_id: int, body: Mapping[str, Any],
             unit.audit("field_report.add", "incident", incident.id, detail={"field_report_id": report.id,
                                                                              "photos": len(stored)})
             summary = {"type": "field", "id": report.id, "photos": len(stored)}
-            unit.emit("report.added", "reports", event_payload(incident, {"report": summary}), area_code=incident.county_code)
+            unit.emit("report.added", "reports", event_payload(incident, {"report": summary}),
+                      area_code=incident.county_code, audience=Audience.PUBLIC)
             unit.emit("incident.updated", "incidents", event_payload(incident, {"field_reports": 1}),
-                      area_code=incident.county_code)
+                      area_code=incident.county_code, audience=Audience.PUBLIC)
             return _field_answer(ctx, unit.session, incident_id, report, created=True)
         return _field_answer(ctx, unit.session, incident_id, report, created=False)
 
@@ -215,7 +217,8 @@ def transition(ctx: Context, incident_id: int, action: Any, reason: Any, duplica
         changed = {"status": {"from": before, "to": target}, "action": action, "reason": why}
         if original is not None:
             changed["duplicate_of"] = original.id
-        unit.emit("incident.transitioned", "incidents", event_payload(incident, changed), area_code=incident.county_code)
+        unit.emit("incident.transitioned", "incidents", event_payload(incident, changed), area_code=incident.county_code,
+                  audience=Audience.PUBLIC)
         statutory.refresh_level(unit, incident, ctx.standards)
         return {"id": incident.id, "transition_id": row.id, "status": target, "from": before, "action": action,
                 "incident": incident_feature(incident),

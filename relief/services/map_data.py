@@ -47,7 +47,7 @@ def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
     ``seq`` is the last event the counts include. With no verdicts computed
     yet every household counts as ``unknown``. The
     township answer also maps each village to its township, so a client can
-    apply a village's ``guarantee.changed`` counts one level up.
+    apply a village's ``guarantee.counts`` one level up.
     """
     if level not in SUMMARY_LEVELS:
         raise ValidationFailed(f"level must be one of {', '.join(SUMMARY_LEVELS)}", field="level")

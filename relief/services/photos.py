@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from relief.domain.photos import inspect_photo, public_copy, thumbnail
+from relief.domain.photos import prepare_photo
 from relief.domain.roles import may
 from relief.errors import Forbidden, NotAuthenticated, NotFound, PayloadTooLarge, UnsupportedMedia, ValidationFailed
 from relief.services.context import Context
@@ -78,11 +78,11 @@ def decode_base64(items: Any) -> list[Upload]:
 
 
 def _checked(upload: Upload, settings: dict[str, Any]) -> tuple[Any, bytes, bytes]:
-    formats = settings["formats"]
+    """Info, public copy and thumbnail from one decode (an older standards document without
+    ``max_pixels`` gets the bundled figure)."""
     try:
-        info = inspect_photo(upload.data, max_bytes=int(settings["max_bytes"]), formats=formats)
-        public = public_copy(upload.data, formats=formats)
-        return info, public, thumbnail(upload.data, int(settings["thumbnail_px"]), formats=formats)
+        return prepare_photo(upload.data, max_bytes=int(settings["max_bytes"]), formats=settings["formats"],
+                             max_pixels=settings.get("max_pixels"), thumbnail_px=int(settings["thumbnail_px"]))
     except (UnsupportedMedia, PayloadTooLarge) as error:
         label = f"{upload.field} ({upload.filename})" if upload.filename else upload.field
         raise type(error)(f"{label}: {error.message}", field=upload.field) from None

@@ -17,6 +17,11 @@ proposal with a token (a hash of its inputs: who must leave, the sites,
 their occupancy) so a client can tell whether two proposals came from the
 same state; ``accept_assignments`` takes the (possibly edited) list and
 re-checks everything, all or nothing.
+
+Proposals and expected displacement count only the zones of confirmed
+incidents (``COUNTED_STATUSES``: verified, responding, stabilised), thinned
+to ``geometry.zone_tolerance_m`` of the standards, and their spatial work
+runs through ``ctx.offload`` (beside the serving loop under ``relief serve``).
 """
 from __future__ import annotations
 
@@ -26,9 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+import geopandas as gpd
 import pandas as pd
 
 from relief.domain import allocation
+from relief.domain.audience import Audience
+from relief.domain.standards import Standards
 from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
 from relief.services import fields
 from relief.services.context import Context, Unit
@@ -43,6 +51,10 @@ from relief.store.tables.people import DISPERSED_KINDS
 CHECKOUT_DESTINATIONS = ("home", "dispersed", "none")
 MAX_ASSIGNMENTS = 5000
 DEFAULT_REACH_KM = 20.0
+#: Incidents whose polygons move people (see ``_zones``): confirmed by a verifier and not yet closed.
+COUNTED_STATUSES = ("verified", "responding", "stabilised")
+#: Metres in one degree of latitude (a tolerance in metres, given to shapely in degrees).
+METRES_PER_DEGREE = 111_320.0
 
 
 # --- the shared move ---------------------------------------------------------------
@@ -120,7 +132,7 @@ def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
             continue
         feature = site_store.site_feature(unit.session, site)
         unit.emit("site.occupancy_changed", "sites", {"feature": feature, "site_id": site_id},
-                  area_code=site.county_code)
+                  area_code=site.county_code, audience=Audience.PUBLIC)
         features.append(feature)
     return features
 
@@ -181,11 +193,43 @@ def check_out(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[
         return {"household": household_view(household), "changed": changed, "sites": features}
 
 
-# --- assignment proposals -------------------------------------------------------------
+# --- hazard zones ---------------------------------------------------------------------
+
+def _zones(session) -> gpd.GeoDataFrame:
+    """The zones that move people: polygons of incidents a verifier has confirmed and that are not over.
+
+    A reported (or still verifying) incident's polygon is shown on the map,
+    but counts nobody as displaced and proposes no move: anyone may report,
+    and one careless outline must not send a county's register into the
+    proposals.
+    """
+    return household_store.hazard_polygons(session, COUNTED_STATUSES)
+
 
 def _zone_bounds(zones) -> list[tuple[float, float, float, float]]:
     return [tuple(geom.bounds) for geom in zones.geometry]
 
+
+def _zone_tolerance_m(standards: Standards) -> float:
+    """``geometry.zone_tolerance_m`` of the standards in force (the bundled figure for an older document)."""
+    section = standards.document.get("geometry") or Standards().document["geometry"]
+    return float(section["zone_tolerance_m"])
+
+
+def _lean(zones: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """The zones with vertices closer than ``tolerance_m`` to their outline dropped (topology kept).
+
+    Every household is tested against every vertex of a zone it may lie in,
+    so a zone drawn with needless detail (or stored before the vertex limit)
+    would make each proposal slow; a couple of metres is well inside a
+    phone's position error.
+    """
+    if not len(zones) or tolerance_m <= 0:
+        return zones
+    return zones.set_geometry(zones.geometry.simplify(tolerance_m / METRES_PER_DEGREE, preserve_topology=True))
+
+
+# --- assignment proposals -------------------------------------------------------------
 
 def _token(movers: pd.DataFrame, sites: pd.DataFrame, occupancy: pd.Series, max_km: float | None) -> str:
     """A hash of what the proposal was computed from."""
@@ -203,11 +247,19 @@ def propose_assignments(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]
     county_code = fields.text(body, "county_code", limit=24)
     max_km = fields.number(body, "max_km", required=False, positive=True)
     with ctx.reading() as session:
-        zones = household_store.hazard_polygons(session)
+        zones = _zones(session)
         candidates = household_store.leaving_candidates(session, _zone_bounds(zones), county_code=county_code)
         sites = site_store.sites_frame(session)
         occupancy = site_store.occupancy_series(session)
-    movers = allocation.must_leave(candidates, zones)
+    proposal = ctx.offload(_proposal, candidates, zones, sites, occupancy, max_km, _zone_tolerance_m(ctx.standards))
+    return {"token": proposal.pop("token"), "as_of": ctx.now().isoformat(), "county_code": county_code,
+            "max_km": max_km, **proposal}
+
+
+def _proposal(candidates: pd.DataFrame, zones: gpd.GeoDataFrame, sites: pd.DataFrame, occupancy: pd.Series,
+              max_km: float | None, tolerance_m: float) -> dict[str, Any]:
+    """The proposal itself: plain data in and out, so it runs beside the serving loop (``ctx.offload``)."""
+    movers = allocation.must_leave(candidates, _lean(zones, tolerance_m))
     plan = allocation.propose_assignment(movers, sites, occupancy=occupancy, max_km=max_km)
     info = movers.set_index("household_id")[["members", "leave_reason", "village_code"]]
     names = sites.set_index("site_id")["name"]
@@ -223,8 +275,7 @@ def propose_assignments(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]
                 for row in plan.unplaced.itertuples(index=False)]
     placed_persons = sum(a["members"] for a in assignments)
     return {
-        "token": _token(movers, sites, occupancy, max_km), "as_of": ctx.now().isoformat(),
-        "county_code": county_code, "max_km": max_km,
+        "token": _token(movers, sites, occupancy, max_km),
         "assignments": assignments, "unplaced": unplaced,
         "totals": {"households": len(movers), "persons": int(movers["members"].sum()) if len(movers) else 0,
                    "placed_households": len(assignments), "placed_persons": placed_persons,
@@ -284,15 +335,22 @@ def accept_assignments(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
 
 def expected_displacement(ctx: Context, *, reach_km: float = DEFAULT_REACH_KM,
                           county_code: str | None = None) -> dict[str, Any]:
-    """People at home inside active hazard polygons, by county, against free site places within reach."""
+    """People at home inside confirmed incidents' polygons, by county, against free site places within reach."""
     with ctx.reading() as session:
-        zones = household_store.hazard_polygons(session)
+        zones = _zones(session)
         exposed = household_store.at_home_within(session, _zone_bounds(zones), county_code=county_code or None)
         sites = site_store.sites_frame(session)
         occupancy = site_store.occupancy_series(session)
-        table = allocation.expected_displacement(exposed, zones, sites, occupancy, reach_km=reach_km)
+    table = ctx.offload(_displacement, exposed, zones, sites, occupancy, reach_km, _zone_tolerance_m(ctx.standards))
+    with ctx.reading() as session:
         names = area_store.names(session, table.index)
     counties = [{"county_code": code, "county_name": names.get(code),
                  **{k: int(v) for k, v in row.items()}} for code, row in table.iterrows()]
     return {"reach_km": reach_km, "as_of": ctx.now().isoformat(), "counties": counties,
             "totals": {k: int(table[k].sum()) for k in table.columns}}
+
+
+def _displacement(exposed: pd.DataFrame, zones: gpd.GeoDataFrame, sites: pd.DataFrame, occupancy: pd.Series,
+                  reach_km: float, tolerance_m: float) -> pd.DataFrame:
+    """The domain's table from plain data, so it runs beside the serving loop (``ctx.offload``)."""
+    return allocation.expected_displacement(exposed, _lean(zones, tolerance_m), sites, occupancy, reach_km=reach_km)

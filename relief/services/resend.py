@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from relief.errors import ResendMismatch, ValidationFailed
+from relief.jsonable import jsonable
 from relief.services.context import Context
 from relief.store import resends as store
 
@@ -91,15 +92,7 @@ def once(ctx: Context, operation: str, body: Mapping[str, Any] | None, work: Cal
 
 def plain(answer: dict[str, Any]) -> dict[str, Any]:
     """The answer as the JSON it is kept as, so the first send and every resend read the same."""
-    return json.loads(json.dumps(answer, default=_json_value, ensure_ascii=False))
-
-
-def _json_value(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    return jsonable(answer)
 
 
 def _replay(seen, key: str, mark: str) -> Submission:

@@ -75,8 +75,8 @@ def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> Situatio
 
 
 def export_html(ctx: Context, *, title: str = "Enshi situation map") -> str:
-    """The situation map as one self-contained HTML document."""
-    return situation_html(load_bundle(ctx, title=title))
+    """The situation map as one self-contained HTML document (rendered beside the serving loop: it takes seconds)."""
+    return ctx.offload(situation_html, load_bundle(ctx, title=title))
 
 
 #: Built maps kept for reuse, per store (so two apps never share one): title → (latest event seq, time, html).

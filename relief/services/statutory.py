@@ -7,12 +7,12 @@ so no map or list ever shows a stale level. A change of level is an event.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
 import pandas as pd
 
+from relief.domain.audience import Audience
 from relief.domain.indicators import INDICATORS
 from relief.domain.reports import NO_REPORTS_STATUSES, REPORT_KINDS, aggregate, check_report_kind
 from relief.domain.reports import overdue as overdue_items
@@ -23,8 +23,10 @@ from relief.errors import Conflict, NotFound, ValidationFailed
 from relief.services import incident_input as parse
 from relief.services import standards as standards_service
 from relief.services.context import Context, Unit
+from relief.services.resend import Submission
 from relief.services.incident_views import event_payload, plain, records, statutory_view
 from relief.store import areas as area_store
+from relief.store import map_queries
 from relief.store import incidents as store
 from relief.store.tables import Incident, StatutoryReport
 from relief.store import rows
@@ -33,14 +35,6 @@ from relief.store import rows
 NO_LEVEL_STATUSES = NO_REPORTS_STATUSES
 #: ``incidents.response_level`` holds this many characters.
 LEVEL_NAME_LENGTH = 4
-
-
-@dataclass(frozen=True)
-class Submission:
-    """The answer to a submission: ``created`` is False when the client id was seen before."""
-
-    created: bool
-    body: dict[str, Any]
 
 
 # --- figures -----------------------------------------------------------------
@@ -87,7 +81,7 @@ def apply_level(unit: Unit, incident: Incident, totals: Mapping[str, Any] | None
     incident.updated_at = unit.now
     unit.emit("incident.level_changed", "incidents",
               event_payload(incident, {"response_level": {"from": before, "to": level}, "reasons": reasons}),
-              area_code=incident.county_code)
+              area_code=incident.county_code, audience=Audience.PUBLIC)
     return True
 
 
@@ -117,8 +111,8 @@ def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport) -> tup
     if incident.status in NO_REPORTS_STATUSES:
         raise Conflict(f"incident {incident.id} is {incident.status}; its figures belong to "
                        f"{'the original incident' if incident.status == 'duplicate' else 'no incident'}", field="incident")
+    county = _county_of(session, township, incident)
     check_report_kind(store.report_kinds(session, incident.id, township), new.kind)
-    county = area_store.parent_code(session, township) or incident.county_code
     row = StatutoryReport(client_id=new.client_id, incident_id=incident.id, township_code=township, county_code=county,
                           kind=new.kind, figures_to=new.figures_to, submitted_at=unit.now,
                           submitted_by=unit.actor.id, note=new.note, **new.indicators)
@@ -127,12 +121,40 @@ def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport) -> tup
     return rows.add(session, row), True
 
 
+def _county_of(session, township: str, incident: Incident) -> str:
+    """The county of a township the incident's figures may be reported for, else a 400 naming ``township_code``.
+
+    Figures add up by township and county into the response level, so a
+    code that names no township, or a township the incident does not reach,
+    would be counted where nothing happened. An incident reaches the
+    townships of its own county and, when it is an area crossing a county
+    line, the townships of other counties whose outline it overlaps.
+    """
+    county = area_store.parent_code(session, township)
+    if county is None:
+        raise ValidationFailed(f"unknown township {township!r}", field="township_code")
+    if incident.county_code and county != incident.county_code and not _zone_overlaps(session, township, incident):
+        raise ValidationFailed(f"{township} is a township of county {county}; incident {incident.id} lies in county "
+                               f"{incident.county_code} and does not reach it", field="township_code")
+    return county
+
+
+def _zone_overlaps(session, township: str, incident: Incident) -> bool:
+    """Whether the incident's area overlaps the township's outline (a point incident overlaps none but its own)."""
+    zone = incident.geom
+    if zone is None or zone.geom_type not in ("Polygon", "MultiPolygon"):
+        return False
+    outline = next((row[-1] for row in map_queries.area_shapes(session, "township") if row[0] == township), None)
+    return outline is not None and not outline.is_empty and outline.intersection(zone).area > 0
+
+
 def announce(unit: Unit, incident: Incident, report: StatutoryReport) -> None:
     """Audit and events for a newly filed report (the level follows in ``refresh_level``)."""
     unit.audit("report.statutory", "incident", incident.id, detail={"report_id": report.id, "kind": report.kind,
                                                                      "township_code": report.township_code})
     summary = {"type": "statutory", "id": report.id, "kind": report.kind, "township_code": report.township_code}
-    unit.emit("report.added", "reports", event_payload(incident, {"report": summary}), area_code=incident.county_code)
+    unit.emit("report.added", "reports", event_payload(incident, {"report": summary}), area_code=incident.county_code,
+              audience=Audience.PUBLIC)
 
 
 def add_report(ctx: Context, incident_id: int, body: Mapping[str, Any]) -> Submission:

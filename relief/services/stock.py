@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
+from relief.domain.audience import Audience
 from relief.errors import NotFound, ValidationFailed
 from relief.services import fields
 from relief.services.context import Context, Unit
@@ -63,7 +64,7 @@ def record_movement(unit: Unit, holder: Holder, item_code: str, delta: float, ki
     balance = ledger.balance(unit.session, holder.kind, holder.id, item_code)
     unit.emit("stock.changed", "stock", {"holder_kind": holder.kind, "holder_id": holder.id, "item_code": item_code,
                                          "quantity": balance, "delta": delta, "movement_id": movement.id},
-              area_code=holder.county_code, public=False)
+              area_code=holder.county_code, audience=Audience.STAFF)
     return movement
 
 

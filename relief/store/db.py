@@ -1,134 +1,32 @@
 """Engine and sessions for one database URL, and what kind of store it is.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys on. Under
-``relief serve`` every request is a greenlet on one gevent loop, and a
-SQLite call that waits for the file lock waits in C, holding up the whole
-loop — including the greenlet that holds the lock. So SQLite writers queue
-twice, and never inside SQLite's own busy handler:
-
-- in the process, on a :class:`WriteGate` (a lock that is gevent's own when
-  ``relief serve`` has monkey-patched ``threading``), so only one writer per
-  process asks SQLite for the lock and the others yield to the loop;
-- across processes sharing the file, ``BEGIN IMMEDIATE`` is tried without a
-  busy wait and retried after a short (cooperative) sleep.
-
-Both waits are bounded (``write_wait_seconds``); past the bound the write
-is refused with :class:`~relief.errors.StoreBusy` (HTTP 503 with
-``Retry-After``) before anything was written.
-
-PostgreSQL writers pass the same gate, a few at a time
-(``postgres_writers``). psycopg waits cooperatively, so any number could
-run side by side, but on one loop that only interleaves their CPU work
-while each holds its row locks: a hot row (one depot's rice) is then held
-for the sum of everyone's slices, and tails grow past seconds. A few at a
-time overlap their round trips without that; several processes still
-write side by side, ordered by row locks. Its
-``lock_timeout``, pool timeouts, deadlocks and serialisation failures end
-in ``StoreBusy`` too. PostgreSQL is expected to have PostGIS;
-:attr:`Store.has_postgis` says whether it does.
+Reads get plain sessions. Writes go through :meth:`Store.write`: first the
+process's :class:`~relief.store.write_gate.WriteGate` (so a waiting writer
+never blocks the event loop), then, on SQLite, the file's write lock taken
+without SQLite's blocking busy wait (``relief.store.sqlite_engine``). Every
+wait is bounded by ``write_wait_seconds``; past it the write is refused with
+:class:`~relief.errors.StoreBusy` (HTTP 503 with ``Retry-After``) before
+anything was written. PostgreSQL's ``lock_timeout``, pool timeouts,
+deadlocks and serialisation failures end the same way (``busy.is_busy``).
+PostgreSQL is expected to have PostGIS; :attr:`Store.has_postgis` says
+whether it does.
 """
 from __future__ import annotations
 
-import threading
-import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from relief.errors import StoreBusy
+from relief.store.busy import is_busy
+from relief.store.sqlite_engine import Turns, database_path, sqlite_engine
+from relief.store.write_gate import WriteGate
 
-#: SQLite's own busy wait, for the rare read that meets a lock (WAL readers almost never do); it blocks the loop.
-SQLITE_READ_BUSY_MS = 50
-SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (extended codes carry them in the low byte)
-#: PostgreSQL SQLSTATEs that mean "not now", not "wrong": lock/statement timeouts, deadlock, serialisation.
-POSTGRES_BUSY_STATES = {"55P03", "57014", "40P01", "40001"}
 DEFAULT_WRITE_WAIT_SECONDS = 5.0
-#: PostgreSQL writers let into one process at a time: enough to overlap their round trips, few enough
-#: that their CPU work does not interleave while they hold row locks.
+#: PostgreSQL writers let into one process at a time (see ``write_gate``).
 DEFAULT_POSTGRES_WRITERS = 4
-
-
-def is_busy(error: BaseException) -> bool:
-    """Whether a driver error means the store was busy (retry later) rather than the request wrong."""
-    if isinstance(error, exc.TimeoutError):  # no pooled connection free in time
-        return True
-    orig = getattr(error, "orig", None)
-    code = getattr(orig, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in SQLITE_BUSY_CODES
-    return getattr(orig, "sqlstate", None) in POSTGRES_BUSY_STATES
-
-
-class WriteGate:
-    """At most ``writers`` writers at a time in this process; the rest wait without blocking the event loop."""
-
-    def __init__(self, wait_seconds: float, writers: int = 1):
-        self.wait_seconds = wait_seconds
-        # gevent's semaphore once `relief serve` has monkey-patched threading
-        self._slots = threading.BoundedSemaphore(writers)
-
-    @contextmanager
-    def held(self) -> Iterator[float]:
-        """Yields the monotonic deadline by which the file lock must be had too."""
-        deadline = time.monotonic() + self.wait_seconds
-        if not self._slots.acquire(timeout=self.wait_seconds):
-            raise StoreBusy(f"the store is busy with other writes; nothing was written, retry in a moment "
-                            f"(waited {self.wait_seconds:g} s)")
-        try:
-            yield deadline
-        finally:
-            self._slots.release()
-
-
-def _begin_immediate(conn, deadline: float) -> None:
-    """Take SQLite's write lock, polling with cooperative sleeps rather than SQLite's blocking busy wait."""
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
-    pause = 0.002
-    try:
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except exc.OperationalError as error:
-                if not is_busy(error):
-                    raise
-                if time.monotonic() + pause > deadline:
-                    raise StoreBusy("another process holds the store's write lock; nothing was written, "
-                                    "retry in a moment") from None
-            time.sleep(pause)  # gevent's sleep under `relief serve`: the loop runs on meanwhile
-            pause = min(pause * 2, 0.05)
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_MS}")
-
-
-def _sqlite_engine(url: str, echo: bool, pool_timeout: float) -> Engine:
-    engine = create_engine(url, echo=echo, pool_use_lifo=True, pool_size=10, max_overflow=30,
-                           pool_timeout=pool_timeout,
-                           connect_args={"check_same_thread": False, "timeout": SQLITE_READ_BUSY_MS / 1000})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):
-        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
-        cur = dbapi_conn.cursor()
-        if url not in ("sqlite://", "sqlite:///:memory:"):
-            cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_MS}")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        deadline = conn.get_execution_options().get("relief_write_deadline")
-        if deadline is None:
-            conn.exec_driver_sql("BEGIN DEFERRED")
-        else:
-            _begin_immediate(conn, deadline)
-
-    return engine
 
 
 class Store:
@@ -138,8 +36,9 @@ class Store:
                  postgres_writers: int = DEFAULT_POSTGRES_WRITERS):
         self.url = url
         self.write_wait_seconds = write_wait_seconds
-        if url.startswith("sqlite"):
-            self.engine = _sqlite_engine(url, echo, pool_timeout=write_wait_seconds)
+        self._turns = Turns(database_path(url)) if url.startswith("sqlite") else None
+        if self._turns is not None:
+            self.engine = sqlite_engine(url, echo, pool_timeout=write_wait_seconds, turns=self._turns)
         else:
             lock_ms = int(write_wait_seconds * 1000)
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30,
@@ -191,8 +90,11 @@ class Store:
 
         A store too busy to take the write in time raises ``StoreBusy`` with nothing written.
         """
-        with self._gate.held() as deadline, self._write_session(deadline) as session:
-            yield session
+        with self._gate.held() as deadline:
+            if self._turns is not None and self._turns.give_way(self._gate.busy_for()):
+                self._gate.restart_streak()
+            with self._write_session(deadline) as session:
+                yield session
 
     @contextmanager
     def _write_session(self, deadline: float) -> Iterator[Session]:

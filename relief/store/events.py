@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from relief.domain.audience import Audience
 from relief.store.tables import Event
 
 _OUTBOX_LOCK_KEY = 7_714_001
@@ -21,9 +22,13 @@ _INSERT = insert(Event.__table__).returning(Event.__table__.c.seq, sort_by_param
 
 
 def pending_event(*, kind: str, topic: str, payload: dict[str, Any], area_code: str | None,
-                  public: bool, at: datetime) -> dict[str, Any]:
-    """An event as the outbox row it will become at the end of the transaction (see :func:`assign_sequence`)."""
-    return {"kind": kind, "topic": topic, "payload": payload, "area_code": area_code, "public": public, "at": at}
+                  audience: Audience, at: datetime) -> dict[str, Any]:
+    """An event as the outbox row it will become at the end of the transaction (see :func:`assign_sequence`).
+
+    The audience is kept in the ``public`` column (see :mod:`relief.domain.audience`).
+    """
+    return {"kind": kind, "topic": topic, "payload": payload, "area_code": area_code, "public": audience.public,
+            "at": at}
 
 
 def assign_sequence(session: Session, pending: list[dict[str, Any]]) -> None:
@@ -54,11 +59,10 @@ def latest_seq(session: Session) -> int:
 
 
 def events_since(session: Session, since: int, *, topics: Iterable[str], areas: Iterable[str] | None,
-                 include_private: bool, limit: int) -> list[dict[str, Any]]:
-    """Events after ``since`` for these topics/areas, oldest first, at most ``limit + 1``."""
+                 audiences: Iterable[Audience], limit: int) -> list[dict[str, Any]]:
+    """Events after ``since`` for these topics/areas and audiences, oldest first, at most ``limit + 1``."""
     query = select(Event).where(Event.seq > since, Event.topic.in_(list(topics))).order_by(Event.seq).limit(limit + 1)
     if areas is not None:
         query = query.where(or_(Event.area_code.in_(list(areas)), Event.area_code.is_(None)))
-    if not include_private:
-        query = query.where(Event.public.is_(True))
+    query = query.where(Event.public.in_(sorted({audience.public for audience in audiences})))
     return [_row(e) for e in session.scalars(query)]

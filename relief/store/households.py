@@ -76,10 +76,10 @@ def at_home_within(session: Session, zone_bounds: Sequence[Bounds], *,
     return _frame(session, Household.shelter.not_in(RELOCATED), _within_any(zone_bounds), *_county(county_code))
 
 
-def hazard_polygons(session: Session) -> gpd.GeoDataFrame:
-    """Polygons of open incidents (status, evacuate, county_code) in WGS 84."""
+def hazard_polygons(session: Session, statuses: Iterable[str] = OPEN_STATUSES) -> gpd.GeoDataFrame:
+    """Polygons of incidents in ``statuses`` (open ones by default): status, evacuate, county_code, in WGS 84."""
     query = (select(Incident.id, Incident.county_code, Incident.status, Incident.evacuate, Incident.geom)
-             .where(Incident.status.in_(sorted(OPEN_STATUSES)), Incident.geom.is_not(None)).order_by(Incident.id))
+             .where(Incident.status.in_(sorted(statuses)), Incident.geom.is_not(None)).order_by(Incident.id))
     rows = [r for r in session.execute(query).all() if r.geom.geom_type in ("Polygon", "MultiPolygon")]
     frame = pd.DataFrame({"incident_id": [r.id for r in rows], "county_code": [r.county_code for r in rows],
                           "status": [r.status for r in rows], "evacuate": [bool(r.evacuate) for r in rows]})

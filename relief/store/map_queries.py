@@ -35,7 +35,7 @@ def _worst():
 def snapshot_seq(session: Session) -> int:
     """Pin the read to one snapshot and return the last event seq it includes.
 
-    Call first in a fresh read session. A client applies ``guarantee.changed``
+    Call first in a fresh read session. A client applies ``guarantee.counts``
     deltas on top of counts read here only for events after this seq, so the
     counts and the seq must come from the same snapshot: SQLite's read
     transaction already is one; PostgreSQL needs REPEATABLE READ for it.

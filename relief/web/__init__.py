@@ -8,7 +8,10 @@ csrf = CSRFProtect()
 
 def register(app) -> None:
     from relief.web import api_layers, errors, pages, report_pages, sockets
+    from relief.web import json, params  # strict JSON both ways; bounded path ids and the request screen
 
+    json.init_app(app)
+    params.init_app(app)  # before any blueprint: its converter bounds every <int:…> path id
     errors.init_app(app)
     csrf.init_app(app)
     for blueprint in (api_layers.bp, pages.bp, report_pages.bp):

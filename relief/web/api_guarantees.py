@@ -9,9 +9,11 @@
   judge afresh; without both, the kept verdicts are read (what the map shows).
   ``area`` (county, township or village code, or a code prefix), ``status``
   (comma list of met|at_risk|unmet|not_applicable), ``guarantee`` (comma list:
-  which guarantees ``status`` looks at), ``offset``/``limit``,
-  ``format=json|csv`` (CSV: every matching row, columns household_id, food …
-  medical, reason_<g> …, shortfall_<g> …).
+  which guarantees ``status`` looks at), ``offset``/``limit`` (``limit`` at
+  most ``MAX_GUARANTEE_ROWS``, 2000 by default), ``format=json|csv`` (CSV:
+  every matching row, columns household_id, food … medical, reason_<g> …,
+  shortfall_<g> …; cells that a spreadsheet would run as formulas start with
+  ``'``).
 - ``GET /api/guarantees?summary=village|township|county`` — public: counts
   only (per area, guarantee and status; no household rows; ``with_summary``
   is ignored).
@@ -19,11 +21,13 @@
   ``as_of`` (default now) under ``profile``.
 
 (``/api/guarantees/summary`` belongs to the live map, ``web/api_map.py``.)
-Rows carry ids and area codes only, never a name.
+Rows carry ids and area codes only, never a name. Shaping and writing a big
+answer runs through ``ctx.offload`` (beside the serving loop), so a
+prefecture's list does not hold up every other request.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from relief.domain.guarantees import GUARANTEES, STATUSES
 from relief.domain.roles import may
@@ -71,28 +75,45 @@ def list_guarantees():
         require_staff()
     statuses = params.words("status", STATUSES)
     only = params.words("guarantee", GUARANTEES)
-    page = params.paging()
+    page = _page()
     ctx = request_context()
     found = guarantee_views.verdicts(ctx, as_of=params.query_time("as_of"), profile=_profile())
     area = (request.args.get("area") or "").strip() or None
     if summary_by is not None:
         scope = guarantee_views.select(found, area=area)
-        return jsonify({"source": found.source, "as_of": found.as_of, "profile": found.profile, "area": area,
-                        "summary": guarantee_views.counts(ctx, found, scope, summary_by)})
+        return _json(ctx, {"source": found.source, "as_of": found.as_of, "profile": found.profile, "area": area,
+                           "summary": guarantee_views.counts(ctx, found, scope, summary_by)})
     chosen = guarantee_views.select(found, area=area, statuses=statuses, only=only)
     if fmt == "csv":
-        text = guarantees.flat_table(chosen).to_csv(index=False, lineterminator="\n")
-        return Response(text, mimetype="text/csv",
+        return Response(guarantee_views.csv_text(ctx, chosen), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=guarantees.csv"})
     body = {
         "source": found.source, "as_of": found.as_of, "profile": found.profile,
         "filters": {"area": area, "status": statuses, "guarantee": only},
         "total": int(len(chosen)), **page,
-        "households": guarantee_views.page_rows(chosen, **page),
+        "households": guarantee_views.page(ctx, chosen, **page),
     }
     if with_summary is not None:
         body["summary"] = guarantee_views.counts(ctx, found, guarantee_views.select(found, area=area), with_summary)
-    return jsonify(body)
+    return _json(ctx, body)
+
+
+def _page() -> dict[str, int]:
+    """``offset``/``limit``, with at most ``MAX_GUARANTEE_ROWS`` households on a page (CSV gives them all)."""
+    page = params.paging()
+    most = current_app.config["MAX_GUARANTEE_ROWS"]
+    if page["limit"] > most:
+        if request.args.get("limit"):
+            raise ValidationFailed(f"limit must be at most {most} households a page (format=csv gives every row)",
+                                   field="limit")
+        page["limit"] = most  # a default page size set higher than this list allows
+    return page
+
+
+def _json(ctx, body) -> Response:
+    """``jsonify(body)``, written beside the serving loop: a page of households is megabytes of JSON."""
+    provider = current_app.json
+    return current_app.response_class(ctx.offload(provider.dumps, body) + "\n", mimetype=provider.mimetype)
 
 
 @bp.get("/households/<household_id>/guarantees")

@@ -10,14 +10,15 @@ with the same record on any resend.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
 from relief.domain.incidents import KINDS, STATUSES
 from relief.errors import ValidationFailed
-from relief.services import incident_reads, incidents, photos, statutory
+from relief.services import fields, incident_reads, incidents, photos, statutory
+from relief.services.resend import Submission
+from relief.web import json as strict_json
 from relief.web import params
 from relief.web.context import request_context, requires
 from relief.web.resend import answer_once
@@ -33,9 +34,9 @@ def _body_and_photos() -> tuple[dict[str, Any], list[photos.Upload]]:
         raw = request.form.get("report")
         if raw:
             try:
-                body = json.loads(raw)
-            except ValueError:
-                raise ValidationFailed("the report part must be JSON", field="report") from None
+                body = current_app.json.loads(raw)  # strict, as a JSON body is (relief.web.json)
+            except ValueError as error:
+                raise ValidationFailed(f"the report part must be strict JSON: {error}", field="report") from None
             if not isinstance(body, dict):
                 raise ValidationFailed("the report part must be a JSON object", field="report")
         else:
@@ -46,7 +47,7 @@ def _body_and_photos() -> tuple[dict[str, Any], list[photos.Upload]]:
     return body, photos.decode_base64(body.pop("photos", None))
 
 
-def _answer(submission: statutory.Submission):
+def _answer(submission: Submission):
     return jsonify(submission.body), 201 if submission.created else 200
 
 
@@ -82,8 +83,10 @@ def add_report(incident_id: int):
 @requires("incident.transition")
 def transition(incident_id: int):
     body = params.json_body()
+    action = fields.text(body, "action", required=True, limit=40)
+    duplicate_of = fields.record_id(body, "duplicate_of", required=False)
     return answer_once("incident.transition", body, lambda ctx: incidents.transition(
-        ctx, incident_id, body.get("action"), body.get("reason"), body.get("duplicate_of")), scope=incident_id)
+        ctx, incident_id, action, body.get("reason"), duplicate_of), scope=incident_id)
 
 
 @bp.get("/incidents/<int:incident_id>")
@@ -104,7 +107,7 @@ def export():
         request_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
         statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
         until=params.query_time("until"))
-    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json",
+    return Response(strict_json.text(collection, compact=False), mimetype="application/geo+json",
                     headers={"Content-Disposition": 'attachment; filename="incidents.geojson"'})
 
 
@@ -124,8 +127,8 @@ def response_table():
     body = params.json_body()
     table = body["response_levels"] if "response_levels" in body else \
         {k: v for k, v in body.items() if k not in ("reason", "version")}
-    return jsonify(statutory.set_response_table(request_context(), table, reason=body.get("reason"),
-                                                version=body.get("version"))), 201
+    return jsonify(statutory.set_response_table(request_context(), table, reason=fields.text(body, "reason"),
+                                                version=fields.text(body, "version", limit=40))), 201
 
 
 @bp.get("/photos/<int:photo_id>/<variant>")

@@ -15,7 +15,6 @@ first load, and this keeps it well under the map's size budget.
 from __future__ import annotations
 
 import gzip
-import json
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -25,6 +24,7 @@ from relief.domain.incidents import KINDS, STATUSES
 from relief.domain.roles import may
 from relief.errors import Forbidden, NotAuthenticated
 from relief.services import map_data, situation
+from relief.web import json as strict_json
 from relief.web import params
 from relief.web.context import base_context, current_actor
 
@@ -36,7 +36,7 @@ GZIP_MIN_BYTES = 1400
 
 
 def compact_json(body: Any, *, max_age: int | None = None) -> Response:
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = strict_json.text(body).encode("utf-8")
     response = Response(mimetype="application/json")
     if len(data) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
         data = gzip.compress(data, compresslevel=5)

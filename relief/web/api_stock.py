@@ -74,6 +74,7 @@ def ledger():
 
 
 @bp.get("/cover")
+@requires("staff.read")
 def cover():
     """Days of cover per site; ``county_code`` and ``site_id`` narrow it (an unknown site is a 404)."""
     return jsonify(cover_service.sites_cover(request_context(), county_code=request.args.get("county_code") or None,

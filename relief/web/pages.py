@@ -1,6 +1,8 @@
 """HTML pages: the map, login/logout and the language switch."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -8,9 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from relief.errors import NotAuthenticated
+from relief.errors import NotAuthenticated, Throttled
 from relief.services import accounts
-from relief.web.context import base_context, current_actor
+from relief.web import security
+from relief.web.context import SESSION_KEY, base_context, current_actor, request_context, start_session
 
 bp = Blueprint("pages", __name__)
 
@@ -72,24 +75,47 @@ def map_page():
     return render_template("map.html", settings=map_settings())
 
 
+def same_site_path(target: str | None) -> str | None:
+    r"""``target`` if it is a path on this site (``/dashboard?x=1``), else None.
+
+    Refused: absolute URLs, scheme-relative ``//host``, ``/\host`` (browsers read the backslash as a
+    slash), any scheme (``javascript:``) and control characters (browsers drop tabs and newlines,
+    which would turn ``/\t/host`` into ``//host``).
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    error = None
+    error, status, headers = None, 200, {}
     if form.validate_on_submit():
+        name = (form.name.data or "").strip()
         try:
-            actor = accounts.login(base_context(), form.name.data, form.password.data)
+            security.check_login(name)
+            logged_in = accounts.login(base_context(), name, form.password.data, address=security.client_address())
+        except Throttled as throttled:
+            minutes = max(1, -(-throttled.retry_after // 60))
+            error = _("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes)
+            status, headers = 429, {"Retry-After": str(throttled.retry_after)}
         except NotAuthenticated:
-            error = _("Wrong user name or password.")
+            security.login_failed(name)
+            error, status = _("Wrong user name or password."), 401
         else:
-            session.clear()
-            session["user_id"] = actor.id
-            return redirect(request.args.get("next") or url_for("pages.map_page"))
-    return render_template("login.html", form=form, error=error), (401 if error else 200)
+            start_session(logged_in)
+            return redirect(same_site_path(request.args.get("next")) or url_for("pages.map_page"))
+    return render_template("login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")
 def logout():
+    """End the session on the server too, so a copy of the cookie is worth nothing."""
+    accounts.logout(request_context(), session.get(SESSION_KEY), address=security.client_address())
     lang = session.get("lang")
     session.clear()
     if lang:

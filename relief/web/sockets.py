@@ -2,20 +2,25 @@
 
 Handlers never emit: joining and catch-up answer through the acknowledgement,
 and every broadcast goes through :func:`relief.live.publish`. A connection is
-staff when its ``auth`` payload carries a valid API token (``{"token": …}``)
-or its handshake carried a logged-in session cookie; anyone else is public
-and is only ever put in public rooms.
+staff when its ``auth`` payload carries a valid API token (``{"token": …}``,
+from any origin: a token is never sent by the browser on its own) or its
+handshake carried a logged-in session cookie from one of the app's own pages
+(:mod:`relief.web.origins`: the request's host or ``RELIEF_ALLOWED_ORIGINS``);
+anyone else, a foreign page riding a staff cookie included, is public and is
+only ever put in public rooms.
 """
 from __future__ import annotations
+
 
 from flask import current_app, request, session
 from flask_socketio import join_room, leave_room, rooms
 
 from relief import live
 from relief.domain.roles import may
-from relief.services import accounts
 from relief.services import events as event_service
-from relief.web.context import base_context
+from relief.web import origins
+from relief.web.context import base_context, session_actor, token_actor
+from relief.errors import Throttled
 
 MAX_AREAS = 64
 
@@ -23,13 +28,25 @@ _staff: dict[str, bool] = {}
 
 
 def _is_staff(auth) -> bool:
-    ctx = base_context()
+    """A live session's cookie from an allowed origin, or a token (throttled per address like the API's)."""
     actor = None
     if isinstance(auth, dict) and auth.get("token"):
-        actor = accounts.actor_for_token(ctx, str(auth["token"]))
-    elif session.get("user_id"):
-        actor = accounts.actor_for_id(ctx, session["user_id"])
+        try:
+            actor = token_actor(str(auth["token"]))
+        except Throttled:  # too many bad tokens from this address: the connection stays public
+            actor = None
+    elif session.get("user_id") and _cookie_counts():
+        actor = session_actor()
     return bool(actor and may(actor.role, "staff.read"))
+
+
+def _allowed_origins(app) -> frozenset[str]:
+    """``ALLOWED_ORIGINS`` (``RELIEF_ALLOWED_ORIGINS``) from the app's settings (parsed once per value)."""
+    return origins.parse_allowed(app.config.get("ALLOWED_ORIGINS") or "")
+
+
+def _cookie_counts() -> bool:
+    return origins.cookie_counts(request.headers.get("Origin"), request.environ, _allowed_origins(current_app))
 
 
 def _topics(data: dict) -> list[str]:
@@ -48,6 +65,7 @@ def _areas(data: dict) -> list[str]:
 
 def init_app(app) -> None:
     socketio = live.socketio
+    _allowed_origins(app)  # a malformed RELIEF_ALLOWED_ORIGINS stops the start, not the first handshake
 
     @socketio.on("connect", namespace=live.NAMESPACE)
     def connect(auth=None):

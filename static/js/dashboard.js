@@ -18,7 +18,9 @@
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k]; else node.setAttribute(k, attrs[k]);
+      // styles through the CSSOM: the Content-Security-Policy refuses style attributes
+      if (k === "text") node.textContent = attrs[k]; else if (k === "style") node.style.cssText = attrs[k];
+      else node.setAttribute(k, attrs[k]);
     });
     (children || []).forEach(function (c) { if (c) node.appendChild(c); });
     return node;

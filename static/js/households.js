@@ -4,9 +4,11 @@
  * village (GET /api/guarantees/summary); zoomed in, staff see clustered
  * household points for the part of the map in view only
  * (GET /api/households/points?bbox=…). The page never holds a marker per
- * household of the prefecture. guarantee.changed events move counts from
- * "before" to "after" in place; counts and points carry the event seq they
- * include, so an event is applied only on top of data that lacks it.
+ * household of the prefecture. guarantee.counts events (public: per village,
+ * households into and out of each verdict) move the counts in place;
+ * guarantee.changed events (staff only: per household) recolour the points.
+ * Counts and points carry the event seq they include, so an event is applied
+ * only on top of data that lacks it.
  */
 (function () {
   "use strict";
@@ -92,8 +94,7 @@
     const worst = {};
     cluster.getAllChildMarkers().forEach((m) => { worst[m.options.worst] = (worst[m.options.worst] || 0) + 1; });
     const n = cluster.getChildCount(), size = n < 50 ? 30 : n < 500 ? 36 : 42;
-    return L.divIcon({ className: "relief-cluster", iconSize: [size, size],
-      html: `<div style="background:${S().area_class_colours[R.areaClass(worst)]}">${n}</div>` });
+    return L.divIcon({ className: "relief-cluster", iconSize: [size, size], html: R.disc(S().area_class_colours[R.areaClass(worst)], n) });
   }
   function householdPopup(id, marker) {
     const box = el("div", { class: "popup" });
@@ -161,33 +162,27 @@
   R.loaders.households = async function () { H.reset(); return H.update(); };
   map.on("zoomend moveend", R.debounce(() => H.update().catch((e) => console.warn("households", e)), 150));
 
-  // ---- live: guarantee.changed moves counts from before to after ------------------------------
+  // ---- live: guarantee.counts moves area counts, guarantee.changed recolours points ----------------
   const refetch = {
     village: R.debounce(() => summary("village", true).then(() => restyle("village")), 800),
     township: R.debounce(() => summary("township", true).then(() => restyle("township")), 800),
     points: R.debounce(() => { H.pointsBox = null; H.update(); }, 800),
   };
+  const COUNTS = "guarantee.counts", CHANGED = "guarantee.changed";
   function applyToSummary(level, event) {
     const s = H.summaries[level];
-    if (!s || event.seq <= s.seq) return;
+    if (event.kind !== COUNTS || !s || event.seq <= s.seq) return;
     const changed = new Set();
     let exact = true;
-    (event.payload.changes || []).forEach((c) => {
-      const code = level === "village" ? c.village_code : (s.parents || {})[c.village_code];
+    Object.entries(event.payload.villages || {}).forEach(([village, moved]) => {
+      const code = level === "village" ? village : (s.parents || {})[village];
       if (!code) { exact = false; return; }
       const entry = s.areas[code] || (s.areas[code] = { households: 0, worst: {}, guarantees: {} });
-      const before = c.before || {}, after = c.after || {};
-      guarantees().forEach((g) => {
-        if (!(g in before) && !(g in after)) return;
-        const b = before[g] || "unknown", a = after[g] || "unknown";
-        if (a === b) return;
-        const counts = entry.guarantees[g] || (entry.guarantees[g] = {});
-        exact = bump(counts, b, -1) && exact;
-        bump(counts, a, 1);
+      Object.entries(moved.guarantees || {}).forEach(([g, counts]) => {
+        const into = entry.guarantees[g] || (entry.guarantees[g] = {});
+        Object.entries(counts).forEach(([status, by]) => { exact = bump(into, status, by) && exact; });
       });
-      const wb = worstOf(before), wa = worstOf(after);
-      if (wb === null || wa === null) exact = false;
-      else if (wb !== wa) { exact = bump(entry.worst, wb, -1) && exact; bump(entry.worst, wa, 1); }
+      Object.entries(moved.worst || {}).forEach(([status, by]) => { exact = bump(entry.worst, status, by) && exact; });
       changed.add(code);
     });
     restyle(level, changed);
@@ -195,7 +190,7 @@
     if (H.selected && H.selected.level === level && changed.has(H.selected.code)) H.showArea(level, H.selected.code);
   }
   function applyToPoints(event) {
-    if (!H.points || event.seq <= H.pointsSeq) return;
+    if (event.kind !== CHANGED || !H.points || event.seq <= H.pointsSeq) return;
     (event.payload.changes || []).forEach((c) => {
       const marker = R.byId.households.get(c.household_id);
       if (!marker) return;

@@ -95,7 +95,7 @@
         else reloadSoon("depots");
         break;
       }
-      case "guarantees":
+      case "guarantees":  // guarantee.counts (everyone) moves area counts; guarantee.changed (staff) household points
         R.households.apply(event);
         break;
       case "dispatch":
@@ -144,15 +144,17 @@
   }
 
   // ---- the feed of latest changes ---------------------------------------------------------------
+  /* guarantee.counts is the public's form of guarantee.changed: staff, who hear both, list the change once. */
   function feed(event) {
     const list = document.getElementById("feed");
-    if (!list) return;
+    if (!list || (event.kind === "guarantee.counts" && live.staff)) return;
     const p = event.payload || {}, f = featureOf(p);
     const what = (f && (f.properties.title || f.properties.name)) || p.title || p.name || p.site_id || p.holder_id || "";
     const changes = Array.isArray(p.changes) ? ` (${p.changes.length})` : "";
+    const kind = event.kind === "guarantee.counts" ? "guarantee.changed" : event.kind;
     const li = el("li", { class: "fresh", "data-seq": event.seq });
     li.appendChild(el("time", { datetime: event.at }, new Date(event.at).toLocaleTimeString()));
-    li.appendChild(document.createTextNode(`${word(event.kind)}${changes}${what ? " · " + what : ""}`));
+    li.appendChild(document.createTextNode(`${word(kind)}${changes}${what ? " · " + what : ""}`));
     list.prepend(li);
     while (list.children.length > FEED_MAX) list.lastElementChild.remove();
   }

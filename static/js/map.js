@@ -34,6 +34,9 @@
     return tbl;
   }
   function badge(text, colour) { const b = el("span", { class: "badge" }, text); b.style.background = colour; return b; }
+  // A coloured disc with a count (cluster icons). Colours go through the CSSOM, never a style
+  // attribute in markup: the Content-Security-Policy allows no inline styles.
+  function disc(colour, text) { const d = el("div", {}, text); d.style.background = colour; return d; }
   function bar(share, colour) {
     const outer = el("div", { class: "bar" });
     const inner = outer.appendChild(el("i"));
@@ -84,7 +87,7 @@
   const note = control("bottomleft", "map-note");
 
   const relief = window.relief = {
-    map, settings, word, el, table, badge, bar, when, number, debounce, getJSON, fetchAll, connection, note,
+    map, settings, word, el, table, badge, disc, bar, when, number, debounce, getJSON, fetchAll, connection, note,
     styles: null, layers: {}, byId: { incidents: new Map(), sites: new Map(), depots: new Map(), facilities: new Map() },
     areaData: {}, areaNames: new Map(), staff: Boolean(settings.user), loaders: {}, patchers: {},
   };
@@ -126,10 +129,15 @@
   }
   relief.kindSvg = kindSvg;
   function incidentIcon(p, fresh) {
-    const level = p.response_level && S().response_level_colours[p.response_level]
-      ? `<b class="level-badge" style="background:${S().response_level_colours[p.response_level]}">${p.response_level.replace(/[^IV]/g, "")}</b>` : "";
+    const body = el("div");
+    body.innerHTML = kindSvg(p.kind, S().status_colours[p.status] || "#555");  // our own constant markup
+    const colour = p.response_level && S().response_level_colours[p.response_level];
+    if (colour) {
+      const level = body.appendChild(el("b", { class: "level-badge" }, p.response_level.replace(/[^IV]/g, "")));
+      level.style.background = colour;
+    }
     return L.divIcon({ className: `relief-icon incident-icon${fresh ? " fresh" : ""}`, iconSize: [22, 22], iconAnchor: [11, 11],
-      html: kindSvg(p.kind, S().status_colours[p.status] || "#555") + level });
+      html: body });
   }
   function siteIcon(p) {
     const colour = S().site_state_colours[relief.siteState(p)];
@@ -214,8 +222,7 @@
           const s = m.options.status; return best === null || severityOf(s) < severityOf(best) ? s : best; }, null);
         const n = cluster.getChildCount();
         const size = n < 10 ? 28 : n < 100 ? 34 : 40;
-        return L.divIcon({ className: "relief-cluster", iconSize: [size, size],
-          html: `<div style="background:${S().status_colours[worst] || "#555"}">${n}</div>` });
+        return L.divIcon({ className: "relief-cluster", iconSize: [size, size], html: disc(S().status_colours[worst] || "#555", n) });
       } });
   }
   function anchorOf(feature) {
@@ -345,21 +352,22 @@
     const days = (d) => (d === "supplied" ? "∞" : d === null || d === undefined ? "–" : `${Math.round(d * 10) / 10}`);
     return `${word("food")} ${days(cover.food)} · ${word("water")} ${days(cover.water)}`;
   }
-  /* Days of cover come from GET /api/cover (per county, kept 30 s; a stock change at a site forgets it). */
+  /* Days of cover come from the site's own GET /api/sites/<id> (public, unlike the staff's /api/cover), kept 30 s;
+   * a stock change at a site of its county forgets it. */
   const coverCache = new Map();
-  relief.coverStale = (county) => coverCache.delete(county || "");
+  relief.coverStale = (county) => {
+    [...coverCache].forEach(([id, kept]) => { if (kept.county === (county || "")) coverCache.delete(id); });
+  };
   function loadCover(record) {
-    const county = record.feature.properties.county_code || "";
-    const kept = coverCache.get(county);
+    const id = record.id, kept = coverCache.get(id);
     if (!kept || Date.now() - kept.at > 30e3) {
-      coverCache.set(county, { at: Date.now(), answer: getJSON(`/api/cover?county_code=${encodeURIComponent(county)}`)
-        .catch((error) => { coverCache.delete(county); throw error; }) });
+      coverCache.set(id, { at: Date.now(), county: record.feature.properties.county_code || "",
+        answer: getJSON(`/api/sites/${encodeURIComponent(id)}`).catch((error) => { coverCache.delete(id); throw error; }) });
     }
-    return coverCache.get(county).answer.then((answer) => {
-      const site = (answer.sites || []).find((x) => x.site_id === record.id);
-      if (!site) return;
+    return coverCache.get(id).answer.then((answer) => {
+      const forecast = (answer.cover && answer.cover.forecast) || [];
       const days = (g) => {
-        const f = (site.forecast || []).find((x) => x.guarantee === g);
+        const f = forecast.find((x) => x.guarantee === g);
         return f ? (f.supplied ? "supplied" : f.days) : null;
       };
       record.feature.properties.cover = { food: days("food"), water: days("water") };

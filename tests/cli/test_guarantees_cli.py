@@ -5,9 +5,10 @@ import csv
 import io
 import json
 
+import pandas as pd
 import pytest
 
-from tests.register_samples import AS_OF, COLD, EXPECTED, write_register
+from tests.register_samples import AS_OF, COLD, EXPECTED, sample_register, write_register
 
 STATUS_COLUMNS = ["household_id", "food", "clothing", "water", "housing", "medical"]
 GUARANTEES = STATUS_COLUMNS[1:]
@@ -64,3 +65,20 @@ def test_a_later_moment_lapses_food(imported):
 def test_a_naive_moment_is_refused(imported):
     result = imported("guarantees", "--as-of", "2026-11-20T10:00:00")
     assert result.exit_code != 0 and "UTC offset" in result.output
+
+
+def test_csv_cells_that_look_like_formulas_are_written_as_text(cli_runner, tmp_path):
+    """A household id typed as a formula must not become a live formula in whoever opens the CSV."""
+    formula = '=HYPERLINK("http://evil.example","x")'
+    register = sample_register()
+    households = register["households"]
+    extra = households.loc[households["household_id"] == "H_FAR"].assign(household_id=formula)
+    register["households"] = pd.concat([households, extra], ignore_index=True)
+    assert cli_runner("import", str(write_register(tmp_path / "reg", register))).exit_code == 0
+    result = cli_runner("guarantees", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 0, result.output
+    rows = {r["household_id"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    assert "'" + formula in rows and formula not in rows
+    assert rows["'" + formula]["food"] == rows["H_FAR"]["food"]
+    as_json = json.loads(cli_runner("guarantees", "--as-of", AS_OF.isoformat(), "--format", "json").output)
+    assert formula in {r["household_id"] for r in as_json}  # JSON is data, not a spreadsheet: unchanged

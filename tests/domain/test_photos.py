@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import io
+import struct
+import time
+import zlib
 
 import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from relief.domain.photos import GPS_IFD, PhotoInfo, inspect_photo, public_copy, thumbnail
+from relief.domain.photos import GPS_IFD, PhotoInfo, inspect_photo, prepare_photo, public_copy, thumbnail
+from relief.domain.standards import Standards
 from relief.errors import PayloadTooLarge, UnsupportedMedia
 
 FORMATS = ["JPEG", "PNG", "WEBP"]
@@ -142,3 +146,58 @@ def test_copies_refuse_non_images():
         public_copy(b"GIF89a but not really")
     with pytest.raises(UnsupportedMedia):
         thumbnail(b"%PDF-1.4", 100)
+
+
+# --- pixels, not only bytes -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def huge_png() -> bytes:
+    """9400 × 9400 pixels in about 10 KB: the byte limit alone lets it through."""
+    out = io.BytesIO()
+    Image.new("1", (9400, 9400), 0).save(out, "PNG")
+    return out.getvalue()
+
+
+def declared_png(width: int, height: int) -> bytes:
+    """A 1 × 1 PNG whose header claims ``width`` × ``height`` (its pixel data does not match: never decoded)."""
+    data = bytearray(image_bytes("PNG", size=(1, 1)))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4: ihdr + 12] = struct.pack(">II", width, height)
+    data[ihdr + 17: ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr: ihdr + 17])))
+    return bytes(data)
+
+
+def test_too_many_pixels_are_refused_from_the_header_before_decoding(huge_png):
+    assert len(huge_png) < MAX
+    started = time.perf_counter()
+    for check in (lambda: inspect(huge_png), lambda: public_copy(huge_png), lambda: thumbnail(huge_png, 100),
+                  lambda: prepare_photo(huge_png)):
+        with pytest.raises(PayloadTooLarge) as err:
+            check()
+        assert err.value.field == "photo" and "9400 × 9400" in err.value.message
+    assert time.perf_counter() - started < 0.5  # decoding it would take seconds and a gigabyte
+
+
+def test_the_pixel_limit_comes_from_the_standards_and_can_be_given():
+    assert Standards().photos["max_pixels"] == 40_000_000
+    assert inspect(image_bytes(size=(64, 32)), max_pixels=64 * 32).width == 64
+    with pytest.raises(PayloadTooLarge):
+        inspect(image_bytes(size=(64, 32)), max_pixels=64 * 32 - 1)
+    with pytest.raises(PayloadTooLarge):
+        inspect(declared_png(8000, 5001))  # 40.008 megapixels: over the bundled limit
+
+
+def test_pillows_own_bomb_guard_stays_behind_the_limit():
+    """With the limit set absurdly high, Pillow's guard (its warning made an error) still answers 413."""
+    with pytest.raises(PayloadTooLarge) as err:
+        inspect(declared_png(20_000, 20_000), max_pixels=10**12)
+    assert err.value.field == "photo"
+
+
+def test_one_decode_gives_the_info_the_public_copy_and_the_thumbnail():
+    original = image_bytes(size=(640, 320), exif=gps_exif(orientation=6))
+    info, public, thumb = prepare_photo(original, max_bytes=MAX, formats=FORMATS, thumbnail_px=100)
+    assert info == inspect(original)
+    assert public == public_copy(original) and thumb == thumbnail(original, 100)
+    with Image.open(io.BytesIO(thumb)) as im:
+        assert im.size == (50, 100)

@@ -72,6 +72,45 @@ def test_external_urls_finds_cdn_links():
     assert situation.external_urls('createElementNS("http://www.w3.org/2000/svg", t)') == []
 
 
+EVIL = "http://evil.example/x.js"
+URL_TEXT = f'see {EVIL} and //evil.example/y <script src="{EVIL}"></script> <img src="{EVIL}">'
+
+
+def _with_url_text(bundle):
+    import dataclasses
+
+    incidents = bundle.incidents.copy()
+    incidents.loc[0, "description"] = URL_TEXT
+    incidents.loc[1, "title"] = f"Flood </script><script src={EVIL}></script> {EVIL}"
+    sites = bundle.sites.assign(name=f"School {EVIL}")
+    return dataclasses.replace(bundle, incidents=incidents, sites=sites, title=f"Drill {EVIL}")
+
+
+def test_addresses_typed_in_text_do_not_stop_the_export_and_stay_text(bundle):
+    """A URL in a description is data: the page is still written, and nothing it names is loaded."""
+    html = situation.situation_html(_with_url_text(bundle))
+    assert situation.external_urls(html) == []
+    assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<img[^>]+src=", html)
+    assert f'<script src="{EVIL}">' not in html and f"<script src={EVIL}>" not in html
+    assert f"<title>Drill {EVIL}</title>" in html  # escaped text, shown as typed
+    assert "see http://evil.example/x.js and //evil.example/y \\u0026lt;script src=" in html
+
+
+@pytest.mark.parametrize("page, found", [
+    (f'<script src="{EVIL}"></script>', [EVIL]),
+    ('<link rel="stylesheet" href="//cdn.example.org/a.css">', ["//cdn.example.org/a.css"]),
+    ('<img srcset="local.png 1x, https://cdn.example.org/b.png 2x">', ["https://cdn.example.org/b.png"]),
+    ('<div style="background: url(\'https://cdn.example.org/c.png\')"></div>', ["https://cdn.example.org/c.png"]),
+    ('<style>@import "https://cdn.example.org/d.css"; .x { background: url(//cdn.example.org/e.png) }</style>',
+     ["https://cdn.example.org/d.css", "//cdn.example.org/e.png"]),
+    ('<iframe src="https://cdn.example.org/f"></iframe>', ["https://cdn.example.org/f"]),
+    (f"<p>{EVIL}</p><script>var note = 'see {EVIL}';</script>", []),
+    ('<img src="data:image/png;base64,AAAA"><a href="#top">top</a><svg xmlns="http://www.w3.org/2000/svg"></svg>', []),
+])
+def test_external_urls_looks_at_what_the_page_loads_not_at_text(page, found):
+    assert situation.external_urls(page) == found
+
+
 def test_empty_frames_render(bundle):
     empty = {name: getattr(bundle, name).iloc[0:0] for name in ("areas", "guarantee_areas", "incidents", "sites",
                                                                 "depots", "facilities")}
@@ -106,6 +145,21 @@ def test_relief_export_map_writes_the_file(cli_runner, tmp_path):
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     assert "<title>Drill</title>" in html and situation.external_urls(html) == []
+
+
+def test_relief_export_map_with_an_address_in_a_description(cli_runner, ctx, tmp_path):
+    from tests.world import hazard
+
+    incident = hazard(109.44, 30.27, 109.46, 30.29)
+    incident.description = URL_TEXT
+    with ctx.store.write() as session:
+        session.add(incident)
+    out = tmp_path / "map.html"
+    result = cli_runner("export", "map", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert situation.external_urls(html) == [] and "evil.example/x.js" in html
+    assert not re.search(r"<script[^>]+src=", html)
 
 
 @pytest.mark.browser

@@ -101,3 +101,14 @@ def test_unknown_plan(place):
     with pytest.raises(NotFound) as missing:
         dispatch.accept_plan(world.context(place), 999, {})
     assert missing.value.field == "plan_id"
+
+
+def test_a_plan_for_an_unknown_county_is_refused_and_not_kept(place):
+    stock_depot(place, "D1", {item: 100 for item in GAPS})
+    with pytest.raises(NotFound) as missing:
+        dispatch.propose_plan(world.context(place), {"county_code": "bogus"})
+    assert missing.value.field == "county_code"
+    with place.read() as session:
+        assert session.scalars(select(DispatchPlan)).all() == []
+    plan = dispatch.propose_plan(world.context(place), {"county_code": world.COUNTY})
+    assert {line["item_code"]: line["quantity"] for line in plan["lines"]} == GAPS

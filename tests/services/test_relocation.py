@@ -4,7 +4,9 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+import numpy as np
 import pytest
+import shapely
 from sqlalchemy import select
 
 from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
@@ -280,3 +282,59 @@ def test_check_in_rechecks_everyone_already_at_the_site(store):
     assert housing("H9") == housing("H4") == housing("H3") == "at_risk"
     relocation.check_out(ctx, "H3", {"to": "home"})
     assert housing("H9") == "met"
+
+
+# --- which zones count --------------------------------------------------------------
+
+@pytest.mark.parametrize("status, counted", [("reported", False), ("verifying", False), ("verified", True),
+                                             ("responding", True), ("stabilised", True), ("closed", False)])
+def test_only_confirmed_incidents_move_people(store, status, counted):
+    """Anyone may report a polygon; until a verifier confirms it, it displaces nobody and proposes no move."""
+    world.build(store, incidents=[world.hazard(109.0, 29.0, 110.0, 31.0, status=status)], households=[
+        world.household("H1", 4, 109.450), world.household("H2", 3, 109.451)])
+    displaced = relocation.expected_displacement(world.context(store), reach_km=20)
+    proposal = relocation.propose_assignments(world.context(store), {})
+    assert displaced["totals"].get("persons", 0) == (7 if counted else 0)
+    assert sorted(a["household_id"] for a in proposal["assignments"]) == (["H1", "H2"] if counted else [])
+    assert proposal["totals"]["households"] == (2 if counted else 0)
+
+
+def _circle(lon: float, lat: float, radius: float, vertices: int):
+    from shapely.geometry import Polygon
+
+    angles = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
+    return Polygon(np.column_stack([lon + radius * np.cos(angles), lat + radius * np.sin(angles)]))
+
+
+def test_a_zone_stored_with_needless_detail_is_thinned_before_the_spatial_join(store, monkeypatch):
+    """A 200,000-vertex outline (stored before the input limit) must not make every proposal slow."""
+    zone = world.hazard(0, 0, 1, 1)
+    zone.geom = _circle(109.45, 30.28, 0.01, 200_000)
+    world.build(store, incidents=[zone], households=[world.household("IN", 4, 109.45),
+                                                     world.household("EDGE", 3, 109.4591),
+                                                     world.household("OUT", 2, 109.458, 30.288)])  # in the box only
+    seen = []
+    must_leave = relocation.allocation.must_leave
+    monkeypatch.setattr(relocation.allocation, "must_leave",
+                        lambda households, zones: seen.append(zones) or must_leave(households, zones))
+    proposal = relocation.propose_assignments(world.context(store), {})
+    assert sorted(a["household_id"] for a in proposal["assignments"]) == ["EDGE", "IN"]
+    assert shapely.get_num_coordinates(seen[0].geometry.to_numpy()).max() < 2_000
+    displaced = relocation.expected_displacement(world.context(store), reach_km=20)
+    assert displaced["totals"]["households"] == 2 and displaced["totals"]["persons"] == 7
+
+
+def test_heavy_proposals_run_through_the_offload(store):
+    """Under ``relief serve`` ``ctx.offload`` is gevent's thread pool: the spatial work must go through it."""
+    world.build(store, incidents=[world.hazard(109.445, 30.275, 109.456, 30.285)],
+                households=[world.household("H1", 4, 109.450)])
+    ran = []
+
+    def offload(work, *args):
+        ran.append(work.__name__)
+        return work(*args)
+
+    ctx = replace(world.context(store), offload=offload)
+    assert relocation.propose_assignments(ctx, {})["assignments"][0]["household_id"] == "H1"
+    assert relocation.expected_displacement(ctx, reach_km=20)["totals"]["persons"] == 4
+    assert len(ran) == 2

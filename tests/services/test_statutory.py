@@ -6,12 +6,14 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import func, select
 
 from relief.domain.standards import Standards
 from relief.errors import Conflict
 from relief.services import incidents, statutory
 from relief.services.context import Context
 from relief.services.standards import standards_loader
+from relief.store.tables import Incident, StatutoryReport
 
 CST = timezone(timedelta(hours=8))
 OCCURRED = datetime(2026, 7, 1, 7, 30, tzinfo=CST)
@@ -20,6 +22,20 @@ OCCURRED = datetime(2026, 7, 1, 7, 30, tzinfo=CST)
 @pytest.fixture
 def published() -> list[dict]:
     return []
+
+
+@pytest.fixture(autouse=True)
+def townships(store) -> None:
+    """Townships T1 and T2 of county 422801, known by code only (no outline: incidents here lie in no area)."""
+    from relief.store.tables import Area
+
+    with store.write() as session:
+        session.add(Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county"))
+        session.flush()
+        session.add_all([Area(code="T1", name_zh="一号镇", name_en="Township one", level="township",
+                              parent_code="422801"),
+                         Area(code="T2", name_zh="二号镇", name_en="Township two", level="township",
+                              parent_code="422801")])
 
 
 @pytest.fixture
@@ -176,10 +192,6 @@ def test_drought_owes_a_continued_report_every_ten_days_from_the_store(reporter)
 
 def test_overdue_is_judged_per_township_and_names_it(reporter, store):
     """T1 sends its continued report, T2 does not: only T2 is listed, with its name."""
-    from relief.store.tables import Area
-
-    with store.write() as session:
-        session.add(Area(code="T2", name_zh="二号镇", name_en="Township two", level="township"))
     iid = new_incident(reporter)
     for township in ("T1", "T2"):
         file(at(reporter, OCCURRED + timedelta(hours=1)), iid, "initial", township, affected=5)
@@ -190,3 +202,62 @@ def test_overdue_is_judged_per_township_and_names_it(reporter, store):
         (iid, "T2", "continued")]
     assert listing["items"][0]["township_name"] == "二号镇"
     assert listing["by_county"][0]["count"] == 1
+
+
+# --- which townships an incident's figures may name -----------------------------------------
+
+@pytest.fixture
+def in_lichuan(store, reporter) -> int:
+    """An incident inside county 422802 (Lichuan), which has township LC1; T1 and T2 belong to 422801."""
+    from shapely.geometry import MultiPolygon, box
+
+    from relief.store.tables import Area
+
+    with store.write() as session:
+        session.add(Area(code="422802", name_zh="利川市", name_en="Lichuan", level="county",
+                         geom=MultiPolygon([box(108.5, 30.0, 109.2, 30.6)])))
+        session.flush()
+        session.add(Area(code="LC1", name_zh="利川镇", name_en="Lichuan town", level="township", parent_code="422802"))
+    return new_incident(reporter, lon=108.9)
+
+
+@pytest.mark.parametrize("township", ["NOPE", "T1", "422802", "422801"])
+def test_figures_for_an_unknown_township_or_one_of_another_county_are_refused(reporter, store, in_lichuan, township):
+    from relief.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        file(reporter, in_lichuan, "initial", township, affected=500, dead=30)
+    assert refused.value.field == "township_code"
+    assert statutory.summary(reporter)["by_township"] == []  # nothing counted
+    with store.read() as session:
+        assert session.get(Incident, in_lichuan).response_level is None
+        assert session.scalar(select(func.count()).select_from(StatutoryReport)) == 0
+
+
+def test_figures_for_a_township_of_the_incidents_county_are_counted(reporter, in_lichuan):
+    answer = file(reporter, in_lichuan, "initial", "LC1", affected=500, dead=30).body
+    assert answer["report"]["township_code"] == "LC1" and answer["response_level"] is not None
+    [county] = statutory.summary(reporter)["by_county"]
+    assert county["county_code"] == "422802" and county["affected"] == 500
+
+
+def test_an_area_crossing_a_county_line_takes_figures_from_the_townships_it_overlaps(reporter, store, in_lichuan):
+    from shapely.geometry import MultiPolygon, box, mapping
+
+    from relief.errors import ValidationFailed
+    from relief.store.tables import Area
+
+    with store.write() as session:
+        session.add(Area(code="EN1", name_zh="东镇", name_en="East town", level="township", parent_code="422801",
+                         geom=MultiPolygon([box(109.2, 30.0, 109.6, 30.6)])))
+    zone = box(109.0, 30.2, 109.3, 30.3)  # mostly in Lichuan (422802), its east end in EN1 of 422801
+    iid = new_incident(reporter, geometry=mapping(zone))
+    assert file(reporter, iid, "initial", "EN1", affected=40).created
+    assert file(reporter, iid, "initial", "LC1", affected=60).created
+    with pytest.raises(ValidationFailed) as refused:
+        file(reporter, iid, "initial", "T1", affected=5)  # 422801, but the zone does not reach it
+    assert refused.value.field == "township_code"
+    with pytest.raises(ValidationFailed):
+        file(reporter, in_lichuan, "initial", "EN1", affected=5)  # a point in Lichuan reaches no other county
+    by_county = {row["county_code"]: row["affected"] for row in statutory.summary(reporter)["by_county"]}
+    assert by_county == {"422801": 40, "422802": 60}

@@ -1,4 +1,8 @@
-"""Bounded write waits: a writer that cannot get the store in time is refused with ``StoreBusy``, nothing written."""
+"""Bounded write waits: a writer that cannot get the store in time is refused with ``StoreBusy``, nothing written.
+
+Also the store's parts that make those waits: the process's write gate, SQLite's file lock taken by polling, and
+the turns that keep one process from starving another on the same file.
+"""
 from __future__ import annotations
 
 import sqlite3
@@ -9,7 +13,10 @@ import pytest
 from sqlalchemy import exc, func, select, text
 
 from relief.errors import StoreBusy
-from relief.store.db import Store, WriteGate, is_busy
+from relief.store.busy import is_busy
+from relief.store.db import Store
+from relief.store.sqlite_engine import GAP_SECONDS, READ_BUSY_MS, STREAK_SECONDS, Turns
+from relief.store.write_gate import WriteGate
 from relief.store.tables import Item
 
 
@@ -116,7 +123,7 @@ def test_a_write_polls_for_the_file_lock_and_gets_it_when_the_other_process_comm
     other.close()
     assert items(store) == 1
     with store.engine.connect() as conn:  # the connection went back with SQLite's short read wait restored
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 50
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == READ_BUSY_MS
     store.dispose()
 
 
@@ -169,3 +176,48 @@ def test_a_postgres_lock_wait_past_the_bound_is_store_busy(postgres_url):
         with store.engine.begin() as conn:
             conn.execute(text("DROP TABLE gate_probe"))
         store.dispose()
+
+
+def test_a_process_marks_that_it_waits_and_another_that_wrote_a_while_gives_way(tmp_path):
+    waiter, writer = Turns(str(tmp_path / "x.db")), Turns(str(tmp_path / "x.db"))
+    assert not writer.others_waiting()
+    assert not writer.give_way(busy_for=10.0)  # nobody waits: no pause
+    waiter.mark_waiting()
+    assert writer.others_waiting()
+    assert not writer.give_way(busy_for=STREAK_SECONDS / 2)  # a short streak keeps going
+    started = time.monotonic()
+    assert writer.give_way(busy_for=STREAK_SECONDS * 2)
+    assert time.monotonic() - started >= GAP_SECONDS * 0.9
+
+
+def test_an_in_memory_database_has_no_one_to_wait_for():
+    turns = Turns(None)
+    turns.mark_waiting()
+    assert not turns.others_waiting()
+
+
+def test_a_writer_polling_for_another_process_marks_the_wait(sqlite_url):
+    store = Store(sqlite_url, write_wait_seconds=0.1)
+    path = sqlite_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusy):
+            with store.write() as session:
+                add_item(session, "B")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert Turns(path).others_waiting()
+    store.dispose()
+
+
+def test_the_gate_times_how_long_its_writers_have_followed_one_another():
+    gate = WriteGate(1.0)
+    assert gate.busy_for() == 0.0
+    with gate.held():
+        time.sleep(0.02)
+        assert gate.busy_for() >= 0.015
+        gate.restart_streak()
+        assert gate.busy_for() < 0.015
+    assert gate.busy_for() == 0.0

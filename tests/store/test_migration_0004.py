@@ -34,7 +34,7 @@ def test_verdicts_in_scope_are_due_at_their_as_of_after_upgrading(store_at_0003)
         for hid, verdict in words.items():
             conn.execute(GuaranteeStatus.__table__.insert().values(
                 household_id=hid, reasons={}, shortfalls={}, as_of=AS_OF, standards_version="v", **verdict))
-    assert upgrade(store_at_0003) == "0004"
+    assert upgrade(store_at_0003, "0004") == "0004"
     with store_at_0003.engine.connect() as conn:
         rows = dict(conn.execute(GuaranteeStatus.__table__.select().with_only_columns(
             GuaranteeStatus.household_id, GuaranteeStatus.next_change_at)).all())

@@ -33,6 +33,16 @@ def relief_env(database_url: str, instance: Path, **extra: str) -> dict[str, str
     return env
 
 
+def fresh_database_url(folder: Path, name: str) -> str:
+    """A database of its own for a module's server: a fresh PostgreSQL database in the PostgreSQL run, else a file."""
+    pg = os.environ.get("RELIEF_TEST_DATABASE_URL")
+    if not pg:
+        return f"sqlite:///{folder / 'relief.db'}"
+    from tests.conftest import _pg_database
+
+    return _pg_database(pg, f"relief_{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+
+
 def run(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     """Run ``relief ARGS`` and return its output; fail with the output when it fails."""
     done = subprocess.run([RELIEF, *args], env=env, capture_output=True, text=True, timeout=timeout)

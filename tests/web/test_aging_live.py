@@ -23,17 +23,27 @@ def test_a_map_hears_a_household_turn_unmet_at_the_tick(app, ctx, store, make_us
         assert event["area_code"] == w.world.COUNTY
         return {c["household_id"]: c["after"]["food"] for c in event["payload"]["changes"]}
 
+    def food_counts(events):
+        (event,) = [e for e in events if e["kind"] == "guarantee.counts"]
+        assert event["area_code"] == w.world.COUNTY
+        return event["payload"]["villages"][w.world.VILLAGE]["guarantees"]["food"]
+
     clock.now = w.RUNS_OUT["LAPSES"] - timedelta(minutes=1)
     loop.tick()
     heard = events_of(public)
-    assert [e["kind"] for e in heard] == ["guarantee.changed"]  # overdue reports are for staff only
-    assert food_after(heard) == {"SOONER": "unmet", "LAPSES": "at_risk"}
+    # the public hears counts per village only; households and overdue reports are for staff
+    assert [e["kind"] for e in heard] == ["guarantee.counts"]
+    assert food_counts(heard) == {"met": -2, "at_risk": 1, "unmet": 1}  # SOONER met → unmet, LAPSES met → at risk
     staff_heard = events_of(staff)
-    assert sorted(e["kind"] for e in staff_heard) == ["guarantee.changed", "report.overdue", "report.overdue"]
+    assert sorted(e["kind"] for e in staff_heard) == ["guarantee.changed", "guarantee.counts", "report.overdue",
+                                                      "report.overdue"]
+    assert food_after(staff_heard) == {"SOONER": "unmet", "LAPSES": "at_risk"}
     assert {e["payload"]["report_kind"] for e in staff_heard if e["kind"] == "report.overdue"} == \
         {"initial", "continued"}
 
     clock.now = w.RUNS_OUT["LAPSES"]
     loop.tick()
-    assert food_after(events_of(public)) == {"LAPSES": "unmet"}
-    assert [e["kind"] for e in events_of(staff)] == ["guarantee.changed"]  # no deadline is announced twice
+    assert food_counts(events_of(public)) == {"at_risk": -1, "unmet": 1}
+    staff_heard = events_of(staff)
+    assert food_after(staff_heard) == {"LAPSES": "unmet"}
+    assert sorted(e["kind"] for e in staff_heard) == ["guarantee.changed", "guarantee.counts"]  # no deadline twice

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, box, mapping
 from sqlalchemy import func, select, update
 
 from relief import live
@@ -144,11 +144,11 @@ def test_two_racing_submissions_make_one_incident(app, store, users):
     assert count(store, Incident, Incident.client_id == body["client_id"]) == 1
 
 
-def test_field_and_statutory_reports_are_idempotent_too(client, store, users):
+def test_field_and_statutory_reports_are_idempotent_too(client, store, users, areas):
     incident = new_incident(client, users["field_reporter"])
     url = f"/api/incidents/{incident['id']}/reports"
     field = {"type": "field", "client_id": str(uuid.uuid4()), "description": "cracks widening", "lat": LAT, "lon": LON}
-    statutory = {"type": "statutory", "client_id": str(uuid.uuid4()), "kind": "initial", "township_code": "T1",
+    statutory = {"type": "statutory", "client_id": str(uuid.uuid4()), "kind": "initial", "township_code": "422801001",
                  "indicators": {"affected": 30, "dead": 1}}
     for body in (field, statutory):
         first = client.post(url, json=body, headers=users["field_reporter"].headers)
@@ -330,7 +330,8 @@ def statutory(client, user, incident_id, kind, township, figures_to, **indicator
 
 def test_figures_aggregate_latest_report_per_township_across_counties(client, users, areas):
     user = users["field_reporter"]
-    incident = new_incident(client, user, occurred_at=when(30))
+    across = mapping(box(108.95, 30.25, 109.55, 30.35))  # an area over the county line: both townships report
+    incident = new_incident(client, user, occurred_at=when(30), geometry=across)
     iid = incident["id"]
     statutory(client, user, iid, "initial", "422801001", when(28), affected=100, dead=2)
     statutory(client, user, iid, "initial", "422802001", when(28), affected=50, dead=1)
@@ -354,28 +355,28 @@ def test_figures_aggregate_latest_report_per_township_across_counties(client, us
     assert summary["total"]["affected"] == 190
 
 
-def test_level_rises_when_continued_reports_cross_a_threshold(client, users, published):
+def test_level_rises_when_continued_reports_cross_a_threshold(client, users, published, areas):
     user = users["field_reporter"]
     iid = new_incident(client, user, occurred_at=when(30))["id"]
     published.clear()
-    answer = statutory(client, user, iid, "initial", "T1", when(28), affected=500, dead=10, missing=9)
+    answer = statutory(client, user, iid, "initial", "422801001", when(28), affected=500, dead=10, missing=9)
     assert answer["response_level"] is None  # 19 dead + missing: just under level IV (20)
-    answer = statutory(client, user, iid, "continued", "T1", when(20), affected=500, dead=10, missing=10)
+    answer = statutory(client, user, iid, "continued", "422801001", when(20), affected=500, dead=10, missing=10)
     assert answer["response_level"] == "IV"  # exactly at the threshold
     assert answer["response_reason"][0]["indicator"] == "dead_missing" and answer["response_reason"][0]["threshold"] == 20
     changes = [e for e in published if e["kind"] == "incident.level_changed"]
     assert len(changes) == 1 and changes[0]["payload"]["changed"]["response_level"] == {"from": None, "to": "IV"}
-    statutory(client, user, iid, "continued", "T1", when(10), affected=500, dead=30, missing=21)
+    statutory(client, user, iid, "continued", "422801001", when(10), affected=500, dead=30, missing=21)
     detail = client.get(f"/api/incidents/{iid}").get_json()
     assert detail["response_level"] == "III" and detail["incident"]["properties"]["response_level"] == "III"
     levels = [e["payload"]["changed"]["response_level"]["to"] for e in published if e["kind"] == "incident.level_changed"]
     assert levels == ["IV", "III"]
 
 
-def test_custom_response_table_changes_the_level(client, users, published, ctx):
+def test_custom_response_table_changes_the_level(client, users, published, ctx, areas):
     user = users["field_reporter"]
     iid = new_incident(client, user)["id"]
-    statutory(client, user, iid, "initial", "T1", when(0.5), affected=40, dead=3)
+    statutory(client, user, iid, "initial", "422801001", when(0.5), affected=40, dead=3)
     table = {"name": "Enshi prefecture plan", "levels": [
         {"level": "I", "thresholds": {"dead_missing": 10}},
         {"level": "II", "thresholds": {"dead_missing": 5}},
@@ -394,7 +395,7 @@ def test_custom_response_table_changes_the_level(client, users, published, ctx):
     assert client.get(f"/api/incidents/{iid}").get_json()["response_level"] == "IV"
     assert [e["kind"] for e in published] == ["incident.level_changed"]
     assert ctx.standards.response_levels["name"] == "Enshi prefecture plan"
-    statutory(client, user, iid, "continued", "T1", when(0.2), affected=40, dead=4)  # just over IV, at III
+    statutory(client, user, iid, "continued", "422801001", when(0.2), affected=40, dead=4)  # just over IV, at III
     assert client.get(f"/api/incidents/{iid}").get_json()["response_level"] == "III"
 
 

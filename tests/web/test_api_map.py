@@ -10,6 +10,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from maps import styles
+from relief.domain.audience import Audience
 from relief.store.tables import Area, Depot, GuaranteeStatus, Household, Incident, Site
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -116,7 +117,7 @@ def test_guarantee_summary_before_any_verdict_is_all_unknown(client, region, sto
 
 def test_summary_seq_is_the_last_event_it_includes(client, region, ctx):
     with ctx.transaction() as unit:
-        unit.emit("guarantee.changed", "guarantees", {"changes": []})
+        unit.emit("guarantee.changed", "guarantees", {"changes": []}, audience=Audience.STAFF)
     assert client.get("/api/guarantees/summary?level=village").get_json()["seq"] == unit.events[0]["seq"]
 
 
@@ -196,7 +197,7 @@ def test_the_download_is_rebuilt_only_after_a_change(client, ctx, monkeypatch):
     first, second = client.get("/export/map.html"), client.get("/export/map.html")
     assert len(builds) == 1 and first.data == second.data
     with ctx.transaction() as unit:
-        unit.emit("incident.updated", "incidents", {"id": 1})
+        unit.emit("incident.updated", "incidents", {"id": 1}, audience=Audience.PUBLIC)
     client.get("/export/map.html")
     assert len(builds) == 2
 

@@ -103,9 +103,11 @@ def test_distribution_transfer_adjustment_and_reads(client, place, keeper, make_
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "limit"
 
 
-def test_cover_is_public(client, place, keeper):
+def test_cover_is_for_staff(client, place, keeper):
     post(client, "/api/stock/receipts", keeper, receipt(holder_kind="site", holder_id="S1", quantity=9))
-    body = client.get("/api/cover").get_json()
+    anonymous = client.get("/api/cover")
+    assert anonymous.status_code == 401 and anonymous.get_json()["error"]["code"]
+    body = client.get("/api/cover", headers=keeper.headers).get_json()
     s1 = next(s for s in body["sites"] if s["site_id"] == "S1")
     assert s1["occupants"] == 3 and s1["items"][0]["days"] == pytest.approx(5.0)
 
@@ -170,10 +172,10 @@ def test_dispatch_plan_propose_read_accept(client, place, keeper, make_user):
     assert client.get("/api/dispatch/plans/999", headers=keeper.headers).status_code == 404
 
 
-def test_cover_narrows_to_one_site_and_names_site_id_when_unknown(client, place):
-    body = client.get("/api/cover?site_id=S2").get_json()
+def test_cover_narrows_to_one_site_and_names_site_id_when_unknown(client, place, keeper):
+    body = client.get("/api/cover?site_id=S2", headers=keeper.headers).get_json()
     assert [s["site_id"] for s in body["sites"]] == ["S2"]
-    assert client.get("/api/cover?county_code=422801").get_json()["sites"] != []
-    missing = client.get("/api/cover?site_id=S404")
+    assert client.get("/api/cover?county_code=422801", headers=keeper.headers).get_json()["sites"] != []
+    missing = client.get("/api/cover?site_id=S404", headers=keeper.headers)
     assert missing.status_code == 404
     assert missing.get_json()["error"]["code"] == "not_found" and missing.get_json()["error"]["field"] == "site_id"

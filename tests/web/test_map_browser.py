@@ -9,7 +9,7 @@ the downloaded situation map opens with the network off.
 """
 from __future__ import annotations
 
-import os
+import json
 import re
 import time
 import uuid
@@ -20,7 +20,7 @@ import requests
 
 from maps import styles
 from maps.situation import external_urls
-from tests.web.servers import incident_body, relief_env, run, serving
+from tests.web.servers import fresh_database_url, incident_body, relief_env, run, serving
 from tests.conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,14 +30,7 @@ PROBE = '<img src=x onerror=alert(1)><script>alert("xss")</script>'
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
-    pg = os.environ.get("RELIEF_TEST_DATABASE_URL")
-    if pg:
-        from tests.conftest import _pg_database
-
-        url = _pg_database(pg, f"relief_browser_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
-    else:
-        url = f"sqlite:///{folder / 'relief.db'}"
-    env = relief_env(url, folder / "instance")
+    env = relief_env(fresh_database_url(folder, "browser"), folder / "instance")
     run(env, "demo", "--households", "2000")
     token = run(env, "users", "create", "browser-reporter", "--role", "field_reporter", "--password", "pw-browser").strip()
     with serving(env) as base:
@@ -73,7 +66,7 @@ class Watched:
     def open_map(self, base: str) -> None:
         self.page.goto(base + "/")
         self.page.wait_for_selector("body[data-map-ready='1']", timeout=15000)
-        self.page.wait_for_function("window.relief.live.state === 'live'", timeout=10000)
+        self.page.wait_for_function("() => window.relief.live.state === 'live'", timeout=10000)
 
     def js(self, expression: str, arg=None):
         return self.page.evaluate(expression, arg)
@@ -83,7 +76,7 @@ class Watched:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
-            self.page.wait_for_function(expression, timeout=timeout)
+            self.page.wait_for_function(f"() => ({expression})", timeout=timeout)
         except PlaywrightTimeout:
             state = self.js("""() => ({zoom: relief.map.getZoom(), token: relief.households.token, mode: relief.households.mode,
                                         summaries: Object.keys(relief.households.summaries), live: relief.live.state})""")
@@ -141,7 +134,7 @@ def test_an_incident_posted_through_the_api_appears_within_two_seconds(watched, 
     before = watched.js("relief.byId.incidents.size")
     started = time.monotonic()
     incident_id = post_incident(demo_server, title="Road blocked at the bridge", lat=30.6, lon=110.2)
-    watched.page.wait_for_function(f"relief.byId.incidents.has({incident_id})", timeout=2000)
+    watched.page.wait_for_function(f"() => relief.byId.incidents.has({incident_id})", timeout=2000)
     elapsed = time.monotonic() - started
     assert elapsed < 2.0
     assert watched.js("relief.byId.incidents.size") == before + 1
@@ -159,7 +152,7 @@ def test_user_text_in_popups_and_the_panel_stays_text(watched, demo_server):
     watched.js(f"relief.openIncident({incident_id})")
     popup = watched.page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10000)
-    watched.page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('onerror')")
+    watched.page.wait_for_function("() => document.querySelector('.leaflet-popup-content').innerText.includes('onerror')")
     assert PROBE in popup.inner_text() and "<b>bold</b> title" in popup.inner_text()
     assert popup.locator("img, script, b").count() == 0
     watched.page.locator(f'[data-incident="{incident_id}"]').click()
@@ -191,7 +184,7 @@ def test_filters_and_layer_toggles_hide_and_show(watched, demo_server):
     page.uncheck('#legend input[data-layer="households"]')
     assert watched.js("relief.map.hasLayer(relief.households.choropleths.township)") is False
     page.check('#legend input[data-layer="households"]')
-    page.wait_for_function("relief.map.hasLayer(relief.households.choropleths.township)")
+    page.wait_for_function("() => relief.map.hasLayer(relief.households.choropleths.township)")
     assert watched.errors == []
 
 
@@ -206,6 +199,7 @@ def test_a_site_shows_occupancy_and_days_of_cover(watched, demo_server):
     text = watched.page.locator("#details").inner_text()
     assert "Occupants" in text and " / " in text and "food" in text and "water" in text
     assert watched.page.locator(".leaflet-popup-content .bar").count() == 1
+    assert not any("/api/cover" in u for u in watched.requests)  # staff's list; the public pop-up reads the site
     assert watched.errors == []
 
 
@@ -217,7 +211,7 @@ def test_area_search_finds_by_name_and_zooms_there(watched, demo_server):
     page.wait_for_selector("#area-results button")
     assert "Lichuan" in page.locator("#area-results button").first.inner_text()
     page.locator("#area-results button").first.click()
-    page.wait_for_function(f"relief.map.getZoom() > {zoom}")
+    page.wait_for_function(f"() => relief.map.getZoom() > {zoom}")
     centre = watched.js("(() => { const c = relief.map.getCenter(); return [c.lng, c.lat]; })()")
     assert 108.3 < centre[0] < 109.4 and 29.6 < centre[1] < 30.8  # Lichuan, the west of the prefecture
     page.fill("#area-q", "no such place at all")
@@ -228,7 +222,7 @@ def test_area_search_finds_by_name_and_zooms_there(watched, demo_server):
 def test_a_reconnecting_page_catches_up_on_what_it_missed(watched, demo_server):
     watched.open_map(demo_server["base"])
     watched.js("relief.live.socket.disconnect()")
-    watched.page.wait_for_function("document.querySelector('.conn').dataset.state === 'offline'")
+    watched.page.wait_for_function("() => document.querySelector('.conn').dataset.state === 'offline'")
     incident_id = post_incident(demo_server, title="Reported while the screen was offline", lat=30.5, lon=109.3)
     watched.page.wait_for_timeout(300)
     assert not watched.js(f"relief.byId.incidents.has({incident_id})")
@@ -254,24 +248,33 @@ def test_households_are_areas_for_the_public_and_points_for_staff(watched, demo_
     assert watched.errors == []
 
 
-def test_guarantee_changes_recolour_the_choropleth_in_place(watched, demo_server):
+def test_guarantee_counts_recolour_the_choropleth_in_place(watched, demo_server):
     watched.open_map(demo_server["base"])
     village, township = watched.js("""() => { const s = relief.households.summaries.township;
-        const v = Object.keys(s.parents)[0]; return [v, s.parents[v]]; }""")
-    before = watched.js(f"JSON.stringify(relief.households.summaries.township.areas['{township}'].worst)")
-    none = dict.fromkeys(styles.GUARANTEES)
+        const v = Object.keys(s.parents).find((code) => s.areas[s.parents[code]]); return [v, s.parents[v]]; }""")
+    area = "relief.households.summaries.township.areas"
+    before = json.loads(watched.js(f"JSON.stringify({area}['{township}'])"))
+    # staff's per-household form recolours points only: it moves no count (the public counts event does)
     change = {"household_id": "H-test", "village_code": village, "county_code": township[:6],
-              "before": none, "after": {**dict.fromkeys(styles.GUARANTEES, "met"), "food": "unmet"}}
+              "before": dict.fromkeys(styles.GUARANTEES), "after": dict.fromkeys(styles.GUARANTEES, "unmet")}
     watched.js("e => relief.households.apply(e)", {"seq": 10**9, "kind": "guarantee.changed", "topic": "guarantees",
                                                   "payload": {"changes": [change]}})
-    after = watched.js(f"relief.households.summaries.township.areas['{township}'].worst")
-    import json
-    expected = json.loads(before)
-    expected["unknown"] = expected.get("unknown", 0) - 1
-    expected["unmet"] = expected.get("unmet", 0) + 1
-    assert {k: v for k, v in after.items() if v} == {k: v for k, v in expected.items() if v}
+    assert watched.js(f"{area}['{township}'].worst") == before["worst"]
+
+    def shift(counts):  # one household from a verdict it holds to another
+        held = next(s for s, n in counts.items() if n > 0)
+        return {held: -1, "met" if held == "unmet" else "unmet": 1}
+
+    moved = {"worst": shift(before["worst"]), "guarantees": {"food": shift(before["guarantees"]["food"])}}
+    watched.js("e => relief.households.apply(e)", {"seq": 10**9 + 1, "kind": "guarantee.counts", "topic": "guarantees",
+                                                  "payload": {"villages": {village: moved}}})
+    after = watched.js(f"{area}['{township}']")
+    for got, start, delta in ((after["worst"], before["worst"], moved["worst"]),
+                              (after["guarantees"]["food"], before["guarantees"]["food"], moved["guarantees"]["food"])):
+        expected = {s: start.get(s, 0) + delta.get(s, 0) for s in set(start) | set(delta)}
+        assert {k: v for k, v in got.items() if v} == {k: v for k, v in expected.items() if v}
     colour = watched.js(f"relief.households.byCode.township.get('{township}').options.fillColor")
-    assert colour == styles.AREA_CLASS_COLOURS[styles.area_class(after)]
+    assert colour == styles.AREA_CLASS_COLOURS[styles.area_class(after["worst"])]
 
 
 def test_the_page_classifies_like_the_python_tables(watched, demo_server):
@@ -298,7 +301,7 @@ def test_the_downloaded_situation_map_opens_with_the_network_off(browser, demo_s
         context.set_offline(True)
         offline = Watched(context)
         offline.page.goto(path.as_uri())
-        offline.page.wait_for_function("document.querySelectorAll('.relief-icon').length > 100", timeout=10000)
+        offline.page.wait_for_function("() => document.querySelectorAll('.relief-icon').length > 100", timeout=10000)
         assert offline.page.locator(".relief-label").count() == 8
         assert [u for u in offline.requests if not u.startswith(("file://", "data:"))] == []
         assert offline.errors == [] and offline.dialogs == []
@@ -307,7 +310,8 @@ def test_the_downloaded_situation_map_opens_with_the_network_off(browser, demo_s
 
 
 def test_a_site_whose_own_water_meets_the_standard_shows_unlimited_water_cover(watched, demo_server):
-    cover = requests.get(f"{demo_server['base']}/api/cover", timeout=30).json()["sites"]
+    cover = requests.get(f"{demo_server['base']}/api/cover", headers={"Authorization": f"Bearer {demo_server['token']}"},
+                         timeout=30).json()["sites"]
     site = next(s["site_id"] for s in cover if s["status"] == "open" and s["occupants"] > 0
                 and any(f["guarantee"] == "water" and f["supplied"] for f in s["forecast"]))
     watched.open_map(demo_server["base"])

@@ -118,8 +118,8 @@ def test_report_filed_offline_reaches_the_server_exactly_once(browser, live, sto
     try:
         page.goto(f"{live.url}/report#token={reporter.token}")
         page.wait_for_selector("body[data-report-ready='1']")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
-        page.wait_for_function("document.getElementById('lat').value !== ''")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+        page.wait_for_function("() => document.getElementById('lat').value !== ''")
         assert "token=" not in page.url  # the token went to localStorage, not the history
 
         # The network goes, and so does the server: the page must now come from the service worker.
@@ -128,7 +128,7 @@ def test_report_filed_offline_reaches_the_server_exactly_once(browser, live, sto
         page.reload()
         page.wait_for_selector("body[data-report-ready='1']")
         assert page.evaluate("navigator.onLine") is False
-        page.wait_for_function("document.getElementById('lat').value !== ''")
+        page.wait_for_function("() => document.getElementById('lat').value !== ''")
 
         page.select_option("#kind", "landslide")
         page.fill("#description", "山体滑坡，道路中断")
@@ -179,7 +179,7 @@ def test_refused_report_shows_failed_with_the_reason(browser, live, make_user):
     try:
         page.goto(f"{live.url}/report#token={viewer.token}")
         page.wait_for_selector("body[data-report-ready='1']")
-        page.wait_for_function("document.getElementById('lat').value !== ''")
+        page.wait_for_function("() => document.getElementById('lat').value !== ''")
         page.fill("#description", "test")
         page.click("#submit")
         item = page.wait_for_selector("#outbox li[data-status='failed']", timeout=15000)
@@ -196,7 +196,7 @@ def test_report_refused_for_want_of_login_goes_once_a_token_is_saved(browser, li
     try:
         page.goto(f"{live.url}/report")
         page.wait_for_selector("body[data-report-ready='1']")
-        page.wait_for_function("document.getElementById('lat').value !== ''")
+        page.wait_for_function("() => document.getElementById('lat').value !== ''")
         page.click("#submit")
         item = page.wait_for_selector("#outbox li[data-status='failed']", timeout=15000)
         client_id = item.get_attribute("data-client-id")

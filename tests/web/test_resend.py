@@ -4,9 +4,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from shapely.geometry import MultiPolygon, box
 from sqlalchemy import func, select
 
-from relief.store.tables import AuditEntry, ResendRecord, StockMovement
+from relief.store.tables import Area, AuditEntry, ResendRecord, StockMovement
 from tests import world
 
 
@@ -14,6 +15,9 @@ from tests import world
 def place(store):
     world.build(store, households=[world.household("H1", 3, 109.45), world.household("H2", 2, 109.46)],
                 incidents=[world.hazard(109.40, 30.25, 109.50, 30.30, status="reported")])
+    with store.write() as session:  # the township the incident lies in, for its statutory reports
+        session.add(Area(code="422801001", name_zh="舞阳坝街道", name_en="Wuyangba", level="township",
+                         parent_code=world.COUNTY, geom=MultiPolygon([box(109.3, 30.2, 109.6, 30.4)])))
     return store
 
 

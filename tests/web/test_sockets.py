@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from relief import live
+from relief.domain.audience import Audience
 from relief.store.tables import Event
 
 ENSHI, LICHUAN = "422801", "422802"
@@ -23,9 +24,9 @@ def connect(app, *, token: str | None = None, flask_client=None, **subscription)
     return client, answer
 
 
-def emit(ctx, kind="incident.updated", topic="incidents", *, area=None, public=True, payload=None):
+def emit(ctx, kind="incident.updated", topic="incidents", *, area=None, audience=Audience.PUBLIC, payload=None):
     with ctx.transaction() as unit:
-        unit.emit(kind, topic, payload or {"id": 1}, area_code=area, public=public)
+        unit.emit(kind, topic, payload or {"id": 1}, area_code=area, audience=audience)
     return unit.events[-1]["seq"]
 
 
@@ -33,8 +34,8 @@ def test_staff_get_private_events_and_the_public_only_public_ones(app, ctx, make
     staff, staff_answer = connect(app, token=make_user("viewer").token)
     public, public_answer = connect(app)
     assert staff_answer["staff"] is True and public_answer["staff"] is False
-    emit(ctx, "incident.updated", public=True, payload={"id": 1, "note": "open"})
-    emit(ctx, "incident.updated", public=False, payload={"id": 2, "note": "staff only"})
+    emit(ctx, "incident.updated", audience=Audience.PUBLIC, payload={"id": 1, "note": "open"})
+    emit(ctx, "incident.updated", audience=Audience.STAFF, payload={"id": 2, "note": "staff only"})
     assert [e["payload"]["id"] for e in events_of(staff)] == [1, 2]
     assert [e["payload"]["id"] for e in events_of(public)] == [1]
 
@@ -51,7 +52,7 @@ def test_event_wire_shape_carries_seq_kind_topic_area_and_time(app, ctx):
 def test_an_invalid_token_connects_as_public(app, ctx):
     client, answer = connect(app, token="not-a-token")
     assert answer["staff"] is False
-    emit(ctx, public=False)
+    emit(ctx, audience=Audience.STAFF)
     assert events_of(client) == []
 
 
@@ -71,7 +72,7 @@ def test_county_rooms_get_their_county_and_area_less_events_only(app, ctx):
     assert answer["areas"] == [ENSHI] and answer["topics"] == ["incidents", "guarantees"]
     emit(ctx, area=ENSHI, payload={"id": 1})
     emit(ctx, area=LICHUAN, payload={"id": 2})
-    emit(ctx, "guarantee.changed", "guarantees", area=None, payload={"id": 3})
+    emit(ctx, "guarantee.counts", "guarantees", area=None, payload={"id": 3})
     emit(ctx, "stock.changed", "stock", area=ENSHI, payload={"id": 4})
     assert [e["payload"]["id"] for e in events_of(enshi)] == [1, 3]
     assert [e["payload"]["id"] for e in events_of(everywhere)] == [1, 2, 3, 4]
@@ -95,7 +96,7 @@ def test_a_rolled_back_transaction_emits_nothing(app, ctx, store):
     client, _ = connect(app)
     with pytest.raises(RuntimeError):
         with ctx.transaction() as unit:
-            unit.emit("incident.created", "incidents", {"id": 99})
+            unit.emit("incident.created", "incidents", {"id": 99}, audience=Audience.PUBLIC)
             raise RuntimeError("the change fails after the event was queued")
     assert events_of(client) == []
     with store.read() as session:
@@ -123,8 +124,8 @@ def test_catch_up_replays_what_a_reconnecting_client_missed(app, ctx):
     client.disconnect(namespace=live.NAMESPACE)
     emit(ctx, area=ENSHI, payload={"id": 1})
     emit(ctx, area=LICHUAN, payload={"id": 2})
-    emit(ctx, area=ENSHI, public=False, payload={"id": 3})
-    emit(ctx, "guarantee.changed", "guarantees", payload={"id": 4})
+    emit(ctx, area=ENSHI, audience=Audience.STAFF, payload={"id": 3})
+    emit(ctx, "guarantee.counts", "guarantees", payload={"id": 4})
     again, _ = connect(app, areas=[ENSHI])
     reply = again.emit("catch_up", {"since": since, "areas": [ENSHI], "topics": list(live.TOPICS)},
                        namespace=live.NAMESPACE, callback=True)

@@ -1,4 +1,4 @@
-"""Users, API tokens, the audit trail, the event outbox and standards versions."""
+"""Users, API tokens, login sessions, the audit trail, the event outbox and standards versions."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,6 +32,23 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    #: Kept to within a few minutes (``services.accounts.TOKEN_TOUCH_SECONDS``), not on every call.
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class UserSession(Base):
+    """A live browser session: the row exists exactly as long as the session may act.
+
+    The cookie carries a random key; only its digest is kept. Logging out deletes
+    the row, deactivating a user or changing their password deletes all of theirs.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEntry(Base):
