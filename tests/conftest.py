@@ -58,6 +58,17 @@ def chromium_path() -> str:
     return require(path, "Chromium", "install Debian's chromium or set RELIEF_TEST_CHROMIUM to its path")
 
 
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """Headless Chromium, one per test module (each test opens its own context)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 def _pg_database(base_url: str, name: str) -> str:
     """Create a fresh database ``name`` on the server of ``base_url`` and return its URL."""
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")

@@ -21,7 +21,6 @@ import requests
 from maps import styles
 from maps.situation import external_urls
 from tests.web.servers import fresh_database_url, incident_body, relief_env, run, serving
-from tests.conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PROBE = '<img src=x onerror=alert(1)><script>alert("xss")</script>'
@@ -35,16 +34,6 @@ def demo_server(tmp_path_factory):
     token = run(env, "users", "create", "browser-reporter", "--role", "field_reporter", "--password", "pw-browser").strip()
     with serving(env) as base:
         yield {"base": base, "token": token, "user": "browser-reporter", "password": "pw-browser"}
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:

@@ -16,7 +16,6 @@ import requests
 
 from relief import asset_folder
 from relief.web.security import page_policy, tile_source
-from tests.conftest import CHROMIUM_ARGS
 from tests.web.servers import fresh_database_url, relief_env, run, serving
 
 
@@ -162,16 +161,6 @@ def csp_server(tmp_path_factory):
         yield {"base": base, "user": "admin", "password": "admin-demo"}
 
 
-@pytest.fixture(scope="module")
-def chromium(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 class CspWatch:
     def __init__(self, browser):
         self.context = browser.new_context(viewport={"width": 1300, "height": 850}, locale="en-GB")
@@ -196,8 +185,8 @@ class CspWatch:
 
 
 @pytest.fixture
-def watch(chromium):
-    watcher = CspWatch(chromium)
+def watch(browser):
+    watcher = CspWatch(browser)
     yield watcher
     watcher.context.close()
 
