@@ -113,7 +113,7 @@ def folium_everything(env: dict[str, str], out: Path) -> int:
     from relief import create_app
     from relief.cli.app import cli_context
     from relief.services.situation import load_bundle
-    from relief.store.map_queries import _worst
+    from relief.store.live_map_queries import _worst
     from relief.store.tables import GuaranteeStatus, Household
 
     app = create_app()

@@ -17,7 +17,7 @@ from relief.services import incident_input as parse
 from relief.services import photos as photo_service
 from relief.services import statutory
 from relief.services.context import Context, Unit
-from relief.services.incident_views import event_payload, field_report_view, incident_feature, statutory_view
+from relief.services.incident_json import event_payload, field_report_view, incident_feature, statutory_view
 from relief.services.resend import Submission
 from relief.store import areas as area_store
 from relief.store import incidents as store

@@ -44,7 +44,7 @@ from relief.services.guarantees import recheck_households
 from relief.store import areas as area_store
 from relief.store import households as household_store
 from relief.store import sites as site_store
-from relief.store.layers import site_occupancy
+from relief.store.layer_queries import site_occupancy
 from relief.store.tables import Household, Site
 from relief.store.tables.people import DISPERSED_KINDS
 

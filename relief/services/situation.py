@@ -1,7 +1,7 @@
 """The situation map's data: every layer as a GeoDataFrame, then one HTML file.
 
-The frames come from the same reads as the live map (``services.layers`` and
-``services.map_data``), so the static export and the open screens agree; the
+The frames come from the same reads as the live map (``services.map_layers`` and
+``services.live_map``), so the static export and the open screens agree; the
 drawing is :mod:`maps.situation`'s job. Households appear only as counts per
 village, never as points, because the file travels beyond the staff.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 from maps import styles
 from maps.situation import SituationBundle, situation_html
 from relief.services import events as event_service
-from relief.services import layers, map_data
+from relief.services import live_map, map_layers
 from relief.services.context import Context
 
 CRS = "EPSG:4326"
@@ -47,8 +47,8 @@ def _frame(collection: dict[str, Any], columns: tuple[str, ...]) -> gpd.GeoDataF
 
 
 def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
-    villages = _frame(map_data.area_shapes(ctx, "village"), COLUMNS["areas"])
-    summary = map_data.guarantee_summary(ctx, "village")["areas"]
+    villages = _frame(live_map.area_shapes(ctx, "village"), COLUMNS["areas"])
+    summary = live_map.guarantee_summary(ctx, "village")["areas"]
     counts = pd.DataFrame(
         [{"code": code, "households": entry["households"],
           **{f"worst_{s}": entry["worst"].get(s, 0) for s in styles.GUARANTEE_STATUSES}}
@@ -62,15 +62,15 @@ def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
 
 def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> SituationBundle:
     """Every layer of the situation map, read now."""
-    areas = pd.concat([_frame(map_data.area_shapes(ctx, level), COLUMNS["areas"])
+    areas = pd.concat([_frame(live_map.area_shapes(ctx, level), COLUMNS["areas"])
                        for level in ("prefecture", "county", "township")], ignore_index=True)
     return SituationBundle(
         areas=gpd.GeoDataFrame(areas, geometry="geometry", crs=CRS),
         guarantee_areas=_guarantee_areas(ctx),
-        incidents=_frame(layers.feature_collection(ctx, "incidents", limit=ALL), COLUMNS["incidents"]),
-        sites=_frame(layers.feature_collection(ctx, "sites", limit=ALL), COLUMNS["sites"]),
-        depots=_frame(layers.feature_collection(ctx, "depots", limit=ALL), COLUMNS["depots"]),
-        facilities=_frame(layers.feature_collection(ctx, "facilities", limit=ALL), COLUMNS["facilities"]),
+        incidents=_frame(map_layers.feature_collection(ctx, "incidents", limit=ALL), COLUMNS["incidents"]),
+        sites=_frame(map_layers.feature_collection(ctx, "sites", limit=ALL), COLUMNS["sites"]),
+        depots=_frame(map_layers.feature_collection(ctx, "depots", limit=ALL), COLUMNS["depots"]),
+        facilities=_frame(map_layers.feature_collection(ctx, "facilities", limit=ALL), COLUMNS["facilities"]),
         title=title, generated_at=ctx.now())
 
 

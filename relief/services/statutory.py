@@ -24,9 +24,9 @@ from relief.services import incident_input as parse
 from relief.services import standards as standards_service
 from relief.services.context import Context, Unit
 from relief.services.resend import Submission
-from relief.services.incident_views import event_payload, plain, records, statutory_view
+from relief.services.incident_json import event_payload, plain, records, statutory_view
 from relief.store import areas as area_store
-from relief.store import map_queries
+from relief.store import live_map_queries
 from relief.store import incidents as store
 from relief.store.tables import Incident, StatutoryReport
 from relief.store import rows
@@ -144,7 +144,7 @@ def _zone_overlaps(session, township: str, incident: Incident) -> bool:
     zone = incident.geom
     if zone is None or zone.geom_type not in ("Polygon", "MultiPolygon"):
         return False
-    outline = next((row[-1] for row in map_queries.area_shapes(session, "township") if row[0] == township), None)
+    outline = next((row[-1] for row in live_map_queries.area_shapes(session, "township") if row[0] == township), None)
     return outline is not None and not outline.is_empty and outline.intersection(zone).area > 0
 
 

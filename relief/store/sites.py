@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relief.store.features import feature
-from relief.store.layers import site_occupancy, site_properties
+from relief.store.layer_queries import site_occupancy, site_properties
 from relief.store.tables import Depot, Facility, Household, Site
 
 SITE_FRAME_COLUMNS = ("site_id", "name", "county_code", "capacity_persons", "covered_area_m2", "water_l_per_day",

@@ -32,7 +32,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from relief.domain.guarantees import GUARANTEES, STATUSES
 from relief.domain.roles import may
 from relief.errors import Forbidden, NotAuthenticated, ValidationFailed
-from relief.services import guarantee_views, guarantees
+from relief.services import guarantee_lists, guarantees
 from relief.web import params
 from relief.web.context import current_actor, request_context
 
@@ -59,8 +59,8 @@ def _profile() -> str | None:
 def _level(name: str) -> str | None:
     """An area level named by query parameter ``name``, or None when absent."""
     level = request.args.get(name)
-    if level is not None and level not in guarantee_views.LEVELS:
-        raise ValidationFailed(f"{name} must be one of {', '.join(guarantee_views.LEVELS)}", field=name)
+    if level is not None and level not in guarantee_lists.LEVELS:
+        raise ValidationFailed(f"{name} must be one of {', '.join(guarantee_lists.LEVELS)}", field=name)
     return level
 
 
@@ -77,24 +77,24 @@ def list_guarantees():
     only = params.words("guarantee", GUARANTEES)
     page = _page()
     ctx = request_context()
-    found = guarantee_views.verdicts(ctx, as_of=params.query_time("as_of"), profile=_profile())
+    found = guarantee_lists.verdicts(ctx, as_of=params.query_time("as_of"), profile=_profile())
     area = (request.args.get("area") or "").strip() or None
     if summary_by is not None:
-        scope = guarantee_views.select(found, area=area)
+        scope = guarantee_lists.select(found, area=area)
         return _json(ctx, {"source": found.source, "as_of": found.as_of, "profile": found.profile, "area": area,
-                           "summary": guarantee_views.counts(ctx, found, scope, summary_by)})
-    chosen = guarantee_views.select(found, area=area, statuses=statuses, only=only)
+                           "summary": guarantee_lists.counts(ctx, found, scope, summary_by)})
+    chosen = guarantee_lists.select(found, area=area, statuses=statuses, only=only)
     if fmt == "csv":
-        return Response(guarantee_views.csv_text(ctx, chosen), mimetype="text/csv",
+        return Response(guarantee_lists.csv_text(ctx, chosen), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=guarantees.csv"})
     body = {
         "source": found.source, "as_of": found.as_of, "profile": found.profile,
         "filters": {"area": area, "status": statuses, "guarantee": only},
         "total": int(len(chosen)), **page,
-        "households": guarantee_views.page(ctx, chosen, **page),
+        "households": guarantee_lists.page(ctx, chosen, **page),
     }
     if with_summary is not None:
-        body["summary"] = guarantee_views.counts(ctx, found, guarantee_views.select(found, area=area), with_summary)
+        body["summary"] = guarantee_lists.counts(ctx, found, guarantee_lists.select(found, area=area), with_summary)
     return _json(ctx, body)
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
 from relief.domain.incidents import KINDS, STATUSES
 from relief.errors import ValidationFailed
-from relief.services import fields, incident_reads, incidents, photos, statutory
+from relief.services import fields, incident_lookup, incidents, photos, statutory
 from relief.services.resend import Submission
 from relief.web import json as strict_json
 from relief.web import params
@@ -91,19 +91,19 @@ def transition(incident_id: int):
 
 @bp.get("/incidents/<int:incident_id>")
 def incident(incident_id: int):
-    return jsonify(incident_reads.detail(request_context(), incident_id))
+    return jsonify(incident_lookup.detail(request_context(), incident_id))
 
 
 @bp.get("/incidents/<int:incident_id>/cap")
 def cap(incident_id: int):
-    xml = incident_reads.cap_xml(request_context(), incident_id)
+    xml = incident_lookup.cap_xml(request_context(), incident_id)
     return Response(xml, mimetype="application/cap+xml",
                     headers={"Content-Disposition": f'inline; filename="incident-{incident_id}.cap.xml"'})
 
 
 @bp.get("/incidents.geojson")
 def export():
-    collection = incident_reads.export_geojson(
+    collection = incident_lookup.export_geojson(
         request_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
         statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
         until=params.query_time("until"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from relief.domain.incidents import KINDS, STATUSES
-from relief.services import layers, system
+from relief.services import map_layers, system
 from relief.store.tables.areas import AREA_LEVELS
 from relief.web import params
 from relief.web.context import base_context
@@ -20,13 +20,13 @@ def health():
 @bp.get("/areas")
 def areas():
     level = params.words("level", AREA_LEVELS)
-    return jsonify(layers.feature_collection(base_context(), "areas", bbox=params.bbox(), level=level[0] if level else None,
+    return jsonify(map_layers.feature_collection(base_context(), "areas", bbox=params.bbox(), level=level[0] if level else None,
                                              parent=request.args.get("parent") or None, **params.paging()))
 
 
 @bp.get("/incidents")
 def incidents():
-    return jsonify(layers.feature_collection(
+    return jsonify(map_layers.feature_collection(
         base_context(), "incidents", bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
         statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
         until=params.query_time("until"), **params.paging()))
@@ -34,14 +34,14 @@ def incidents():
 
 @bp.get("/sites")
 def sites():
-    return jsonify(layers.feature_collection(base_context(), "sites", bbox=params.bbox(), **params.paging()))
+    return jsonify(map_layers.feature_collection(base_context(), "sites", bbox=params.bbox(), **params.paging()))
 
 
 @bp.get("/depots")
 def depots():
-    return jsonify(layers.feature_collection(base_context(), "depots", bbox=params.bbox(), **params.paging()))
+    return jsonify(map_layers.feature_collection(base_context(), "depots", bbox=params.bbox(), **params.paging()))
 
 
 @bp.get("/facilities")
 def facilities():
-    return jsonify(layers.feature_collection(base_context(), "facilities", bbox=params.bbox(), **params.paging()))
+    return jsonify(map_layers.feature_collection(base_context(), "facilities", bbox=params.bbox(), **params.paging()))

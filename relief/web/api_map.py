@@ -23,7 +23,7 @@ from maps import styles
 from relief.domain.incidents import KINDS, STATUSES
 from relief.domain.roles import may
 from relief.errors import Forbidden, NotAuthenticated
-from relief.services import map_data, situation
+from relief.services import live_map, situation
 from relief.web import json as strict_json
 from relief.web import params
 from relief.web.context import base_context, current_actor
@@ -60,30 +60,30 @@ def require_staff() -> None:
 def household_points():
     require_staff()
     limit = params.integer("limit", POINTS_DEFAULT_LIMIT, minimum=1, maximum=POINTS_MAX_LIMIT)
-    return compact_json(map_data.household_points(base_context(), params.bbox(), offset=params.integer("offset", 0),
+    return compact_json(live_map.household_points(base_context(), params.bbox(), offset=params.integer("offset", 0),
                                                   limit=limit))
 
 
 @bp.get("/api/guarantees/summary")
 def guarantee_summary():
     level = request.args.get("level") or "village"
-    return compact_json(map_data.guarantee_summary(base_context(), level))
+    return compact_json(live_map.guarantee_summary(base_context(), level))
 
 
 @bp.get("/api/map/areas")
 def area_shapes():
-    return compact_json(map_data.area_shapes(base_context(), request.args.get("level") or "county"))
+    return compact_json(live_map.area_shapes(base_context(), request.args.get("level") or "county"))
 
 
 @bp.get("/api/map/search")
 def search_areas():
     limit = params.integer("limit", 10, minimum=1, maximum=50)
-    return compact_json(map_data.search_areas(base_context(), request.args.get("q", ""), limit=limit))
+    return compact_json(live_map.search_areas(base_context(), request.args.get("q", ""), limit=limit))
 
 
 @bp.get("/api/map/incidents")
 def incident_markers():
-    return compact_json(map_data.incident_markers(
+    return compact_json(live_map.incident_markers(
         base_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
         statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
         until=params.query_time("until"), **params.paging()))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from relief.services import guarantees, incident_reads, statutory
+from relief.services import guarantees, incident_lookup, statutory
 from relief.services.demo import load_demo
 from relief.store.tables import (Area, Distribution, GuaranteeStatus, Household, Incident, IncidentTransition, Site,
                                  StatutoryReport, StockBalance)
@@ -97,7 +97,7 @@ def test_it_stands_at_the_moment_it_was_loaded(ctx, loaded):
 def test_responding_incidents_show_the_level_their_reports_set(ctx, loaded):
     with ctx.reading() as session:
         ids = session.scalars(select(Incident.id).order_by(Incident.id)).all()
-    details = [incident_reads.detail(ctx, incident_id) for incident_id in ids]
+    details = [incident_lookup.detail(ctx, incident_id) for incident_id in ids]
     statuses = {d["incident"]["properties"]["status"] for d in details}
     assert {"responding", "verified", "stabilised", "closed"} <= statuses
     levelled = [d for d in details if d["incident"]["properties"]["status"] == "responding" and d["response_level"]]

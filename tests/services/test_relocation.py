@@ -12,7 +12,7 @@ from sqlalchemy import select
 from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
 from relief.services import relocation
 from relief.services.context import Actor
-from relief.store.layers import site_occupancy
+from relief.store.layer_queries import site_occupancy
 from relief.store.tables import AuditEntry, GuaranteeStatus, Household
 from tests import world
 

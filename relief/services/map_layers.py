@@ -4,14 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from relief.services.context import Context
-from relief.store import layers
+from relief.store import layer_queries
 
 LAYERS = {
-    "areas": layers.areas,
-    "incidents": layers.incidents,
-    "sites": layers.sites,
-    "depots": layers.depots,
-    "facilities": layers.facilities,
+    "areas": layer_queries.areas,
+    "incidents": layer_queries.incidents,
+    "sites": layer_queries.sites,
+    "depots": layer_queries.depots,
+    "facilities": layer_queries.facilities,
 }
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
-from relief.store import layers
+from relief.store import layer_queries
 from relief.store.tables import Area, Facility
 
 
@@ -30,8 +30,8 @@ def test_bbox_filter_is_exact(store, scattered, window):
     points, squares = scattered
     query = box(*window)
     with store.read() as session:
-        got_points = {f["id"] for f in layers.facilities(session, bbox=window, limit=10_000).features}
-        got_areas = {f["id"] for f in layers.areas(session, bbox=window, limit=10_000).features}
+        got_points = {f["id"] for f in layer_queries.facilities(session, bbox=window, limit=10_000).features}
+        got_areas = {f["id"] for f in layer_queries.areas(session, bbox=window, limit=10_000).features}
     assert got_points == {k for k, g in points.items() if g.intersects(query)}
     assert got_areas == {k for k, g in squares.items() if g.intersects(query)}
 
@@ -41,7 +41,7 @@ def test_paging_walks_every_feature_once(store, scattered):
     seen, offset = [], 0
     with store.read() as session:
         while offset is not None:
-            page = layers.facilities(session, offset=offset, limit=70).collection()
+            page = layer_queries.facilities(session, offset=offset, limit=70).collection()
             seen += [f["id"] for f in page["features"]]
             assert page["page"]["total"] == len(points)
             offset = page["page"]["next_offset"]

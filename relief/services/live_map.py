@@ -17,14 +17,14 @@ from maps import styles
 from relief.domain.geo import rfc7946_mapping
 from relief.errors import ValidationFailed
 from relief.services.context import Context
-from relief.store import map_queries
+from relief.store import live_map_queries
 from relief.store.features import plain
 
 SUMMARY_LEVELS = ("village", "township")
 SHAPE_LEVELS = ("prefecture", "county", "township", "village")
 #: Simplification tolerance in degrees per level (≈ 50 m / 30 m): invisible at the zooms each is drawn.
 SHAPE_TOLERANCE = {"prefecture": 0.0005, "county": 0.0005, "township": 0.0005, "village": 0.0003}
-MARKER_PROPERTIES = tuple(c for c in map_queries.MARKER_COLUMNS if c != "id")
+MARKER_PROPERTIES = tuple(c for c in live_map_queries.MARKER_COLUMNS if c != "id")
 
 
 def household_points(ctx: Context, bbox: tuple[float, float, float, float] | None, *, offset: int = 0,
@@ -34,8 +34,8 @@ def household_points(ctx: Context, bbox: tuple[float, float, float, float] | Non
         raise ValidationFailed("bbox is required: households are only sent for the part of the map in view",
                                field="bbox")
     with ctx.reading() as session:
-        seq = map_queries.snapshot_seq(session)
-        points, total = map_queries.household_points(session, bbox, offset=offset, limit=limit)
+        seq = live_map_queries.snapshot_seq(session)
+        points, total = live_map_queries.household_points(session, bbox, offset=offset, limit=limit)
     next_offset = offset + limit if offset + limit < total else None
     return {"fields": ["lon", "lat", "id", "worst"], "points": points, "total": total, "offset": offset,
             "limit": limit, "next_offset": next_offset, "seq": seq}
@@ -52,16 +52,16 @@ def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
     if level not in SUMMARY_LEVELS:
         raise ValidationFailed(f"level must be one of {', '.join(SUMMARY_LEVELS)}", field="level")
     with ctx.reading() as session:
-        seq = map_queries.snapshot_seq(session)
-        rows = map_queries.guarantee_combinations(session, level)
-        parents = map_queries.village_parents(session) if level == "township" else None
+        seq = live_map_queries.snapshot_seq(session)
+        rows = live_map_queries.guarantee_combinations(session, level)
+        parents = live_map_queries.village_parents(session) if level == "township" else None
     areas: dict[str, dict[str, Any]] = {}
     for code, *verdicts, count in rows:
         entry = areas.setdefault(code, {"households": 0, "worst": defaultdict(int),
                                         "guarantees": {g: defaultdict(int) for g in styles.GUARANTEES}})
         entry["households"] += count
         entry["worst"][styles.worst_status(verdicts)] += count
-        for guarantee, verdict in zip(map_queries.GUARANTEE_COLUMNS, verdicts):
+        for guarantee, verdict in zip(live_map_queries.GUARANTEE_COLUMNS, verdicts):
             entry["guarantees"][guarantee][verdict or "unknown"] += count
     out: dict[str, Any] = {
         "level": level, "seq": seq, "statuses": list(styles.GUARANTEE_STATUSES), "guarantees": list(styles.GUARANTEES),
@@ -78,7 +78,7 @@ def area_shapes(ctx: Context, level: str) -> dict[str, Any]:
     if level not in SHAPE_LEVELS:
         raise ValidationFailed(f"level must be one of {', '.join(SHAPE_LEVELS)}", field="level")
     with ctx.reading() as session:
-        rows = map_queries.area_shapes(session, level)
+        rows = live_map_queries.area_shapes(session, level)
     tolerance = SHAPE_TOLERANCE[level]
     features = []
     for code, name_zh, name_en, lvl, parent, geom in rows:
@@ -97,13 +97,13 @@ def search_areas(ctx: Context, q: str, *, limit: int = 10) -> dict[str, Any]:
     if not q:
         raise ValidationFailed("q is required: part of an area's Chinese or English name", field="q")
     with ctx.reading() as session:
-        return {"q": q, "areas": map_queries.search_areas(session, q, limit=limit)}
+        return {"q": q, "areas": live_map_queries.search_areas(session, q, limit=limit)}
 
 
 def incident_markers(ctx: Context, *, offset: int = 0, limit: int = 20_000, **filters: Any) -> dict[str, Any]:
     """Incidents with only the marker's and filters' properties; hazard areas also get an ``anchor`` point."""
     with ctx.reading() as session:
-        rows, total = map_queries.incident_markers(session, offset=offset, limit=limit, **filters)
+        rows, total = live_map_queries.incident_markers(session, offset=offset, limit=limit, **filters)
     features = []
     for row in rows:
         props = {k: plain(row[k]) for k in MARKER_PROPERTIES}

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from relief.services import guarantee_views, guarantees
-from relief.services.guarantee_views import GUARANTEES
+from relief.services import guarantee_lists, guarantees
+from relief.services.guarantee_lists import GUARANTEES
 
 
 def verdict_frame() -> pd.DataFrame:
@@ -32,11 +32,11 @@ def row_by_row(frame: pd.DataFrame) -> list[dict]:
 
 def test_page_rows_equal_the_row_by_row_answer():
     frame = verdict_frame()
-    assert guarantee_views.page_rows(frame, 0, 10) == row_by_row(frame)
-    assert guarantee_views.page_rows(frame, 1, 1) == row_by_row(frame.iloc[1:2])
-    assert guarantee_views.page_rows(frame, 5, 10) == []
-    assert guarantee_views.page_rows(frame, 0, 1)[0]["shortfalls"]["food"] == 0.0
-    assert guarantee_views.page_rows(frame, 1, 1)[0]["shortfalls"]["food"] == 1234.568
+    assert guarantee_lists.page_rows(frame, 0, 10) == row_by_row(frame)
+    assert guarantee_lists.page_rows(frame, 1, 1) == row_by_row(frame.iloc[1:2])
+    assert guarantee_lists.page_rows(frame, 5, 10) == []
+    assert guarantee_lists.page_rows(frame, 0, 1)[0]["shortfalls"]["food"] == 0.0
+    assert guarantee_lists.page_rows(frame, 1, 1)[0]["shortfalls"]["food"] == 1234.568
 
 
 def test_pages_and_csv_are_shaped_through_the_offload(ctx):
@@ -48,6 +48,6 @@ def test_pages_and_csv_are_shaped_through_the_offload(ctx):
 
     heavy = replace(ctx, offload=offload)
     frame = verdict_frame()
-    assert len(guarantee_views.page(heavy, frame, offset=0, limit=2)) == 2
-    assert guarantee_views.csv_text(heavy, frame).splitlines()[0].startswith("household_id,food")
+    assert len(guarantee_lists.page(heavy, frame, offset=0, limit=2)) == 2
+    assert guarantee_lists.csv_text(heavy, frame).splitlines()[0].startswith("household_id,food")
     assert ran == ["page_rows", "_csv_text"]

@@ -12,12 +12,12 @@ from relief.domain.cap import cap_alert
 from relief.domain.roles import may
 from relief.errors import Conflict, NotFound
 from relief.services.context import Context
-from relief.services.incident_views import field_report_view, incident_feature, statutory_view, transition_view
+from relief.services.incident_json import field_report_view, incident_feature, statutory_view, transition_view
 from relief.services.photos import view as photo_view
 from relief.services.statutory import figures_view
 from relief.store import areas as area_store
 from relief.store import incidents as store
-from relief.store import layers
+from relief.store import layer_queries
 
 #: A CAP alert speaks for a confirmed incident only (a closed one is sent as a Cancel).
 CAP_STATUSES = frozenset({"verified", "responding", "stabilised", "closed"})
@@ -98,5 +98,5 @@ def cap_xml(ctx: Context, incident_id: int) -> str:
 def export_geojson(ctx: Context, **filters: Any) -> dict[str, Any]:
     """Every matching incident as one FeatureCollection (the list endpoint's features, unpaged)."""
     with ctx.reading() as session:
-        page = layers.incidents(session, offset=0, limit=EXPORT_LIMIT, **filters)
+        page = layer_queries.incidents(session, offset=0, limit=EXPORT_LIMIT, **filters)
     return {"type": "FeatureCollection", "features": page.features}

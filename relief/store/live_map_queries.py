@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from relief.store.events import latest_seq
 from relief.store.features import bbox_clause
-from relief.store.layers import incident_filters
+from relief.store.layer_queries import incident_filters
 from relief.store.tables import Area, GuaranteeStatus, Household, Incident
 
 GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
