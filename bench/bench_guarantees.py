@@ -43,8 +43,7 @@ from relief.services.demo import load_demo  # noqa: E402
 from relief.store import guarantee_inputs  # noqa: E402
 from relief.store.db import Store  # noqa: E402
 from relief.store.migrate import upgrade  # noqa: E402
-from relief.store.tables import (Distribution, Facility, Household, Item, MedicalVisit, Site,  # noqa: E402
-                                 StockBalance)
+from relief.store.tables import Distribution, Facility, Household, Item, MedicalVisit, Site, StockBalance  # noqa: E402
 
 
 def row(case: str, size: str, times: list[float], goal: str = "", unit: str = "s") -> str:

@@ -109,7 +109,8 @@ def report_body(rng: random.Random, photo: str | None = None) -> dict:
     body = {"client_id": str(uuid.uuid4()), "kind": rng.choice(KINDS),
             "description": "bench: slope failure next to the county road, two houses at risk",
             "lat": round(rng.uniform(ENSHI[1], ENSHI[3]), 6), "lon": round(rng.uniform(ENSHI[0], ENSHI[2]), 6),
-            "occurred_at": (datetime.now(CST) - timedelta(minutes=rng.uniform(0, 600))).replace(microsecond=0).isoformat()}
+            "occurred_at": (datetime.now(CST)
+                            - timedelta(minutes=rng.uniform(0, 600))).replace(microsecond=0).isoformat()}
     if photo:
         body["photos"] = [photo]
     return body
@@ -202,7 +203,8 @@ async def send(conn: Connection, method: str, path: str, body: dict | None, time
 
 
 async def worker(host: str, port: int, path: str, token: str, seconds: float, rate: float, timeout: float,
-                 resend: float, rng: random.Random, ingest: bool, stats: dict, photo_share: float, photo: str | None) -> None:
+                 resend: float, rng: random.Random, ingest: bool, stats: dict, photo_share: float,
+                 photo: str | None) -> None:
     conn = Connection(host, port, token)
     interval = 1.0 / rate if rate else 0.0
     start = time.perf_counter()
@@ -259,8 +261,8 @@ def run_load(url: str, token: str, *, seconds: float, processes: int, threads: i
     ``rate`` is the total target (0: closed loop)."""
     per_connection = rate / (processes * threads) if rate else 0.0
     queue: mp.Queue = mp.Queue()
-    procs = [mp.Process(target=client_process, args=((url, ports, token, seconds, per_connection, timeout, resend, threads,
-                                                       p + 1, ingest, photo_share), queue))
+    procs = [mp.Process(target=client_process, args=((url, ports, token, seconds, per_connection, timeout, resend,
+                                                       threads, p + 1, ingest, photo_share), queue))
              for p in range(processes)]
     started = time.perf_counter()
     for p in procs:
@@ -290,7 +292,8 @@ def verify(database: Path, acked: dict[str, int]) -> dict:
     with sqlite3.connect(database) as db:
         (user,) = db.execute("SELECT id FROM users WHERE name = ?", (BENCH_USER,)).fetchone()
         rows = db.execute("SELECT client_id, id FROM incidents WHERE reported_by = ?", (user,)).fetchall()
-        reports = dict(db.execute("SELECT client_id, count(*) FROM field_reports WHERE reporter_id = ? GROUP BY client_id",
+        reports = dict(db.execute("SELECT client_id, count(*) FROM field_reports WHERE reporter_id = ? "
+                                  "GROUP BY client_id",
                                   (user,)).fetchall())
     stored: dict[str, list[int]] = {}
     for client_id, ident in rows:
@@ -306,8 +309,10 @@ def verify(database: Path, acked: dict[str, int]) -> dict:
 # --- main ----------------------------------------------------------------------------------------
 
 def show(name: str, result: dict) -> None:
-    print(f"{name:<28} {result['per_second']:8.1f}/s  median {result['median_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms"
-          f"  (p99 from schedule {result['p99_scheduled_ms']:.1f} ms, retries {result['retries']}, errors {result['errors']})")
+    print(f"{name:<28} {result['per_second']:8.1f}/s  median {result['median_ms']:6.1f} ms  "
+          f"p99 {result['p99_ms']:6.1f} ms"
+          f"  (p99 from schedule {result['p99_scheduled_ms']:.1f} ms, retries {result['retries']}, "
+          f"errors {result['errors']})")
 
 
 def main() -> None:
@@ -315,13 +320,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--processes", type=int, default=1, help="client processes")
     parser.add_argument("--threads", type=int, default=8, help="concurrent connections per client process")
-    parser.add_argument("--rate", type=float, default=0, help="target reports/s in total (0: closed loop, as fast as possible)")
-    parser.add_argument("--timeout", type=float, default=2.0, help="seconds before a request is resent with the same client id")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="target reports/s in total (0: closed loop, as fast as possible)")
+    parser.add_argument("--timeout", type=float, default=2.0,
+                        help="seconds before a request is resent with the same client id")
     parser.add_argument("--resend", type=float, default=0.05, help="share of acknowledged reports sent again")
-    parser.add_argument("--households", type=int, default=2000, help="demo size (its areas place the reports); 0: no areas")
-    parser.add_argument("--photo-share", type=float, default=0.0, help="share of reports carrying one 640x480 JPEG (base64)")
+    parser.add_argument("--households", type=int, default=2000,
+                        help="demo size (its areas place the reports); 0: no areas")
+    parser.add_argument("--photo-share", type=float, default=0.0,
+                        help="share of reports carrying one 640x480 JPEG (base64)")
     parser.add_argument("--servers", type=int, default=1,
-                        help="relief serve processes on separate ports, connections spread over them (as behind a proxy)")
+                        help="relief serve processes on separate ports, connections spread over them "
+                             "(as behind a proxy)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
     parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
                         help="another checkout of relief (e.g. `git worktree add /tmp/before <commit>`) measured "
@@ -330,7 +340,8 @@ def main() -> None:
 
     print(f"server: {args.servers} x relief serve (SQLite, {args.households} demo households); "
           f"clients: {args.processes} process(es) x {args.threads} connections, "
-          f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, timeout {args.timeout:g} s, "
+          f"{'closed loop' if not args.rate else f'paced at {args.rate:g}/s'}, {args.seconds:g} s, "
+          f"timeout {args.timeout:g} s, "
           f"photos in {args.photo_share:.0%} of reports")
     runs = [("baseline", args.baseline)] if args.baseline else []
     results = {name: measure(args, code) for name, code in runs + [("this code", None)]}

@@ -76,7 +76,8 @@ def add_incidents(app, n: int, seed: int = 7) -> None:
     store = app.extensions["relief.store"]
     rng = np.random.default_rng(seed)
     with store.read() as session:
-        counties = [(code, geom) for code, geom in session.execute(select(Area.code, Area.geom).where(Area.level == "county"))]
+        counties = [(code, geom)
+                    for code, geom in session.execute(select(Area.code, Area.geom).where(Area.level == "county"))]
     union = shapely.union_all([g for _, g in counties])
     x0, y0, x1, y1 = union.bounds
     points: list[tuple[str, Point]] = []
@@ -128,8 +129,8 @@ def folium_everything(env: dict[str, str], out: Path) -> int:
         for x, y, hid, worst in rows]}
     fmap = folium.Map(location=[30.3, 109.5], zoom_start=8, tiles=None, prefer_canvas=True)
     layers.base_layer(bundle.areas).add_to(fmap)
-    folium.GeoJson(households, name="Households", marker=folium.CircleMarker(radius=3, weight=0.5, color="#fff", fill=True,
-                                                                              fill_opacity=0.9),
+    folium.GeoJson(households, name="Households",
+                   marker=folium.CircleMarker(radius=3, weight=0.5, color="#fff", fill=True, fill_opacity=0.9),
                    popup=folium.GeoJsonPopup(fields=["id", "worst"])).add_to(fmap)
     layers.incident_layer(bundle.incidents).add_to(fmap)
     folium.LayerControl().add_to(fmap)
@@ -146,17 +147,18 @@ def serve_folder(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-MEASURE = """async (ready) => {
+MEASURE = ("""async (ready) => {
   if (ready) await new Promise((resolve) => {
     const check = () => document.body.getAttribute('data-map-ready') === '1' ? resolve() : setTimeout(check, 10);
     check();
   });
-  const painted = await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))));
+  const painted = await new Promise((r) => requestAnimationFrame(() => """
+           """requestAnimationFrame(() => r(performance.now()))));
   const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
   return {ms: painted, bytes: entries.reduce((n, e) => n + (e.transferSize || 0), 0), requests: entries.length,
           dom: document.getElementsByTagName('*').length,
           heap: performance.memory ? performance.memory.usedJSHeapSize : null};
-}"""
+}""")
 
 
 def measure(browser, url: str, *, ready: bool, runs: int) -> dict[str, float]:
@@ -176,8 +178,10 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--incidents", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="build the instance here (reused when it exists) instead of a temp dir")
-    parser.add_argument("--chromium", default=os.environ.get("RELIEF_TEST_CHROMIUM") or shutil.which("chromium") or "chromium")
+    parser.add_argument("--keep", type=Path,
+                        help="build the instance here (reused when it exists) instead of a temp dir")
+    parser.add_argument("--chromium",
+                        default=os.environ.get("RELIEF_TEST_CHROMIUM") or shutil.which("chromium") or "chromium")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -212,10 +216,13 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in (("live map `/`", live), ("folium, every marker embedded", naive)):
         heap = f"{r['heap'] / 1e6:.0f} MB" if "heap" in r else "n/a"
-        print(f"| {name} | {r['bytes'] / 1e6:.2f} MB | {r['ms'] / 1000:.2f} s | {r['requests']:.0f} | {r['dom']:,.0f} | {heap} |")
-    print(f"\nratio folium / live: {naive['bytes'] / live['bytes']:.1f}× the bytes, {naive['ms'] / live['ms']:.1f}× the time"
+        print(f"| {name} | {r['bytes'] / 1e6:.2f} MB | {r['ms'] / 1000:.2f} s | {r['requests']:.0f} | "
+              f"{r['dom']:,.0f} | {heap} |")
+    print(f"\nratio folium / live: {naive['bytes'] / live['bytes']:.1f}× the bytes, "
+          f"{naive['ms'] / live['ms']:.1f}× the time"
           f" (the folium file gzipped would still be {gz / 1e6:.1f} MB)")
-    print(f"goals: ≤ 3 MB → {'met' if live['bytes'] <= 3e6 else 'MISSED'}, ≤ 2 s → {'met' if live['ms'] <= 2000 else 'MISSED'}")
+    print(f"goals: ≤ 3 MB → {'met' if live['bytes'] <= 3e6 else 'MISSED'}, "
+          f"≤ 2 s → {'met' if live['ms'] <= 2000 else 'MISSED'}")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -6,6 +6,9 @@ Point layers are one embedded GeoJSON each (not one folium object per
 marker): the icon's SVG and the popup are built here, every value that a
 person typed passes through :func:`html.escape` first, and Leaflet inserts
 the result as markup, so ``<script>`` in a description stays text.
+
+maps imports nothing from relief: what a layer iterates (the verdicts of the
+choropleth) it reads from the columns of the frame it is given.
 """
 from __future__ import annotations
 
@@ -15,10 +18,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 import folium
 import geopandas as gpd
+import shapely
 from folium.utilities import JsCode
+from shapely.geometry import mapping
 
 from maps import styles
-from relief.domain.geo import rfc7946_mapping
+
+#: Choropleth columns: ``worst_<verdict>`` counts households by their worst verdict.
+WORST_PREFIX = "worst_"
 
 _POINT_TO_LAYER = JsCode("""function (feature, latlng) {
   var p = feature.properties;
@@ -45,6 +52,11 @@ def popup_html(title: Any, rows: Iterable[tuple[str, Any]]) -> str:
     return f'<div class="popup"><strong>{text(title)}</strong><table>{cells}</table></div>'
 
 
+def geojson_geometry(geom) -> dict[str, Any]:
+    """The GeoJSON geometry object of a non-empty shapely geometry, wound as RFC 7946 asks."""
+    return mapping(shapely.orient_polygons(geom))
+
+
 def _nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
@@ -63,7 +75,7 @@ def _point_layer(frame: gpd.GeoDataFrame, name: str, describe: Callable[[Mapping
         if geom is None or geom.is_empty:
             continue
         point = geom if geom.geom_type == "Point" else geom.representative_point()
-        features.append({"type": "Feature", "geometry": rfc7946_mapping(point), "properties": describe(row)})
+        features.append({"type": "Feature", "geometry": geojson_geometry(point), "properties": describe(row)})
     group = folium.FeatureGroup(name=name, show=show)
     if features:
         folium.GeoJson({"type": "FeatureCollection", "features": features}, point_to_layer=_POINT_TO_LAYER,
@@ -81,7 +93,7 @@ def _polygons(frame: gpd.GeoDataFrame, style: Callable[[Mapping[str, Any]], dict
         props = {"style": style(row)}
         if describe:
             props.update(describe(row))
-        features.append({"type": "Feature", "geometry": rfc7946_mapping(geom), "properties": props})
+        features.append({"type": "Feature", "geometry": geojson_geometry(geom), "properties": props})
     return folium.GeoJson({"type": "FeatureCollection", "features": features},
                           on_each_feature=_BIND_POPUP if describe else None, interactive=interactive)
 
@@ -119,11 +131,15 @@ def boundaries_layer(areas: gpd.GeoDataFrame, name: str = "Administrative bounda
 
 
 def guarantee_layer(areas: gpd.GeoDataFrame, name: str = "Households: five guarantees") -> folium.FeatureGroup:
-    """Choropleth of the households' worst verdicts per area (columns ``worst_<status>``, ``households``)."""
+    """Choropleth of the households' worst verdicts per area (columns ``worst_<verdict>``, ``households``).
+
+    The verdicts are the frame's ``worst_`` columns, in their order (worst first from ``services.situation``).
+    """
     group = folium.FeatureGroup(name=name)
+    verdicts = [c[len(WORST_PREFIX):] for c in areas.columns if isinstance(c, str) and c.startswith(WORST_PREFIX)]
 
     def counts(row):
-        return {s: int(row.get(f"worst_{s}") or 0) for s in styles.GUARANTEE_STATUSES}
+        return {s: int(row.get(WORST_PREFIX + s) or 0) for s in verdicts}
 
     def style(row):
         klass = styles.area_class(counts(row))
@@ -133,7 +149,7 @@ def guarantee_layer(areas: gpd.GeoDataFrame, name: str = "Households: five guara
     def describe(row):
         c = counts(row)
         return {"popup": popup_html(area_name(row), [("households", row.get("households"))] +
-                                    [(s, c[s]) for s in styles.GUARANTEE_STATUSES if c[s]]),
+                                    [(s, c[s]) for s in verdicts if c[s]]),
                 "tooltip": text(area_name(row))}
 
     _polygons(areas, style, describe).add_to(group)
@@ -147,7 +163,8 @@ def incident_layer(incidents: gpd.GeoDataFrame, name: str = "Incidents") -> foli
         "size": [22, 22], "label": str(r.get("title") or ""),
         "popup": popup_html(r.get("title"), [("kind", r.get("kind")), ("status", r.get("status")),
                                              ("response level", r.get("response_level")),
-                                             ("occurred", r.get("occurred_at")), ("description", r.get("description"))]),
+                                             ("occurred", r.get("occurred_at")),
+                                             ("description", r.get("description"))]),
     })
     hazards = _polygons(incidents, lambda r: {"color": styles.STATUS_COLOURS.get(r.get("status"), "#555"), "weight": 2,
                                               "fillColor": styles.KIND_COLOURS.get(r.get("kind"), "#555"),
@@ -178,7 +195,8 @@ def site_layer(sites: gpd.GeoDataFrame, name: str = "Relocation sites") -> foliu
     return _point_layer(sites, name, lambda r: {
         "icon": site_icon(r), "size": [20, 20], "label": str(r.get("name") or ""),
         "popup": popup_html(r.get("name"), [
-            ("status", r.get("status")), ("occupants", f"{int(r.get('occupants') or 0)} / {int(r.get('capacity_persons') or 0)}"),
+            ("status", r.get("status")),
+            ("occupants", f"{int(r.get('occupants') or 0)} / {int(r.get('capacity_persons') or 0)}"),
             ("free places", r.get("free_capacity")), ("m² per person", r.get("m2_per_person")),
             ("days of cover", r.get("days_of_cover"))]),
     })
@@ -193,7 +211,8 @@ def depot_layer(depots: gpd.GeoDataFrame, name: str = "Depots") -> folium.Featur
 
     return _point_layer(depots, name, lambda r: {
         "icon": icon(r), "size": [18, 18], "label": str(r.get("name") or ""),
-        "popup": popup_html(r.get("name"), [("stock", styles.depot_state(r)), ("items in stock", r.get("items_in_stock")),
+        "popup": popup_html(r.get("name"), [("stock", styles.depot_state(r)),
+                                            ("items in stock", r.get("items_in_stock")),
                                             ("days of cover", r.get("days_of_cover"))]),
     })
 
@@ -206,24 +225,27 @@ def facility_layer(facilities: gpd.GeoDataFrame, name: str = "Health facilities"
 
     return _point_layer(facilities, name, lambda r: {
         "icon": icon(r), "size": [14, 14], "label": str(r.get("name") or ""),
-        "popup": popup_html(r.get("name"), [("kind", r.get("kind")), ("operating", "yes" if r.get("operating") else "no")]),
+        "popup": popup_html(r.get("name"), [("kind", r.get("kind")),
+                                            ("operating", "yes" if r.get("operating") else "no")]),
     }, show=False)
 
 
-def legend_html() -> str:
-    """The legend box, built from the same tables as the layers."""
+def legend_html(statuses: Iterable[str] | None = None) -> str:
+    """The legend box, built from the same tables as the layers; ``statuses`` lists the incident statuses shown."""
     def swatch(colour: str) -> str:
         return f'<i class="sw" style="background:{colour}"></i>'
 
     kinds = "".join(f'<span class="item"><svg width="14" height="14" viewBox="-1 -1 22 22"><path d="{path}" '
                     f'fill="#ffffff" stroke="#1d2733" stroke-width="2"/></svg>{text(kind)}</span>'
                     for kind, path in styles.KIND_SHAPES.items())
-    statuses = "".join(f'<span class="item">{swatch(c)}{text(s)}</span>' for s, c in styles.STATUS_COLOURS.items()
-                       if s not in ("rejected", "duplicate"))
+    shown = list(styles.STATUS_COLOURS) if statuses is None else list(statuses)
+    statuses_html = "".join(f'<span class="item">{swatch(styles.STATUS_COLOURS[s])}{text(s)}</span>' for s in shown
+                            if s in styles.STATUS_COLOURS)
     areas = "".join(f'<span class="item">{swatch(styles.AREA_CLASS_COLOURS[k])}{text(k)}</span>'
-                    for k in ("unmet", "at_risk", "met", "not_applicable", "unknown"))
+                    for k in styles.AREA_CLASSES if k != "empty")
     sites = "".join(f'<span class="item">{swatch(c)}{text(s)}</span>' for s, c in styles.SITE_STATE_COLOURS.items())
     depots = "".join(f'<span class="item">{swatch(c)}{text(s)}</span>' for s, c in styles.DEPOT_STATE_COLOURS.items())
-    return (f'<div class="relief-legend"><b>Incident kind</b><div>{kinds}</div><b>Incident status</b><div>{statuses}</div>'
+    return (f'<div class="relief-legend"><b>Incident kind</b><div>{kinds}</div>'
+            f'<b>Incident status</b><div>{statuses_html}</div>'
             f'<b>Households (worst guarantee)</b><div>{areas}</div><b>Sites</b><div>{sites}</div>'
             f'<b>Depots</b><div>{depots}</div></div>')

@@ -14,6 +14,10 @@ renderer passes to ``createElementNS``: an identifier, never fetched.
 ``@import`` of its styles. Text is data, not a resource: an address typed in
 an incident's description is escaped into a popup (see :mod:`maps.layers`)
 and must not stop the map from being exported.
+
+maps imports nothing from relief: the caller passes the folder of the vendored
+Leaflet (``relief.asset_folder("static")/vendor/leaflet``) and the words the
+legend lists.
 """
 from __future__ import annotations
 
@@ -39,7 +43,8 @@ RESOURCE_ATTRIBUTES = frozenset({"src", "href", "srcset", "imagesrcset", "poster
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";\s]+)", re.IGNORECASE)
 
-# Leaflet's text, made link-free: (pattern, replacement, how many must match) — a vendor upgrade that changes them fails loudly.
+# Leaflet's text, made link-free: (pattern, replacement, how many must match) — a vendor upgrade that changes
+# them fails loudly.
 _LEAFLET_JS_EDITS = (
     ("a JS library for interactive maps. https://leafletjs.com", "a JS library for interactive maps. leafletjs.com", 1),
     ('<a href="https://leafletjs.com" title=', "<a title=", 1),
@@ -81,18 +86,14 @@ class SituationBundle:
     facilities: gpd.GeoDataFrame
     title: str
     generated_at: datetime
+    #: Incident statuses the legend lists, in order (None: every status with a colour).
+    legend_statuses: tuple[str, ...] | None = None
 
 
-def vendor_dir() -> Path:
-    from relief import asset_folder
-
-    return Path(asset_folder("static")) / "vendor"
-
-
-@lru_cache(maxsize=1)
-def leaflet_assets() -> tuple[str, str]:
-    """Leaflet's JS and CSS from ``static/vendor``, made link-free for inlining."""
-    folder = vendor_dir() / "leaflet"
+@lru_cache(maxsize=2)
+def leaflet_assets(folder: Path) -> tuple[str, str]:
+    """Leaflet's JS and CSS from ``folder`` (``leaflet.js``, ``leaflet.css``), made link-free for inlining."""
+    folder = Path(folder)
     js = (folder / "leaflet.js").read_text(encoding="utf-8")
     for old, new, count in _LEAFLET_JS_EDITS:
         if js.count(old) != count:
@@ -189,17 +190,18 @@ def build(bundle: SituationBundle) -> folium.Map:
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     stamp = bundle.generated_at.isoformat(timespec="minutes")
+    legend = layers.legend_html(bundle.legend_statuses)
     fmap.get_root().html.add_child(Element(
         f'<div class="relief-title"><b>{layers.text(bundle.title)}</b>{layers.text(stamp)} · '
-        f'{len(bundle.incidents)} incidents · {len(bundle.sites)} sites</div>{layers.legend_html()}'))
+        f'{len(bundle.incidents)} incidents · {len(bundle.sites)} sites</div>{legend}'))
     return fmap
 
 
-def render_html(fmap: folium.Map) -> str:
-    """The map as one offline HTML document; refuses to return one that links another host."""
+def render_html(fmap: folium.Map, leaflet: Path) -> str:
+    """The map as one offline HTML document, Leaflet inlined from ``leaflet``; refuses one that links another host."""
     figure = fmap.get_root()
     _drop_cdn_links(figure)
-    js, css = leaflet_assets()
+    js, css = leaflet_assets(Path(leaflet))
     figure.header.add_child(Element(f"<style>{css}{_page_css()}</style>"), name="relief_css")
     figure.header.add_child(Element(f"<script>{js}</script>"), name="relief_leaflet")
     html = figure.render()
@@ -209,5 +211,6 @@ def render_html(fmap: folium.Map) -> str:
     return html
 
 
-def situation_html(bundle: SituationBundle) -> str:
-    return render_html(build(bundle))
+def situation_html(bundle: SituationBundle, leaflet: Path) -> str:
+    """The situation map as one offline HTML document; ``leaflet`` is the folder of the vendored Leaflet."""
+    return render_html(build(bundle), leaflet)

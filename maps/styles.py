@@ -4,7 +4,13 @@ The live page (``static/js/map.js``, through ``GET /api/map/styles``) and the
 exported folium map (:mod:`maps.layers`) read these same tables, so a colour
 changes in one place. Only data and tiny pure classifiers live here; each
 classifier has a line-for-line twin in ``map.js`` (tested against each other
-in ``tests/maps/test_situation.py``).
+in ``tests/web/test_map_browser.py``).
+
+Colours are keyed by relief's words but the words themselves (incident kinds
+and statuses, the five guarantees, the verdicts) are not defined here: maps
+imports nothing from relief, so whoever draws passes them in (``worst_status``,
+the legend) or they come with the frames drawn, and ``/api/map/styles`` adds
+them to :func:`as_dict`.
 """
 from __future__ import annotations
 
@@ -38,9 +44,7 @@ KIND_SHAPES: dict[str, str] = {
 #: National response levels (Ⅰ most severe), in the usual red/orange/yellow/blue warning colours.
 RESPONSE_LEVEL_COLOURS: dict[str, str] = {"I": "#b71c1c", "II": "#ef6c00", "III": "#f9a825", "IV": "#1565c0"}
 
-#: Guarantee verdicts, worst first; ``unknown`` means no verdict was computed yet.
-GUARANTEE_STATUSES: tuple[str, ...] = ("unmet", "at_risk", "met", "not_applicable", "unknown")
-GUARANTEES: tuple[str, ...] = ("food", "clothing", "water", "housing", "medical")
+#: Guarantee verdict → colour; ``unknown`` means no verdict was computed yet.
 GUARANTEE_COLOURS: dict[str, str] = {
     "unmet": "#c0392b", "at_risk": "#e6a100", "met": "#2e8b57", "not_applicable": "#b8c2cc", "unknown": "#9aa5b1",
 }
@@ -81,10 +85,10 @@ BASE: dict[str, Any] = {
 HOUSEHOLD_ZOOM = {"village": 10, "points": 13}
 
 
-def worst_status(statuses: Iterable[str | None]) -> str:
-    """A household's worst verdict over its guarantees; ``unknown`` when it has none."""
+def worst_status(statuses: Iterable[str | None], worst_first: Iterable[str]) -> str:
+    """A household's worst verdict over its guarantees (the first of ``worst_first`` it has); ``unknown`` when none."""
     present = {s for s in statuses if s}
-    for status in GUARANTEE_STATUSES:
+    for status in worst_first:
         if status in present:
             return status
     return "unknown"
@@ -130,17 +134,21 @@ def incident_svg(kind: str, status: str, size: int = 22) -> str:
 
 
 def as_dict() -> dict[str, Any]:
-    """Everything the live page needs, as JSON-ready data (lists give the order; JSON objects may be re-sorted)."""
+    """The tables as JSON-ready data (lists give the order; JSON objects may be re-sorted).
+
+    Only what maps defines: the caller adds the words it does not (the
+    guarantees, the verdicts), as ``/api/map/styles`` does.
+    """
     return {
         "kinds": list(KIND_SHAPES), "statuses": list(STATUS_COLOURS), "site_states": list(SITE_STATE_COLOURS),
         "depot_states": list(DEPOT_STATE_COLOURS),
         "status_colours": STATUS_COLOURS, "kind_colours": KIND_COLOURS, "kind_shapes": KIND_SHAPES,
         "response_level_colours": RESPONSE_LEVEL_COLOURS,
-        "guarantee_statuses": list(GUARANTEE_STATUSES), "guarantees": list(GUARANTEES),
         "guarantee_colours": GUARANTEE_COLOURS,
         "area_classes": list(AREA_CLASSES), "area_class_colours": AREA_CLASS_COLOURS,
         "area_unmet_share": AREA_UNMET_SHARE, "area_at_risk_share": AREA_AT_RISK_SHARE,
         "site_filling_share": SITE_FILLING_SHARE, "site_state_colours": SITE_STATE_COLOURS,
-        "depot_low_days": DEPOT_LOW_DAYS, "depot_low_items": DEPOT_LOW_ITEMS, "depot_state_colours": DEPOT_STATE_COLOURS,
+        "depot_low_days": DEPOT_LOW_DAYS, "depot_low_items": DEPOT_LOW_ITEMS,
+        "depot_state_colours": DEPOT_STATE_COLOURS,
         "facility_colours": FACILITY_COLOURS, "base": BASE, "household_zoom": HOUSEHOLD_ZOOM,
     }

@@ -25,6 +25,8 @@ def create_app(config: Mapping[str, Any] | None = None):
 
     from relief import config as settings
     from relief import i18n, live, offload
+    from relief.domain.standards import Standards
+    from relief.services.standards import standards_loader
     from relief.store.db import Store
     from relief.store.migrate import upgrade
     from relief.web import register, security
@@ -36,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None):
     store = Store(app.config["DATABASE_URL"], write_wait_seconds=app.config["WRITE_WAIT_SECONDS"],
                   postgres_writers=app.config["POSTGRES_WRITERS"])
     app.extensions["relief.store"] = store
+    # the standards in force: the published version, else the bundled document (the app's choice, not the domain's)
+    app.extensions["relief.standards"] = standards_loader(store, Standards.bundled())
     if app.config.get("AUTO_MIGRATE", True):
         upgrade(store)
     i18n.init_app(app)

@@ -21,7 +21,6 @@ from relief.jsonable import jsonable
 NAMESPACE = "/live"
 ALL_AREAS = "*"
 NO_AREA = "-"
-TOPICS = ("incidents", "reports", "sites", "stock", "guarantees", "dispatch", "areas")
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()

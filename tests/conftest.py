@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from relief.services import standards as standards_service
 from relief.services.accounts import forget_cached_tokens
 from relief.store.db import Store
 from relief.store.migrate import upgrade
@@ -112,7 +111,6 @@ def _truncate_all(url: str) -> None:
 
 @pytest.fixture
 def database_url(migrated_template, tmp_path):
-    standards_service.forget_cached()
     forget_cached_tokens()
     if PG_URL:
         yield migrated_template
@@ -121,7 +119,6 @@ def database_url(migrated_template, tmp_path):
         path = tmp_path / "relief.db"
         shutil.copy(migrated_template, path)
         yield f"sqlite:///{path}"
-    standards_service.forget_cached()
 
 
 @pytest.fixture

@@ -79,12 +79,14 @@ def test_wheel_install_serves_static_assets(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/leaflet/leaflet.js", timeout=5) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/leaflet/leaflet.js",
+                                            timeout=5) as r:
                     body = r.read()
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(server.stdout.read().decode() if server.poll() is not None else "no answer")
+                    raise AssertionError(server.stdout.read().decode() if server.poll() is not None
+                                         else "no answer") from error
                 time.sleep(0.3)
         assert b"Leaflet" in body[:2000]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:

@@ -95,7 +95,7 @@ def test_a_failed_tick_is_logged_and_the_loop_goes_on(world, clock, caplog):
     assert "could not take the lease" in caplog.text
     assert stop.pauses[0] == SECONDS  # a failed tick waits for the next one
     with w.context(world, clock).reading() as session:
-        from relief.store.guarantee_inputs import due_households
+        from relief.store.verdicts import due_households
 
         assert due_households(session, clock.now) == []  # the second tick did the work
 

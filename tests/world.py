@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from shapely.geometry import Point, box
 
+from relief.domain.standards import Standards
 from relief.services.context import Actor, Context
 from relief.services.standards import standards_loader
 from relief.store.tables import Area, Depot, Household, Incident, Item, Site
@@ -22,7 +23,7 @@ def context(store, actor: Actor | None = None, published: list | None = None) ->
     """A Context of its own (one per thread in the concurrency tests); publishing appends to ``published``."""
     sink = published if published is not None else []
     return Context(store=store, actor=actor or Actor(None, "tester", "admin"), publish=sink.extend,
-                   standards_loader=standards_loader(store))
+                   standards_loader=standards_loader(store, Standards.bundled()))
 
 
 def items() -> list[Item]:

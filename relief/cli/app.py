@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from relief import create_app, live
 from relief.services.context import Actor, Context
-from relief.services.standards import standards_loader
 
 
 def cli_app(**overrides):
@@ -11,6 +10,5 @@ def cli_app(**overrides):
 
 
 def cli_context(app, actor: Actor | None = None) -> Context:
-    store = app.extensions["relief.store"]
-    return Context(store=store, actor=actor or Actor.system(), publish=live.publish,
-                   standards_loader=standards_loader(store), settings=app.config)
+    return Context(store=app.extensions["relief.store"], actor=actor or Actor.system(), publish=live.publish,
+                   standards_loader=app.extensions["relief.standards"], settings=app.config)

@@ -41,5 +41,6 @@ def demo(seed: int, households: int, reset: bool, as_of: datetime | None) -> Non
         click.echo("loaded: " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
     click.echo("demo accounts (user / password / API token):")
     for account in result.accounts:
-        click.echo(f"  {account.name:<24} {account.password:<30} {account.token or '(exists; relief users token ' + account.name + ')'}")
+        click.echo(f"  {account.name:<24} {account.password:<30} "
+                   f"{account.token or '(exists; relief users token ' + account.name + ')'}")
     click.echo("serve it with: relief serve   then open http://127.0.0.1:5000/")

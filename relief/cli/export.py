@@ -14,7 +14,8 @@ def export() -> None:
 
 
 @export.command("map", help="Write the situation map as one self-contained HTML file that opens offline.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write.")
 @click.option("--title", default="Enshi situation map", show_default=True)
 def export_map(out: Path, title: str) -> None:
     from relief.services.situation import export_html

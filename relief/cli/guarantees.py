@@ -16,7 +16,7 @@ import click
 from relief.cli.app import cli_app, cli_context
 from relief.domain import spreadsheet
 from relief.errors import ReliefError, ValidationFailed
-from relief.services import guarantees
+from relief.services import guarantee_json, guarantees
 
 
 def parse_moment(value: str | None, ctx) -> object:
@@ -45,7 +45,7 @@ def guarantees_command(as_of: str | None, profile: str, fmt: str) -> None:
     except ReliefError as error:
         raise click.ClickException(error.message) from error
     if fmt == "json":
-        json.dump(guarantees.json_rows(result), sys.stdout, ensure_ascii=False)
+        json.dump(guarantee_json.json_rows(result), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        spreadsheet.to_csv(guarantees.flat_table(result), sys.stdout)
+        spreadsheet.to_csv(guarantee_json.flat_table(result), sys.stdout)

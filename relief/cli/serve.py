@@ -15,8 +15,8 @@ import click
 
 from relief import live
 from relief.cli.app import cli_app
-from relief.web import errors
 from relief.cli.worker import start_beside_server
+from relief.web import errors
 
 
 def _handler_class():
@@ -46,7 +46,8 @@ def _handler_class():
 def serve(host: str, port: int) -> None:
     app = cli_app()
     click.echo(f"relief on http://{host}:{port}/  (store: {app.extensions['relief.store'].describe()}, "
-               f"async: {live.socketio.async_mode}, message queue: {'redis' if app.config.get('REDIS_URL') else 'none'})")
+               f"async: {live.socketio.async_mode}, "
+               f"message queue: {'redis' if app.config.get('REDIS_URL') else 'none'})")
     if live.socketio.async_mode != "gevent":  # imported without `relief serve`'s monkey patching
         live.socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
         return

@@ -72,7 +72,8 @@ def revoke_token(name: str | None, token_id: int | None) -> None:
         click.echo(f"token {token['id']} revoked")
     else:
         revoked = _run(lambda ctx: accounts.revoke_tokens_of(ctx, name))
-        click.echo(f"{len(revoked)} token(s) of {name} revoked" + (f": {', '.join(map(str, revoked))}" if revoked else ""))
+        click.echo(f"{len(revoked)} token(s) of {name} revoked"
+                   + (f": {', '.join(map(str, revoked))}" if revoked else ""))
 
 
 @users.command("deactivate", help="Stop a user: their sessions end and their tokens are refused.")

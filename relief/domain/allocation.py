@@ -29,9 +29,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from relief.domain.geo import WGS84_CRS, project_xy
 from relief.domain.frames import require_columns
-from relief.domain.incidents import OPEN_STATUSES
+from relief.domain.geo import WGS84_CRS, project_xy
+from relief.domain.vocabulary import OPEN_STATUSES, RELOCATED_SHELTERS, UNSAFE_DAMAGE
 from relief.errors import ValidationFailed
 
 #: Why a household could not be placed.
@@ -40,7 +40,6 @@ UNPLACED_REASONS = {
     "no_open_site": "no open site",
     "no_capacity": "no open site with room for the household (within max_km, if given)",
 }
-_UNSAFE_DAMAGE = ("severe", "collapsed")
 
 
 @dataclass(frozen=True)
@@ -249,7 +248,7 @@ def _inside(households: pd.DataFrame, zones: np.ndarray) -> np.ndarray:
 def _still_home(households: pd.DataFrame) -> np.ndarray:
     if "shelter" not in households.columns:
         return np.ones(len(households), dtype=bool)
-    return ~households["shelter"].isin(("site", "dispersed")).to_numpy()
+    return ~households["shelter"].isin(RELOCATED_SHELTERS).to_numpy()
 
 
 def must_leave(households: pd.DataFrame, hazard_polygons: gpd.GeoDataFrame | None) -> pd.DataFrame:
@@ -267,7 +266,7 @@ def must_leave(households: pd.DataFrame, hazard_polygons: gpd.GeoDataFrame | Non
     require_columns(households, ("house_damage", "lon", "lat"), "households")
     if len(households) == 0:
         return households.assign(leave_reason=pd.Series(dtype=object))
-    unsafe = households["house_damage"].isin(_UNSAFE_DAMAGE).to_numpy()
+    unsafe = households["house_damage"].isin(UNSAFE_DAMAGE).to_numpy()
     inside = _inside(households, _zones(hazard_polygons, evacuate_only=True))
     chosen = (unsafe | inside) & _still_home(households)
     out = households.loc[chosen].copy()

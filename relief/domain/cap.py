@@ -29,9 +29,9 @@ LANGUAGE = "zh-CN"
 POINT_RADIUS_KM = 1.0
 
 
-def point_radius_km() -> float:
-    """The circle radius for point incidents, from the standards document."""
-    return float(Standards().document.get("cap", {}).get("point_radius_km", POINT_RADIUS_KM))
+def point_radius_km(standards: Standards) -> float:
+    """The circle radius for point incidents in ``standards`` (the version in force, not the bundled one)."""
+    return float((standards.document.get("cap") or {}).get("point_radius_km", POINT_RADIUS_KM))
 
 # CAP 1.2 enumerations (OASIS CAP 1.2 §3.2).
 STATUS_VALUES = ("Actual", "Exercise", "System", "Test", "Draft")
@@ -125,6 +125,7 @@ def cap_alert(
     area_desc: str,
     sent: datetime,
     identifier: str,
+    standards: Standards,
     response_level: str | None = None,
     sender_name: str | None = None,
     references: str | None = None,
@@ -139,7 +140,7 @@ def cap_alert(
     Alert, or Cancel for a closed/rejected/duplicate incident; ``references``
     (CAP's ``sender,identifier,sent`` of the alert being cancelled) is passed
     through. A point is sent as a circle of ``radius_km`` (default
-    :func:`point_radius_km`). ``identifier`` and ``sender`` are refused if
+    :func:`point_radius_km` of ``standards``). ``identifier`` and ``sender`` are refused if
     they hold spaces, commas, ``<`` or ``&``.
     """
     identifier = _token(identifier, "identifier")
@@ -187,7 +188,7 @@ def cap_alert(
 
     area = _sub(info, "area")
     _sub(area, "areaDesc", str(area_desc).strip())
-    radius = point_radius_km() if radius_km is None else radius_km
+    radius = point_radius_km(standards) if radius_km is None else radius_km
     if radius < 0:
         raise ValidationFailed("radius_km must not be negative", field="radius_km")
     shapes = area_shapes(incident.get("geometry"), radius)

@@ -26,8 +26,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import linprog
 
-from relief.domain.geo import project_xy
 from relief.domain.frames import require_columns
+from relief.domain.geo import project_xy
 from relief.errors import ValidationFailed
 
 #: Quantities are multiples of this (~1e-6): whole units stay whole, and

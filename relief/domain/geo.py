@@ -21,8 +21,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import GeometryCollection, MultiPolygon, mapping
-from shapely.geometry.polygon import orient
+from shapely.geometry import mapping
 
 WGS84_CRS = "EPSG:4326"
 PROJECTED_CRS = "EPSG:32649"  # WGS 84 / UTM zone 49N: metres, fine for 108°E–114°E
@@ -172,14 +171,7 @@ def rfc7946_oriented(geom):
     """
     if geom is None or geom.is_empty:
         return geom
-    kind = geom.geom_type
-    if kind == "Polygon":
-        return orient(geom, sign=1.0)
-    if kind == "MultiPolygon":
-        return MultiPolygon([orient(part, sign=1.0) for part in geom.geoms])
-    if kind == "GeometryCollection":
-        return GeometryCollection([rfc7946_oriented(part) for part in geom.geoms])
-    return geom
+    return shapely.orient_polygons(geom)
 
 
 def rfc7946_mapping(geom) -> dict | None:

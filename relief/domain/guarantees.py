@@ -29,9 +29,11 @@ is ``open``; its covered area counts for whoever is recorded there.
 """
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,12 +42,10 @@ from scipy.spatial import cKDTree
 from relief.domain.frames import moments_after, require_columns, times_ns, utc_ns
 from relief.domain.geo import project_xy
 from relief.domain.standards import Standards
+from relief.domain.vocabulary import GUARANTEE_STATUSES as STATUSES
+from relief.domain.vocabulary import GUARANTEES, HOUSE_DAMAGE
+from relief.domain.vocabulary import SHELTERS as SHELTER
 from relief.errors import ValidationFailed
-
-STATUSES = ("met", "at_risk", "unmet", "not_applicable")
-GUARANTEES = ("food", "clothing", "water", "housing", "medical")
-HOUSE_DAMAGE = ("none", "general", "severe", "collapsed")
-SHELTER = ("home", "site", "dispersed", "none")
 
 MET, AT_RISK, UNMET, NOT_APPLICABLE = range(4)
 _HOME, _SITE, _DISPERSED = (SHELTER.index(s) for s in ("home", "site", "dispersed"))
@@ -302,7 +302,14 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
     ids = distributions["household_id"].to_numpy()  # a plain array hashes faster than a Series
     if not keep.all():
         t_ns, quantity, item, ids = t_ns[keep], quantity[keep], item[keep], ids[keep]
-    who = hh.ids.get_indexer(ids)
+    return _supplied(hh.ids.get_indexer(ids), t_ns, quantity, item, per_unit, hh.members, now_ns, fig)
+
+
+def _supplied(who: np.ndarray, t_ns: np.ndarray, quantity: np.ndarray, item: np.ndarray,
+              per_unit: dict[str, np.ndarray], members: np.ndarray, now_ns: int, fig: Figures) -> _Received:
+    """What the counted distributions give: ``who`` receives ``quantity`` of ``item`` (position in ``per_unit``,
+    whose last slot is zeros) at ``t_ns``; -1 for a household not judged. Shared by both paths."""
+    n = len(members)
     mine = who >= 0
     who, t_ns, quantity, item = who[mine], t_ns[mine], quantity[mine], item[mine]
 
@@ -311,7 +318,7 @@ def _received(distributions: pd.DataFrame, items: pd.DataFrame, hh: _Households,
 
     kcal, litres = content("kcal_per_unit"), content("litres_per_unit")
     is_food, is_water = kcal > 0, litres > 0
-    members = hh.members[who]
+    members = members[who]
     days = np.concatenate([kcal[is_food] / (members[is_food] * fig.food_kcal),
                            litres[is_water] / (members[is_water] * fig.water_l)])
     group = np.concatenate([who[is_food] * 2, who[is_water] * 2 + 1])  # food and water of a household
@@ -441,49 +448,99 @@ def _medical_km(hh: _Households, sites: _Sites, facilities: pd.DataFrame) -> np.
     NaN where the household's position is unknown or no point operates.
     """
     require_columns(facilities, ("facility_id", "lon", "lat", "operating"), "facilities")
+    if not len(facilities):
+        return _km_to_points(hh, sites, None)
+    working = _flags(facilities["operating"])
+    return _km_to_points(hh, sites, (facilities["lon"].to_numpy(dtype=float, na_value=np.nan)[working],
+                                     facilities["lat"].to_numpy(dtype=float, na_value=np.nan)[working]))
+
+
+def _km_to_points(hh: _Households, sites: _Sites, facilities: tuple[np.ndarray, np.ndarray] | None, *,
+                  few: bool = False) -> np.ndarray:
+    """:func:`_medical_km` given the operating facilities' (lon, lat), None when there are no facilities.
+
+    ``few``: a handful of households, whose distances are taken pair by pair (:func:`_nearest_pairwise`).
+    """
     post = sites.open & sites.medical_post
     px, py = [sites.x[post]], [sites.y[post]]
-    if len(facilities):
-        working = _flags(facilities["operating"])
-        fx, fy = project_xy(facilities["lon"].to_numpy(dtype=float, na_value=np.nan)[working],
-                            facilities["lat"].to_numpy(dtype=float, na_value=np.nan)[working])
+    if facilities is not None:
+        fx, fy = project_xy(*facilities)
         px.append(fx)
         py.append(fy)
     points = np.column_stack([np.concatenate(px), np.concatenate(py)])
     points = points[np.isfinite(points).all(axis=1)]
     if len(points) == 0:
         return np.full(len(hh.ids), np.nan)
-    tree = cKDTree(points)
+    nearest = _nearest_pairwise(points) if few else _nearest_in_tree(points)
     site_xy = np.column_stack([sites.x, sites.y])
     site_known = np.isfinite(site_xy).all(axis=1)
     site_km = np.full(len(site_xy), np.nan)
     if site_known.any():
-        site_km[site_known] = tree.query(site_xy[site_known], k=1, workers=-1)[0] / 1000.0
+        site_km[site_known] = nearest(site_xy[site_known]) / 1000.0
     km = sites.gather(site_km, np.nan)
     own = hh.in_scope & (hh.shelter != _SITE) & np.isfinite(hh.lon) & np.isfinite(hh.lat)
     if own.any():
         x, y = project_xy(hh.lon[own], hh.lat[own])
-        km[own] = tree.query(np.column_stack([x, y]), k=1, workers=-1)[0] / 1000.0
+        km[own] = nearest(np.column_stack([x, y])) / 1000.0
     return km
 
 
-def _medical(hh: _Households, sites: _Sites, km: np.ndarray, medical_visits: pd.DataFrame, now_ns: int,
-             fig: Figures):
+def _nearest_in_tree(points: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Metres from each position to the nearest of ``points``, through a k-d tree (many positions)."""
+    tree = cKDTree(points)
+    return lambda xy: tree.query(xy, k=1, workers=-1)[0]
+
+
+def _nearest_pairwise(points: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`_nearest_in_tree` pair by pair, for a handful of positions: building the tree and starting its
+    worker threads cost far more (~1 ms) than the pairs. The same sum of squares under the root, so the same
+    metres (``test_guarantees_few`` compares them)."""
+    def nearest(xy: np.ndarray) -> np.ndarray:
+        d = xy[:, None, :] - points[None, :, :]
+        return np.sqrt((d * d).sum(axis=2)).min(axis=1)
+    return nearest
+
+
+def _seen(hh: _Households, medical_visits: pd.DataFrame, now_ns: int, fig: Figures) -> np.ndarray:
+    """Whether each household was visited within the visit window."""
     require_columns(medical_visits, ("household_id", "visited_at"), "medical_visits")
-    n = len(hh.ids)
-    located = (sites.at >= 0) | ((hh.shelter != _SITE) & np.isfinite(hh.lon) & np.isfinite(hh.lat))
-    seen = np.zeros(n, dtype=bool)
+    seen = np.zeros(len(hh.ids), dtype=bool)
     if len(medical_visits):
         t_ns = times_ns(medical_visits["visited_at"], "medical_visits.visited_at")
         recent = (t_ns <= now_ns) & (t_ns >= now_ns - int(fig.visit_days * _DAY_S * 1e9))
         who = hh.ids.get_indexer(medical_visits["household_id"].to_numpy()[recent])
         seen[who[who >= 0]] = True
+    return seen
 
+
+def _medical(hh: _Households, sites: _Sites, km: np.ndarray, seen: np.ndarray, fig: Figures):
+    n = len(hh.ids)
+    located = (sites.at >= 0) | ((hh.shelter != _SITE) & np.isfinite(hh.lon) & np.isfinite(hh.lat))
     code = _CODE["medical"]
     reason = np.select([~located, ~(km <= fig.reach_m / 1000.0), hh.vulnerable & ~seen],
                        [code["location_unknown"], code["medical_out_of_reach"], code["medical_visit_due"]],
                        code["medical_in_reach"])
     return reason.astype(np.int8), np.full(n, np.nan)
+
+
+def _verdicts(hh: _Households, site: _Sites, got: _Received, km: np.ndarray, seen: np.ndarray,
+              fig: Figures) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """(reason numbers and shortfalls by guarantee, housing m² per person): the rules both paths apply.
+
+    Households outside the scope get ``not_in_scope`` here; their shortfalls are left for the caller to blank.
+    """
+    housing = _housing(hh, site, fig)
+    verdicts = {
+        "food": _food(hh, site, got, fig),
+        "clothing": _clothing(hh, got, fig),
+        "water": _water(hh, site, got, fig),
+        "housing": housing[:2],
+        "medical": _medical(hh, site, km, seen, fig),
+    }
+    outside = ~hh.in_scope
+    for g, (reason, _) in verdicts.items():
+        reason[outside] = _CODE[g]["not_in_scope"]
+    return verdicts, housing[2]
 
 
 def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataFrame,
@@ -532,20 +589,11 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
             got = _received(distributions, items, hh, now_ns, fig)
             km = distances.result()
 
-    housing = _housing(hh, site, fig)
-    medical = _medical(hh, site, km, medical_visits, now_ns, fig)
-    verdicts = {
-        "food": _food(hh, site, got, fig),
-        "clothing": _clothing(hh, got, fig),
-        "water": _water(hh, site, got, fig),
-        "housing": housing[:2],
-        "medical": medical,
-    }
+    verdicts, m2 = _verdicts(hh, site, got, km, _seen(hh, medical_visits, now_ns, fig), fig)
     texts = fig.reason_texts()
     out: dict[str, Any] = {}
     outside = ~hh.in_scope
     for g, (reason, shortfall) in verdicts.items():
-        reason[outside] = _CODE[g]["not_in_scope"]
         out[g] = pd.Categorical.from_codes(_VERDICT[g][reason], categories=STATUSES)
         out[f"reason_{g}"] = pd.Categorical.from_codes(reason, categories=texts[g])
         out[f"reason_code_{g}"] = pd.Categorical.from_codes(reason, categories=REASON_CODES[g])
@@ -553,7 +601,7 @@ def evaluate(households: pd.DataFrame, sites: pd.DataFrame, facilities: pd.DataF
     out["in_scope"] = hh.in_scope
     for g, end_s in (("food", got.food_end_s), ("water", got.water_end_s)):
         out[f"{g}_covered_until"] = moments_after(now_ns, np.where(hh.in_scope, end_s, -np.inf))
-    out["housing_m2_per_person"] = np.where(outside, np.nan, housing[2])
+    out["housing_m2_per_person"] = np.where(outside, np.nan, m2)
     out["medical_km"] = np.where(outside, np.nan, km)
     return pd.DataFrame(out, index=hh.ids, copy=False)  # every column is a fresh array
 
@@ -613,27 +661,46 @@ def next_change_at(result: pd.DataFrame, households: pd.DataFrame, medical_visit
     n = len(result)
     if n == 0:
         return pd.Series(pd.DatetimeIndex([], tz="UTC"), index=result.index, name="next_change_at")
+    reasons = {g: _reason_codes(result, g) for g in ("food", "water", "medical")}
+    ends = {g: (_utc_ns_column(result[f"{g}_covered_until"], f"result.{g}_covered_until")
+                if _ages(reasons[g], g).any() else None) for g in ("food", "water")}
+    in_reach = reasons["medical"] == _CODE["medical"]["medical_in_reach"]
+    require_columns(households, ("household_id", "injured", "chronic", "pregnant"), "households")
+    require_columns(medical_visits, ("household_id", "visited_at"), "medical_visits")
+    seen_until = None
+    if in_reach.any() and len(medical_visits):
+        seen_until = _last_visit_window_end(result.index, households, medical_visits, now_ns, fig, in_reach)
+    ns = _soonest_change(reasons, ends, seen_until, now_ns, fig)
+    moments = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
+    return pd.Series(moments, index=result.index, name="next_change_at")
+
+
+def _ages(reason: np.ndarray, g: str) -> np.ndarray:
+    """Households whose food or water coverage still runs (``<g>_covered`` or ``_covered_short``)."""
+    return (reason == _CODE[g][f"{g}_covered"]) | (reason == _CODE[g][f"{g}_covered_short"])
+
+
+def _soonest_change(reasons: dict[str, np.ndarray], ends: dict[str, np.ndarray | None],
+                    seen_until: np.ndarray | None, now_ns: int, fig: Figures) -> np.ndarray:
+    """:func:`next_change_at` as UTC ns (int64 min where never), from the reason numbers of food, water and
+    medical, when food and water coverage ends (ns; None when neither runs) and when each household's
+    latest counted visit stops counting (None when no visit counts). Shared by both paths."""
+    n = len(reasons["medical"])
     soonest = np.full(n, _NEVER_NS, dtype=np.int64)
     horizon_ns = int(round(fig.horizon_s * 1e9))
     for g in ("food", "water"):
-        reason = _reason_codes(result, g)
+        reason, end = reasons[g], ends[g]
         covered, short = reason == _CODE[g][f"{g}_covered"], reason == _CODE[g][f"{g}_covered_short"]
-        if covered.any() or short.any():
-            end = _utc_ns_column(result[f"{g}_covered_until"], f"result.{g}_covered_until")
+        if end is not None:
             _earliest(soonest, covered, _just_after(end[covered] - horizon_ns))  # still met at exactly the horizon
             _earliest(soonest, short, _from(end[short]))  # lapsed from the end itself
-    in_reach = _reason_codes(result, "medical") == _CODE["medical"]["medical_in_reach"]
-    require_columns(households, ("household_id", "injured", "chronic", "pregnant"), "households")
-    require_columns(medical_visits, ("household_id", "visited_at"), "medical_visits")
-    if in_reach.any() and len(medical_visits):
-        seen_until = _last_visit_window_end(result.index, households, medical_visits, now_ns, fig, in_reach)
+    if seen_until is not None:
+        in_reach = reasons["medical"] == _CODE["medical"]["medical_in_reach"]
         lapses = in_reach & (seen_until != _NEVER_NS)
         _earliest(soonest, lapses, _just_after(seen_until[lapses]))  # a visit exactly visit_days ago still counts
     changes = soonest != _NEVER_NS
     soonest[changes] = np.maximum(soonest[changes], _just_after(np.int64(now_ns)))
-    ns = np.where(changes, soonest, np.iinfo(np.int64).min)
-    moments = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
-    return pd.Series(moments, index=result.index, name="next_change_at")
+    return np.where(changes, soonest, np.iinfo(np.int64).min)
 
 
 def _reason_codes(result: pd.DataFrame, g: str) -> np.ndarray:
@@ -695,6 +762,255 @@ def _numbers(values: pd.Series) -> np.ndarray:
         return values.to_numpy(dtype=float)
     except (TypeError, ValueError):  # pd.NA and the like
         return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+# --- a handful of households, row by row -----------------------------------------
+
+#: Up to this many households :func:`judged_row_by_row` is true and a recheck uses :func:`evaluate_few`.
+#: :func:`evaluate` pays a fixed cost (some 140 small pandas objects, ~8 ms) that is most of a
+#: recheck after one write; the rows' cost grows with the households instead, and meets evaluate's
+#: at about 300 households. 128 covers a check-in, which rechecks everyone at the site.
+FEW_HOUSEHOLDS = 128
+
+
+def judged_row_by_row(households: int) -> bool:
+    """Whether ``households`` are few enough for :func:`evaluate_few`: the one place the size decides."""
+    return households <= FEW_HOUSEHOLDS
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One household's verdicts: the values of its :func:`evaluate` row and of :func:`next_change_at`."""
+
+    household_id: Any
+    statuses: dict[str, str]
+    reasons: dict[str, str]
+    reason_codes: dict[str, str]
+    shortfalls: dict[str, float]  # NaN when not applicable
+    in_scope: bool
+    food_covered_until: pd.Timestamp | None
+    water_covered_until: pd.Timestamp | None
+    housing_m2_per_person: float
+    medical_km: float
+    next_change_at: pd.Timestamp | None
+
+
+Row = Mapping[str, Any]
+
+
+def evaluate_few(households: Sequence[Row], sites: Sequence[Row], facilities: Sequence[Row],
+                 distributions: Sequence[Row], items: Sequence[Row], medical_visits: Sequence[Row], *,
+                 as_of: Any, standards: Standards, profile: str = "normal",
+                 occupancy: Mapping[Any, float] | None = None) -> list[Verdict]:
+    """:func:`evaluate` then :func:`next_change_at` for a handful of households given as rows.
+
+    Each row is a mapping with the column names of :func:`evaluate`'s frames, times tz-aware;
+    ``occupancy`` maps site_id to persons. No pandas object is built per row: the rows become the
+    arrays the shared rules (:func:`_verdicts`, :func:`_supplied`, :func:`_km_to_points`,
+    :func:`_soonest_change`) take, in the frames' order, so the verdicts, reasons, shortfalls and
+    moments are the very values :func:`evaluate` gives. One :class:`Verdict` per household, in order.
+    """
+    fig = Figures.read(standards, profile)
+    now_ns = utc_ns(as_of)
+    hh = _households_of(households)
+    site = _sites_of(sites, hh, households, occupancy)
+    got = _received_of(distributions, items, hh, now_ns, fig)
+    km = _km_to_points(hh, site, _operating(facilities), few=True)
+    who, visited_ns = _visits_of(medical_visits, hh, now_ns, fig)
+    seen = np.zeros(len(hh.ids), dtype=bool)
+    seen[who] = True
+    verdicts, m2 = _verdicts(hh, site, got, km, seen, fig)
+    outside = ~hh.in_scope
+    ends = {g: _after_ns(now_ns, np.where(hh.in_scope, end_s, -np.inf))
+            for g, end_s in (("food", got.food_end_s), ("water", got.water_end_s))}
+    reasons = {g: reason for g, (reason, _) in verdicts.items()}
+    in_reach = reasons["medical"] == _CODE["medical"]["medical_in_reach"]
+    seen_until = None
+    if in_reach.any() and len(medical_visits):
+        seen_until = _visit_window_ends(who, visited_ns, hh.vulnerable & in_reach, fig)
+    changes = _soonest_change(reasons, {g: ends[g] if _ages(reasons[g], g).any() else None for g in ends},
+                              seen_until, now_ns, fig)
+    texts = fig.reason_texts()
+    out = []
+    for i, household_id in enumerate(hh.ids):
+        codes = {g: int(verdicts[g][0][i]) for g in GUARANTEES}
+        out.append(Verdict(
+            household_id=household_id,
+            statuses={g: STATUSES[_VERDICT[g][codes[g]]] for g in GUARANTEES},
+            reasons={g: texts[g][codes[g]] for g in GUARANTEES},
+            reason_codes={g: REASON_CODES[g][codes[g]] for g in GUARANTEES},
+            shortfalls={g: np.nan if outside[i] else float(verdicts[g][1][i]) for g in GUARANTEES},
+            in_scope=bool(hh.in_scope[i]),
+            food_covered_until=_stamp(ends["food"][i]), water_covered_until=_stamp(ends["water"][i]),
+            housing_m2_per_person=np.nan if outside[i] else float(m2[i]),
+            medical_km=np.nan if outside[i] else float(km[i]),
+            next_change_at=_stamp(changes[i])))
+    return out
+
+
+_NAT_NS = np.iinfo(np.int64).min
+
+
+def _after_ns(now_ns: int, after_s: np.ndarray) -> np.ndarray:
+    """:func:`relief.domain.frames.moments_after` as ns (int64 min where not finite)."""
+    finite = np.isfinite(after_s)
+    ns = np.full(after_s.shape, _NAT_NS, dtype=np.int64)
+    ns[finite] = now_ns + np.rint(after_s[finite] * 1e9).astype(np.int64)
+    return ns
+
+
+def _stamp(ns: int) -> pd.Timestamp | None:
+    return None if ns == _NAT_NS else pd.Timestamp(int(ns), tz="UTC")
+
+
+def _require_keys(rows: Sequence[Row], keys: tuple[str, ...], name: str) -> None:
+    """:func:`relief.domain.frames.require_columns` for rows."""
+    for key in keys:
+        if any(key not in row for row in rows):
+            raise ValidationFailed(f"{name} lacks column {key!r}", field=f"{name}.{key}")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: Any, missing: float = np.nan) -> float:
+    return missing if _missing(value) else float(value)
+
+
+def _flag(value: Any) -> bool:
+    return False if _missing(value) else bool(value)
+
+
+def _code(value: Any, categories: tuple[str, ...], field: str) -> int:
+    if isinstance(value, str) and value in categories:
+        return categories.index(value)
+    raise ValidationFailed(f"{field.split('.')[-1]} must be one of {', '.join(categories)}", field=field)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_US = timedelta(microseconds=1)
+
+
+def _ns(value: Any, field: str) -> int:
+    """A tz-aware moment as UTC ns, exactly as :func:`relief.domain.frames.times_ns` reads it (None: int64 min)."""
+    if _missing(value):
+        return _NAT_NS
+    if isinstance(value, datetime) and not isinstance(value, pd.Timestamp):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationFailed(f"{field} must carry a time zone", field=field)
+        return (value - _EPOCH) // _ONE_US * _US_NS
+    return utc_ns(value, field)
+
+
+def _households_of(rows: Sequence[Row]) -> _Households:
+    _require_keys(rows, _HOUSEHOLD_COLUMNS, "households")
+    ids = [row["household_id"] for row in rows]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("household_id must be unique", field="households.household_id")
+    members = np.array([_number(row["members"]) for row in rows], dtype=float)
+    if not (members >= 1).all():
+        raise ValidationFailed("members must be at least 1", field="households.members")
+    damage = np.array([_code(row["house_damage"], HOUSE_DAMAGE, "households.house_damage") for row in rows],
+                      dtype=np.int64)
+    shelter = np.array([_code(row["shelter"], SHELTER, "households.shelter") for row in rows], dtype=np.int64)
+    vulnerable = np.array([any(_number(row[c], 0.0) > 0 for c in ("injured", "chronic", "pregnant"))
+                           for row in rows], dtype=bool)
+    severe = damage >= _SEVERE
+    evacuated = np.array([_flag(row["evacuated"]) for row in rows], dtype=bool)
+    relocated = (shelter == _SITE) | (shelter == _DISPERSED)
+    in_scope = relocated | evacuated | severe | np.array([_flag(row["needs_living_aid"]) for row in rows], dtype=bool)
+    return _Households(ids, members, vulnerable, severe, evacuated, shelter, in_scope,
+                       np.array([_number(row["lon"]) for row in rows], dtype=float),
+                       np.array([_number(row["lat"]) for row in rows], dtype=float))
+
+
+def _sites_of(rows: Sequence[Row], hh: _Households, households: Sequence[Row],
+              occupancy: Mapping[Any, float] | None) -> _Sites:
+    _require_keys(rows, _SITE_COLUMNS, "sites")
+    index = {row["site_id"]: i for i, row in enumerate(rows)}
+    if len(index) != len(rows):
+        raise ValidationFailed("site_id must be unique", field="sites.site_id")
+    at = np.array([index.get(row["site_id"], -1) if shelter == _SITE else -1
+                   for row, shelter in zip(households, hh.shelter)], dtype=np.int64)
+    if occupancy is None:
+        known = at >= 0
+        occupants = np.bincount(at[known], weights=hh.members[known], minlength=len(rows))
+    else:
+        occupants = np.array([_number(occupancy.get(row["site_id"]), 0.0) for row in rows], dtype=float)
+    x, y = project_xy(np.array([_number(row["lon"]) for row in rows], dtype=float),
+                      np.array([_number(row["lat"]) for row in rows], dtype=float))
+
+    def flags(key: str) -> np.ndarray:
+        return np.array([_flag(row[key]) for row in rows], dtype=bool)
+
+    return _Sites(at, occupants, x, y,
+                  np.array([_number(row["covered_area_m2"], 0.0) for row in rows], dtype=float),
+                  np.array([_number(row["water_l_per_day"], 0.0) for row in rows], dtype=float),
+                  flags("provides_meals"), flags("medical_post"),
+                  np.array([row["status"] == "open" for row in rows], dtype=bool))
+
+
+def _received_of(rows: Sequence[Row], items: Sequence[Row], hh: _Households, now_ns: int,
+                 fig: Figures) -> _Received:
+    """:func:`_received` for rows."""
+    n = len(hh.ids)
+    _require_keys(rows, ("household_id", "item_code", "quantity", "distributed_at"), "distributions")
+    contents = ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")
+    _require_keys(items, ("item_code", *contents), "items")
+    if len(rows) == 0 or len(items) == 0 or n == 0:
+        return _Received(np.full(n, -np.inf), np.full(n, -np.inf), np.zeros(n), np.zeros(n))
+    t_ns = np.array([_ns(row["distributed_at"], "distributions.distributed_at") for row in rows], dtype=np.int64)
+    quantity = np.array([_number(row["quantity"]) for row in rows], dtype=float)
+    if not (quantity >= 0).all():
+        raise ValidationFailed("quantity must be a non-negative number", field="distributions.quantity")
+    catalogue = {row["item_code"]: i for i, row in enumerate(items)}
+    if len(catalogue) != len(items):
+        raise ValidationFailed("item_code must be unique", field="items.item_code")
+    if (t_ns == _NAT_NS).any():
+        raise ValidationFailed("every distribution needs its time", field="distributions.distributed_at")
+    per_unit = {c: np.append(np.array([_number(row[c], 0.0) for row in items], dtype=float), 0.0) for c in contents}
+    useful = sum(per_unit.values()) > 0
+    item = np.array([catalogue.get(row["item_code"], -1) for row in rows], dtype=np.int64)
+    keep = (t_ns <= now_ns) & useful[item]
+    at = {household_id: i for i, household_id in enumerate(hh.ids)}
+    who = np.array([at.get(row["household_id"], -1) for row in rows], dtype=np.int64)
+    return _supplied(who[keep], t_ns[keep], quantity[keep], item[keep], per_unit, hh.members, now_ns, fig)
+
+
+def _operating(rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The operating facilities' (lon, lat); None when there are no facilities at all."""
+    _require_keys(rows, ("facility_id", "lon", "lat", "operating"), "facilities")
+    if not rows:
+        return None
+    working = [row for row in rows if _flag(row["operating"])]
+    return (np.array([_number(row["lon"]) for row in working], dtype=float),
+            np.array([_number(row["lat"]) for row in working], dtype=float))
+
+
+def _visits_of(rows: Sequence[Row], hh: _Households, now_ns: int, fig: Figures) -> tuple[np.ndarray, np.ndarray]:
+    """(household position, visit ns) of the visits to judged households within the visit window."""
+    _require_keys(rows, ("household_id", "visited_at"), "medical_visits")
+    window_ns = int(fig.visit_days * _DAY_S * 1e9)
+    at = {household_id: i for i, household_id in enumerate(hh.ids)}
+    who, when = [], []
+    for row in rows:
+        t_ns = _ns(row["visited_at"], "medical_visits.visited_at")
+        i = at.get(row["household_id"], -1)
+        if i >= 0 and now_ns - window_ns <= t_ns <= now_ns:
+            who.append(i)
+            when.append(t_ns)
+    return np.array(who, dtype=np.int64), np.array(when, dtype=np.int64)
+
+
+def _visit_window_ends(who: np.ndarray, visited_ns: np.ndarray, asked: np.ndarray, fig: Figures) -> np.ndarray:
+    """:func:`_last_visit_window_end` from the counted visits; ``asked``: vulnerable and in reach."""
+    out = np.full(len(asked), _NEVER_NS, dtype=np.int64)
+    window_ns = int(fig.visit_days * _DAY_S * 1e9)
+    for i, t_ns in zip(who.tolist(), visited_ns.tolist()):
+        if asked[i]:
+            out[i] = t_ns + window_ns if out[i] == _NEVER_NS else max(out[i], t_ns + window_ns)
+    return out
 
 
 def site_occupancy(households: pd.DataFrame) -> pd.Series:

@@ -21,42 +21,41 @@ from shapely.geometry.base import BaseGeometry
 
 from relief.domain.geo import PROJECTED_CRS, WGS84_CRS, geometry_to_projected
 from relief.domain.roles import PERMISSIONS, ROLES
-from relief.domain.standards import Standards
+from relief.domain.vocabulary import (
+    INCIDENT_KINDS,
+    INCIDENT_STATUSES,
+    OPEN_STATUSES,
+    IncidentKind,
+    IncidentStatus,
+)
 from relief.errors import Forbidden, TransitionRefused, ValidationFailed
 
 __all__ = [
-    "KIND_LABELS", "KINDS", "STATUSES", "INITIAL_STATUS", "TERMINAL_STATUSES", "OPEN_STATUSES",
+    "KIND_LABELS", "INITIAL_STATUS",
     "ROLES", "REPORT_ROLES", "Transition", "TRANSITIONS", "ACTIONS", "NEEDS_ORIGINAL",
     "check_kind", "can_report", "allowed_actions", "transition", "duplicate_candidates", "METRIC_CRS",
 ]
 
 # --- kinds ---------------------------------------------------------------
 
-#: Incident kinds, with the Chinese name used on reports and alerts.
+# The words (kinds, statuses, which statuses are open or terminal) are the vocabulary's.
+
+#: The Chinese name of each incident kind, used on reports and alerts.
 KIND_LABELS: dict[str, str] = {
-    "landslide": "滑坡",
-    "collapse": "崩塌",
-    "debris_flow": "泥石流",
-    "flood": "暴雨洪涝",
-    "snow_ice": "低温雨雪冰冻",
-    "hail": "风雹",
-    "earthquake": "地震",
-    "drought": "干旱",
-    "other": "其他",
+    IncidentKind.LANDSLIDE: "滑坡",
+    IncidentKind.COLLAPSE: "崩塌",
+    IncidentKind.DEBRIS_FLOW: "泥石流",
+    IncidentKind.FLOOD: "暴雨洪涝",
+    IncidentKind.SNOW_ICE: "低温雨雪冰冻",
+    IncidentKind.HAIL: "风雹",
+    IncidentKind.EARTHQUAKE: "地震",
+    IncidentKind.DROUGHT: "干旱",
+    IncidentKind.OTHER: "其他",
 }
-KINDS: tuple[str, ...] = tuple(KIND_LABELS)
 
 # --- statuses ------------------------------------------------------------
 
-STATUSES: tuple[str, ...] = (
-    "reported", "verifying", "verified", "responding", "stabilised", "closed",
-    "rejected", "duplicate",
-)
-INITIAL_STATUS = "reported"
-#: Statuses from which nothing more happens.
-TERMINAL_STATUSES: frozenset[str] = frozenset({"closed", "rejected", "duplicate"})
-#: Incidents still on the map and still candidates for duplicate matching.
-OPEN_STATUSES: frozenset[str] = frozenset(STATUSES) - TERMINAL_STATUSES
+INITIAL_STATUS = IncidentStatus.REPORTED
 
 # --- roles ---------------------------------------------------------------
 
@@ -64,6 +63,7 @@ OPEN_STATUSES: frozenset[str] = frozenset(STATUSES) - TERMINAL_STATUSES
 #: Who may create an incident or send a field report.
 REPORT_ROLES: frozenset[str] = PERMISSIONS["incident.report"]
 
+_REPORTED, _VERIFYING, _VERIFIED = IncidentStatus.REPORTED, IncidentStatus.VERIFYING, IncidentStatus.VERIFIED
 _VERIFIERS = frozenset({"verifier", "admin"})
 _COMMANDERS = frozenset({"commander", "admin"})
 
@@ -87,13 +87,13 @@ def _row(action: str, sources: Iterable[str], target: str, roles: Iterable[str])
 #: an incident is closed only after it has been stabilised. Admin is named in
 #: every row rather than special-cased, so the table alone is the truth.
 TRANSITIONS: tuple[Transition, ...] = (
-    _row("start_verification", {"reported"}, "verifying", _VERIFIERS),
-    _row("verify", {"reported", "verifying"}, "verified", _VERIFIERS),
-    _row("reject", {"reported", "verifying"}, "rejected", _VERIFIERS),
-    _row("mark_duplicate", {"reported", "verifying", "verified"}, "duplicate", _VERIFIERS),
-    _row("respond", {"verified"}, "responding", _COMMANDERS),
-    _row("stabilise", {"responding"}, "stabilised", _COMMANDERS),
-    _row("close", {"stabilised"}, "closed", _COMMANDERS),
+    _row("start_verification", {_REPORTED}, _VERIFYING, _VERIFIERS),
+    _row("verify", {_REPORTED, _VERIFYING}, _VERIFIED, _VERIFIERS),
+    _row("reject", {_REPORTED, _VERIFYING}, IncidentStatus.REJECTED, _VERIFIERS),
+    _row("mark_duplicate", {_REPORTED, _VERIFYING, _VERIFIED}, IncidentStatus.DUPLICATE, _VERIFIERS),
+    _row("respond", {_VERIFIED}, IncidentStatus.RESPONDING, _COMMANDERS),
+    _row("stabilise", {IncidentStatus.RESPONDING}, IncidentStatus.STABILISED, _COMMANDERS),
+    _row("close", {IncidentStatus.STABILISED}, IncidentStatus.CLOSED, _COMMANDERS),
 )
 _BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 ACTIONS: tuple[str, ...] = tuple(_BY_ACTION)
@@ -104,7 +104,8 @@ NEEDS_ORIGINAL: frozenset[str] = frozenset({"mark_duplicate"})
 def check_kind(kind: Any) -> str:
     """Return ``kind`` if it is a known incident kind, else refuse naming the field."""
     if kind not in KIND_LABELS:
-        raise ValidationFailed(f"unknown incident kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
+        raise ValidationFailed(f"unknown incident kind {kind!r}; expected one of {', '.join(INCIDENT_KINDS)}",
+                               field="kind")
     return kind
 
 
@@ -136,7 +137,7 @@ def transition(
     caller stores); ``incident_id``, when given, stops an incident being marked
     a duplicate of itself.
     """
-    if status not in STATUSES:
+    if status not in INCIDENT_STATUSES:
         raise ValidationFailed(f"unknown incident status {status!r}", field="status")
     row = _BY_ACTION.get(action)
     if row is None:
@@ -199,8 +200,8 @@ def duplicate_candidates(
     point_or_geom: BaseGeometry,
     occurred_at: datetime,
     open_incidents: pd.DataFrame | Iterable[Any],
-    distance_m: float | None = None,
-    window_hours: float | None = None,
+    distance_m: float,
+    window_hours: float,
     *,
     exclude_id: Any = None,
 ) -> list[dict[str, Any]]:
@@ -211,13 +212,10 @@ def duplicate_candidates(
     columns of :data:`CANDIDATE_FIELDS` (WGS 84, or a GeoDataFrame in its own
     CRS) or rows of those fields. Distance is the shortest distance
     between the geometries in UTM 49N (0 when they touch); both limits are
-    inclusive. Defaults come from the ``duplicates`` section of the standards.
+    inclusive; they are the ``duplicates`` section of the standards in force
+    (``duplicate_candidates(..., **standards.duplicates)``).
     Returns ``[{"id", "distance_m"}]``.
     """
-    if distance_m is None or window_hours is None:
-        defaults = Standards().duplicates
-        distance_m = defaults["distance_m"] if distance_m is None else distance_m
-        window_hours = defaults["window_hours"] if window_hours is None else window_hours
     if point_or_geom is None or point_or_geom.is_empty or open_incidents is None or len(open_incidents) == 0:
         return []
     when, window = _utc(occurred_at), pd.Timedelta(hours=float(window_hours))

@@ -55,7 +55,6 @@ class Range:
 INT4_MAX = 2**31 - 1
 
 ID = Range(1, INT4_MAX, whole=True)
-OFFSET = Range(0, INT4_MAX, whole=True)
 COUNT = Range(0, 10**9, whole=True)
 QUANTITY = Range(-1e9, 1e9)
 AMOUNT_YUAN = Range(0, 1e12)

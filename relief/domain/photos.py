@@ -12,7 +12,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from PIL import Image, ImageOps
 
@@ -42,8 +42,9 @@ class PhotoInfo:
     lon: float | None = None
 
 
-def _photo_settings() -> dict[str, Any]:
-    return dict(Standards().photos)
+def _photo_settings(standards: Standards) -> Mapping[str, Any]:
+    """The ``photos`` section of the standards in force (the caller's, never a bundled copy)."""
+    return standards.photos
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -59,7 +60,8 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
                               f"the limit is {max_pixels / 1e6:g} megapixels", field="photo")
 
 
-def _open(data: bytes, formats: Iterable[str] | None = None, max_pixels: int | None = None) -> Image.Image:
+def _open(data: bytes, standards: Standards, formats: Iterable[str] | None = None,
+          max_pixels: int | None = None) -> Image.Image:
     """Check the declared size, verify and fully decode; refuse anything that is not an allowed image.
 
     Pillow's own decompression-bomb guard stays on behind :func:`_check_pixels`
@@ -68,8 +70,8 @@ def _open(data: bytes, formats: Iterable[str] | None = None, max_pixels: int | N
     """
     if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
         raise UnsupportedMedia("the upload is empty or not a file", field="photo")
-    allowed = [f.upper() for f in (formats if formats is not None else _photo_settings()["formats"])]
-    limit = int(max_pixels if max_pixels is not None else _photo_settings()["max_pixels"])
+    allowed = [f.upper() for f in (formats if formats is not None else _photo_settings(standards)["formats"])]
+    limit = int(max_pixels if max_pixels is not None else _photo_settings(standards)["max_pixels"])
     open_with = allowed + [alias for alias, real in FORMAT_ALIASES.items() if real in allowed]
     try:
         with warnings.catch_warnings():
@@ -128,34 +130,35 @@ def gps_position(image: Image.Image) -> tuple[float | None, float | None]:
     return round(lat, 7), round(lon, 7)
 
 
-def inspect_photo(data: bytes, *, max_bytes: int | None = None, formats: Iterable[str] | None = None,
-                  max_pixels: int | None = None) -> PhotoInfo:
+def inspect_photo(data: bytes, *, standards: Standards, max_bytes: int | None = None,
+                  formats: Iterable[str] | None = None, max_pixels: int | None = None) -> PhotoInfo:
     """Check an upload and read what relief records about it.
 
     Raises :class:`PayloadTooLarge` over ``max_bytes`` or ``max_pixels``
     and :class:`UnsupportedMedia` when Pillow cannot decode it as one of
-    ``formats``. Defaults come from the ``photos`` section of the standards.
+    ``formats``. Limits not given come from the ``photos`` section of ``standards``.
     Width and height are as displayed, after the EXIF orientation.
     """
-    _check_bytes(data, max_bytes)
-    with _open(data, formats, max_pixels) as image:
+    _check_bytes(data, max_bytes, standards)
+    with _open(data, standards, formats, max_pixels) as image:
         return _info(image)
 
 
-def prepare_photo(data: bytes, *, max_bytes: int | None = None, formats: Iterable[str] | None = None,
-                  max_pixels: int | None = None, thumbnail_px: int | None = None) -> tuple[PhotoInfo, bytes, bytes]:
+def prepare_photo(data: bytes, *, standards: Standards, max_bytes: int | None = None,
+                  formats: Iterable[str] | None = None, max_pixels: int | None = None,
+                  thumbnail_px: int | None = None) -> tuple[PhotoInfo, bytes, bytes]:
     """:func:`inspect_photo`, :func:`public_copy` and :func:`thumbnail` from one decode of the pixels."""
-    px = _thumbnail_px(thumbnail_px)
-    _check_bytes(data, max_bytes)
-    with _open(data, formats, max_pixels) as image:
+    px = _thumbnail_px(thumbnail_px, standards)
+    _check_bytes(data, max_bytes, standards)
+    with _open(data, standards, formats, max_pixels) as image:
         info, fmt = _info(image), _format(image)
         clean = _upright_clean(image)
     return info, _public_bytes(clean, fmt), _thumbnail_bytes(clean, px)
 
 
-def _check_bytes(data: bytes, max_bytes: int | None) -> None:
+def _check_bytes(data: bytes, max_bytes: int | None, standards: Standards) -> None:
     if max_bytes is None:
-        max_bytes = int(_photo_settings()["max_bytes"])
+        max_bytes = int(_photo_settings(standards)["max_bytes"])
     size = len(data) if isinstance(data, (bytes, bytearray, memoryview)) else 0
     if size > max_bytes:
         raise PayloadTooLarge(f"the photo is {size} bytes; the limit is {max_bytes}", field="photo")
@@ -192,9 +195,10 @@ def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
     return out.getvalue()
 
 
-def public_copy(data: bytes, *, formats: Iterable[str] | None = None, max_pixels: int | None = None) -> bytes:
+def public_copy(data: bytes, *, standards: Standards, formats: Iterable[str] | None = None,
+                max_pixels: int | None = None) -> bytes:
     """The photo as relief publishes it: same format, upright, no EXIF/GPS/XMP/comments."""
-    with _open(data, formats, max_pixels) as image:
+    with _open(data, standards, formats, max_pixels) as image:
         fmt = _format(image)
         clean = _upright_clean(image)
     return _public_bytes(clean, fmt)
@@ -215,18 +219,18 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def thumbnail(data: bytes, px: int | None = None, *, formats: Iterable[str] | None = None,
+def thumbnail(data: bytes, px: int | None = None, *, standards: Standards, formats: Iterable[str] | None = None,
               max_pixels: int | None = None) -> bytes:
     """A JPEG no larger than ``px`` on its longer side (never enlarged), upright, without metadata."""
-    px = _thumbnail_px(px)
-    with _open(data, formats, max_pixels) as image:
+    px = _thumbnail_px(px, standards)
+    with _open(data, standards, formats, max_pixels) as image:
         clean = _upright_clean(image)
     return _thumbnail_bytes(clean, px)
 
 
-def _thumbnail_px(px: int | None) -> int:
+def _thumbnail_px(px: int | None, standards: Standards) -> int:
     if px is None:
-        px = int(_photo_settings()["thumbnail_px"])
+        px = int(_photo_settings(standards)["thumbnail_px"])
     if px <= 0:
         raise ValidationFailed("thumbnail size must be a positive number of pixels", field="px")
     return px

@@ -26,12 +26,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from relief.domain.guarantees import HOUSE_DAMAGE, SHELTER
+from relief.domain.vocabulary import HOUSE_DAMAGE, ITEM_GUARANTEES, SHELTERS, SITE_STATUSES
 from relief.errors import ImportRejected
 
 FLAGS = ("0", "1")
-SITE_STATUSES = ("open", "closed")
-ITEM_GUARANTEES = ("food", "water", "clothing", "bedding", "medical", "other")
 HEADER_ROW = 1  # data row i (0-based) is spreadsheet row i + 2
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 
@@ -80,7 +78,7 @@ SPECS: dict[str, tuple[Column, ...]] = {
                    Column("members", "int", minimum=1), _count("infants"), _count("children"), _count("elderly"),
                    _count("disabled"), _count("chronic"), _count("pregnant"), _count("injured"),
                    Column("house_damage", "choice", choices=HOUSE_DAMAGE), Column("needs_living_aid", "flag"),
-                   Column("shelter", "choice", choices=SHELTER),
+                   Column("shelter", "choice", choices=SHELTERS),
                    Column("site_id", "id", required=False, max_length=40), Column("evacuated", "flag")),
     "distributions": (Column("household_id", "id", max_length=40), Column("item_code", "id", max_length=40),
                       Column("quantity", "number", minimum=0), Column("distributed_at", "time")),

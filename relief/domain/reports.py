@@ -15,11 +15,8 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from relief.domain.indicators import AMOUNT_INDICATORS, COUNT_INDICATORS, INDICATORS
-from relief.domain.standards import Standards
+from relief.domain.vocabulary import DISCARDED_STATUSES, REPORT_KINDS, IncidentStatus
 from relief.errors import Conflict, ValidationFailed
-
-REPORT_KINDS: tuple[str, ...] = ("initial", "continued", "verified")
-
 
 # --- the series rule --------------------------------------------------------
 
@@ -32,7 +29,8 @@ def check_report_kind(existing_kinds: Iterable[str], new_kind: str) -> str:
     :class:`Conflict` (field ``kind``) saying why; returns ``new_kind``.
     """
     if new_kind not in REPORT_KINDS:
-        raise ValidationFailed(f"unknown report kind {new_kind!r}; expected one of {', '.join(REPORT_KINDS)}", field="kind")
+        raise ValidationFailed(f"unknown report kind {new_kind!r}; expected one of {', '.join(REPORT_KINDS)}",
+                               field="kind")
     existing = list(existing_kinds)
     if "verified" in existing:
         raise Conflict(f"a verified report has already been filed; no {new_kind} report may follow it", field="kind")
@@ -124,11 +122,11 @@ def aggregate(reports: pd.DataFrame) -> Aggregates:
 # --- deadlines ---------------------------------------------------------------
 
 #: Incidents for which no report is due at all (the original carries them).
-NO_REPORTS_STATUSES = frozenset({"rejected", "duplicate"})
-#: Statuses in which daily continued reports have stopped.
-NO_CONTINUED_STATUSES = frozenset({"stabilised", "closed", "rejected", "duplicate"})
+NO_REPORTS_STATUSES = DISCARDED_STATUSES
 #: Statuses after which a verified report becomes due.
-VERIFIED_DUE_STATUSES = frozenset({"stabilised", "closed"})
+VERIFIED_DUE_STATUSES = frozenset({IncidentStatus.STABILISED, IncidentStatus.CLOSED})
+#: Statuses in which daily continued reports have stopped.
+NO_CONTINUED_STATUSES = VERIFIED_DUE_STATUSES | DISCARDED_STATUSES
 
 
 #: How ``verified_days_after_stabilised`` is counted.
@@ -164,18 +162,18 @@ class DeadlineRules:
     working_weekends: frozenset[date] = frozenset()
 
     @classmethod
-    def parse(cls, rules: Mapping[str, Any] | None = None) -> "DeadlineRules":
-        """Read the standards section; a malformed entry is refused by name."""
-        if rules is None:
-            rules = Standards().report_deadlines
+    def parse(cls, rules: Mapping[str, Any]) -> "DeadlineRules":
+        """Read the ``report_deadlines`` section of a standards document; a malformed entry is refused by name."""
         try:
             initial = timedelta(hours=float(rules["initial_hours"]))
         except (KeyError, TypeError, ValueError):
-            raise ValidationFailed("initial_hours must be a number of hours", field="report_deadlines.initial_hours") from None
+            raise ValidationFailed("initial_hours must be a number of hours",
+                                   field="report_deadlines.initial_hours") from None
         try:
             daily_at = time.fromisoformat(str(rules["continued_daily_at"]))
         except (KeyError, ValueError):
-            raise ValidationFailed("continued_daily_at must be HH:MM", field="report_deadlines.continued_daily_at") from None
+            raise ValidationFailed("continued_daily_at must be HH:MM",
+                                   field="report_deadlines.continued_daily_at") from None
         try:
             verified_days = float(rules["verified_days_after_stabilised"])
         except (KeyError, TypeError, ValueError):
@@ -184,7 +182,8 @@ class DeadlineRules:
         try:
             offset = datetime.strptime(str(rules.get("timezone", "+08:00")).replace(":", ""), "%z").utcoffset()
         except ValueError:
-            raise ValidationFailed("timezone must be an offset like +08:00", field="report_deadlines.timezone") from None
+            raise ValidationFailed("timezone must be an offset like +08:00",
+                                   field="report_deadlines.timezone") from None
         every = rules.get("continued_every_days") or {}
         if not isinstance(every, Mapping) or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in every.values()):
@@ -195,7 +194,8 @@ class DeadlineRules:
             raise ValidationFailed(f"verified_days_are must be one of {', '.join(DAY_COUNTS)}",
                                    field="report_deadlines.verified_days_are")
         if counted == "working" and verified_days != int(verified_days):
-            raise ValidationFailed("working days must be a whole number", field="report_deadlines.verified_days_after_stabilised")
+            raise ValidationFailed("working days must be a whole number",
+                                   field="report_deadlines.verified_days_after_stabilised")
         return cls(initial, daily_at, verified_days, timezone(offset), dict(every), counted == "working",
                    _dates(rules, "non_working_dates"), _dates(rules, "working_weekend_dates"))
 
@@ -283,7 +283,7 @@ def overdue(
     reports: pd.DataFrame,
     *,
     as_of: datetime,
-    rules: Mapping[str, Any] | None = None,
+    rules: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     """Reports that are due and missing at ``as_of``, oldest deadline first.
 
@@ -396,7 +396,8 @@ def overdue_by_county(items: Iterable[Mapping[str, Any]]) -> dict[Any, dict[str,
     """Count overdue items per county: ``{county: {count, initial, continued, verified, max_overdue_seconds}}``."""
     out: dict[Any, dict[str, Any]] = {}
     for item in items:
-        entry = out.setdefault(item.get("county_code"), {"count": 0, **{k: 0 for k in REPORT_KINDS}, "max_overdue_seconds": 0})
+        entry = out.setdefault(item.get("county_code"),
+                               {"count": 0, **{k: 0 for k in REPORT_KINDS}, "max_overdue_seconds": 0})
         entry["count"] += 1
         entry[item["kind"]] += 1
         seconds = item.get("overdue_seconds")

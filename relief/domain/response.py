@@ -18,7 +18,6 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
 #: Derived indicator → the report indicators it sums.
@@ -63,18 +62,16 @@ def _plain(number: Any) -> int | float:
     return int(number) if float(number).is_integer() else float(number)
 
 
-def _levels(table: Mapping[str, Any] | list | None) -> list[Mapping[str, Any]]:
-    if table is None:
-        table = Standards().response_levels
+def _levels(table: Mapping[str, Any] | list) -> list[Mapping[str, Any]]:
     return list(table["levels"] if isinstance(table, Mapping) else table)
 
 
-def response_level(aggregated: Mapping[str, Any], table: Mapping[str, Any] | list | None = None) -> ResponseLevel:
+def response_level(aggregated: Mapping[str, Any], table: Mapping[str, Any] | list) -> ResponseLevel:
     """The most severe level any indicator reaches.
 
     ``aggregated`` holds report indicators (e.g. ``Aggregates.total`` or one
-    row of ``by_incident``); ``table`` is a ``{"levels": [...]}`` section (the
-    bundled national table when omitted) or its list of levels.
+    row of ``by_incident``); ``table`` is a ``{"levels": [...]}`` section
+    (``Standards.response_levels`` of the version in force) or its list of levels.
     """
     values = derived_indicators(aggregated)
     for entry in _levels(table):

@@ -3,11 +3,16 @@
 Every threshold (Sphere minimums, response levels, report deadlines) lives in
 one versioned JSON document so that an administrator can publish a local
 table without a code change, and every verdict can name the version it used.
+
+The domain never chooses a document: every function that needs figures takes
+a :class:`Standards`. The bundled document is read only by
+:func:`default_document` (through :meth:`Standards.bundled`), which the edges
+call: the app factory, the command line before a database exists, tests.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Mapping
 
@@ -15,16 +20,42 @@ from relief.errors import ValidationFailed
 
 
 def default_document() -> dict[str, Any]:
-    """The bundled default standards document (a fresh copy)."""
+    """The bundled standards document (a fresh copy): the one place relief reads it."""
     text = resources.files("relief.data").joinpath("standards.json").read_text("utf-8")
     return json.loads(text)
+
+
+#: Sections added after the first published versions, which an older document may lack (or lack figures of).
+LATER_SECTIONS = ("duplicates", "photos", "geometry", "cap")
+
+
+def completed(document: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with each later section, or figure of one, that it lacks taken from ``base``.
+
+    A version published before a section existed keeps working with the
+    figures of ``base`` (the caller's choice, normally the bundled document);
+    what the document does say is never overridden.
+    """
+    out = dict(document)
+    for name in LATER_SECTIONS:
+        theirs, ours = out.get(name), base.get(name)
+        if theirs is None and ours is not None:
+            out[name] = ours
+        elif isinstance(theirs, Mapping) and isinstance(ours, Mapping):
+            out[name] = {**ours, **theirs}
+    return out
 
 
 @dataclass(frozen=True)
 class Standards:
     """A read-only view over one standards document."""
 
-    document: Mapping[str, Any] = field(default_factory=default_document)
+    document: Mapping[str, Any]
+
+    @classmethod
+    def bundled(cls) -> "Standards":
+        """The standards shipped with relief; for the edges (app factory, command line, tests) only."""
+        return cls(default_document())
 
     @property
     def version(self) -> str:
@@ -67,6 +98,10 @@ class Standards:
     def photos(self) -> Mapping[str, Any]:
         return self.document["photos"]
 
+    @property
+    def geometry(self) -> Mapping[str, Any]:
+        return self.document["geometry"]
+
 
 #: The width of ``standards_versions.version``.
 MAX_VERSION_LENGTH = 40
@@ -92,10 +127,12 @@ def validate_document(document: Any) -> dict[str, Any]:
     for name, entry in document["guarantees"].items():
         value = entry.get("value") if isinstance(entry, dict) else entry
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-            raise ValidationFailed(f"guarantee figure {name!r} must be a non-negative number", field=f"guarantees.{name}")
+            raise ValidationFailed(f"guarantee figure {name!r} must be a non-negative number",
+                                   field=f"guarantees.{name}")
     for profile, swaps in document["profiles"].items():
         if not isinstance(swaps, dict):
-            raise ValidationFailed(f"profile {profile!r} must map figure names to figure names", field=f"profiles.{profile}")
+            raise ValidationFailed(f"profile {profile!r} must map figure names to figure names",
+                                   field=f"profiles.{profile}")
         for name, replacement in swaps.items():
             if replacement not in document["guarantees"]:
                 raise ValidationFailed(f"profile {profile!r} swaps {name!r} for {replacement!r}, which is no figure",
@@ -105,7 +142,8 @@ def validate_document(document: Any) -> dict[str, Any]:
         raise ValidationFailed("response_levels.levels must be a non-empty list", field="response_levels.levels")
     for i, level in enumerate(levels):
         if not isinstance(level, dict) or "level" not in level or not isinstance(level.get("thresholds"), dict):
-            raise ValidationFailed("each response level needs 'level' and 'thresholds'", field=f"response_levels.levels[{i}]")
+            raise ValidationFailed("each response level needs 'level' and 'thresholds'",
+                                   field=f"response_levels.levels[{i}]")
     if "normal" not in document["profiles"]:
         raise ValidationFailed("profiles must include 'normal'", field="profiles.normal")
     for profile in document["profiles"]:

@@ -92,6 +92,9 @@ GUARANTEES = values(Guarantee)
 GUARANTEE_STATUSES = values(GuaranteeStatus)
 #: Not a verdict but the absence of one, shown on maps beside the verdicts.
 UNKNOWN = "unknown"
+#: Verdicts worst first, then ``unknown``: a household's worst verdict is the first of these it has.
+VERDICTS_WORST_FIRST = (GuaranteeStatus.UNMET.value, GuaranteeStatus.AT_RISK.value, GuaranteeStatus.MET.value,
+                        GuaranteeStatus.NOT_APPLICABLE.value, UNKNOWN)
 
 
 # --- households --------------------------------------------------------------
@@ -191,11 +194,17 @@ class DonationKind(StrEnum):
     IN_KIND = "in_kind"
 
 
+class DispatchPlanStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+
+
 HOLDER_KINDS = values(HolderKind)
 MOVEMENT_KINDS = values(MovementKind)
 ITEM_GUARANTEES = values(ItemGuarantee)
 RECEIPT_SOURCES = values(ReceiptSource)
 DONATION_KINDS = values(DonationKind)
+DISPATCH_PLAN_STATUSES = values(DispatchPlanStatus)
 
 
 # --- aid ---------------------------------------------------------------------

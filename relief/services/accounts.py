@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from relief.domain.roles import ROLES
 from relief.errors import Conflict, NotAuthenticated, NotFound, StoreBusy, ValidationFailed
+from relief.jsonable import moment
 from relief.services import fields
 from relief.services.context import Actor, Context
 from relief.store import accounts as store
@@ -105,7 +106,6 @@ def issue_token(ctx: Context, name: str, label: str | None = None) -> str:
         if user is None:
             raise ValidationFailed(f"no user {name!r}", field="name")
         token_row = store.add_token(unit.session, user, token, label, unit.now)
-        unit.session.flush()
         unit.audit("token.issue", "user", user.id, detail={"label": label, "token_id": token_row.id})
     return token
 
@@ -157,13 +157,6 @@ def _touch_token(ctx: Context, token_id: int) -> None:
             store.touch_token(session, token_id, ctx.now())
     except StoreBusy:
         pass
-
-
-def actor_for_id(ctx: Context, user_id: int) -> Actor | None:
-    """The active user with this id. Not proof of a live session: use :func:`actor_for_session` for cookies."""
-    with ctx.reading() as session:
-        user = store.user_by_id(session, user_id)
-        return Actor(user.id, user.name, user.role) if user and user.active else None
 
 
 def _session_days(ctx: Context) -> float:
@@ -265,9 +258,6 @@ def set_password(ctx: Context, user: int | str, password: Any) -> None:
 
 
 def token_view(token) -> dict:
-    def moment(value):
-        return value.isoformat() if value else None
-
     return {"id": token.id, "user_id": token.user_id, "label": token.label, "created_at": moment(token.created_at),
             "last_used_at": moment(token.last_used_at), "revoked_at": moment(token.revoked_at)}
 

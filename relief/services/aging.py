@@ -22,14 +22,14 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from relief.domain.audience import Audience
+from relief.domain.vocabulary import Topic
 from relief.services import guarantees, statutory
 from relief.services.context import Context
-from relief.store import guarantee_inputs as verdicts
-from relief.store import schedule
+from relief.store import schedule, verdicts
 
 LEASE = "aging"
 OVERDUE_KIND = "report.overdue"
-OVERDUE_TOPIC = "reports"
+OVERDUE_TOPIC = Topic.REPORTS
 
 
 def take_lead(ctx: Context, holder: str, *, seconds: float) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 from relief.domain.audience import Audience
 from relief.domain.audience import require as require_audience
+from relief.domain.roles import may as role_may
 from relief.domain.standards import Standards
 from relief.offload import call_here
 from relief.store import events as event_store
@@ -34,6 +35,14 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(id=None, name="system", role="admin")
 
+    def may(self, permission: str) -> bool:
+        """Whether this person's role holds ``permission`` (``relief.domain.roles``).
+
+        Only a person holds permissions: anonymous callers and the system (``id`` None) get the
+        public view of what they read; the system's writes are never gated.
+        """
+        return self.id is not None and role_may(self.role, permission)
+
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -49,7 +58,8 @@ class Unit:
     events: list[dict[str, Any]] = field(default_factory=list)
     audit_entries: list[dict[str, Any]] = field(default_factory=list)
 
-    def audit(self, action: str, entity: str, entity_id: Any = None, *, reason: str | None = None, detail: dict | None = None) -> None:
+    def audit(self, action: str, entity: str, entity_id: Any = None, *, reason: str | None = None,
+              detail: dict | None = None) -> None:
         """Kept until the end of the transaction, then written with the events in one statement each."""
         self.audit_entries.append({"actor_id": self.actor.id, "actor_name": self.actor.name, "action": action,
                                    "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
@@ -80,13 +90,20 @@ class Context:
 
     @property
     def standards(self) -> Standards:
-        return self.standards_loader() if self.standards_loader else Standards()
+        """The standards in force, from the loader the edge (app factory, CLI, test) gave this context."""
+        if self.standards_loader is None:
+            raise RuntimeError("this Context was built without a standards_loader")
+        return self.standards_loader()
 
     def now(self) -> datetime:
         return self.clock()
 
     def as_actor(self, actor: Actor) -> "Context":
         return replace(self, actor=actor)
+
+    def may(self, permission: str) -> bool:
+        """Whether the acting person holds ``permission``: what a use case asks before showing staff more."""
+        return self.actor.may(permission)
 
     @contextmanager
     def transaction(self) -> Iterator[Unit]:

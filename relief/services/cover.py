@@ -2,12 +2,11 @@
 
 The rule is ``relief.domain.cover.days_of_cover``; this module loads its
 inputs (site balances, occupancy, the catalogue) and shapes the answer for
-JSON, where inf and NaN have no spelling: both become null, and the field
-docs below say which applies.
+JSON, where inf and NaN have no spelling: both become null
+(:func:`relief.jsonable.number`), and the field docs below say which applies.
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -16,21 +15,13 @@ import pandas as pd
 from relief.domain import cover as cover_rules
 from relief.domain.standards import Standards
 from relief.errors import NotFound
+from relief.jsonable import moment, number
 from relief.services.context import Context
 from relief.store import sites as site_store
 from relief.store import stock_queries as queries
 
-
-def _number(value: Any) -> float | None:
-    """JSON has no inf/NaN: both become null (the field docs say which applies)."""
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, 3) if math.isfinite(value) else None
-
-
-def _moment(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+#: Days and litres are shown to this many decimal places.
+DIGITS = 3
 
 
 def _after(as_of: datetime, days: float | None) -> str | None:
@@ -38,7 +29,7 @@ def _after(as_of: datetime, days: float | None) -> str | None:
     if days is None:
         return None
     try:
-        return (as_of + timedelta(days=days)).isoformat()
+        return moment(as_of + timedelta(days=days))
     except OverflowError:
         return None
 
@@ -91,17 +82,17 @@ def _view(site: Mapping[str, Any], rows: pd.DataFrame, forecast: pd.DataFrame, s
         label = items.get(row.item_code, {})
         lines.append({"item_code": row.item_code, "item_name": label.get("name"), "unit": label.get("unit"),
                       "guarantee": row.guarantee, "quantity": float(row.quantity),
-                      "daily_need": _number(row.daily_need), "consumed_daily": not pd.isna(row.daily_need),
-                      "days": _number(row.days), "guarantee_days": _number(row.guarantee_days),
-                      "run_out_at": _moment(row.run_out_at), "supplied": bool(row.supplied)})
+                      "daily_need": number(row.daily_need, DIGITS), "consumed_daily": not pd.isna(row.daily_need),
+                      "days": number(row.days, DIGITS), "guarantee_days": number(row.guarantee_days, DIGITS),
+                      "run_out_at": moment(row.run_out_at), "supplied": bool(row.supplied)})
     entries = []
     for entry in forecast.itertuples(index=False):
-        days = _number(entry.days)
+        days = number(entry.days, DIGITS)
         out = {"guarantee": entry.guarantee, "days": days, "run_out_at": _after(as_of, days),
                "supplied": bool(entry.supplied)}
         if entry.guarantee == "water":
             out["site_supply_l_per_day"] = float(site.get("water_l_per_day") or 0.0)
-            out["shortfall_l_per_day"] = _number(shortfall_l)
+            out["shortfall_l_per_day"] = number(shortfall_l, DIGITS)
             out["supply_covers_need"] = out["supplied"]
         entries.append(out)
     return {"items": lines, "forecast": entries}
@@ -133,4 +124,4 @@ def sites_cover(ctx: Context, *, county_code: str | None = None, site_id: str | 
                      float(needs.at[code, "water"]), as_of, items)
         out.append({"site_id": code, "name": site["name"], "county_code": site["county_code"],
                     "status": site["status"], "occupants": int(persons), **view})
-    return {"as_of": as_of.isoformat(), "standards_version": standards.version, "sites": out}
+    return {"as_of": moment(as_of), "standards_version": standards.version, "sites": out}

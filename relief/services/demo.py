@@ -8,14 +8,13 @@ from typing import Callable
 from relief.domain.audience import Audience
 from relief.domain.demo import DemoRegion, build_demo, demo_clock, load_admin
 from relief.domain.roles import ROLES
+from relief.domain.vocabulary import Topic
 from relief.errors import Conflict
 from relief.services.accounts import create_user
 from relief.services.context import Context
 from relief.services.guarantees import recompute_all
 from relief.store import bulk
 from relief.store.accounts import user_by_name
-from relief.store.tables import Area, Household, IncidentTransition
-from relief.store.tables.incidents import StatutoryReport
 
 Progress = Callable[[str], None]
 
@@ -23,8 +22,6 @@ Progress = Callable[[str], None]
 LOAD_ORDER = ("areas", "sites", "depots", "facilities", "items", "incidents", "incident_transitions",
               "statutory_reports", "households", "stock_movements", "stock_balances", "distributions",
               "medical_visits")
-# Loaded by model: the store's table names cover the register tables only.
-_INCIDENT_TABLES = {"incident_transitions": IncidentTransition, "statutory_reports": StatutoryReport}
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
     current. Reports and levels follow the standards in force.
     """
     with ctx.reading() as session:
-        present = bulk.any_rows(session, Area) or bulk.any_rows(session, Household)
+        present = bulk.any_rows(session, "areas") or bulk.any_rows(session, "households")
     accounts = _ensure_accounts(ctx)
     if present and not reset:
         progress("demo data already present; nothing to load (use --reset to rebuild it)")
@@ -84,18 +81,15 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
         if reset:
             progress("removing the previous operational data…")
             bulk.delete_operational(unit.session)
-        elif bulk.any_rows(unit.session, Area):
+        elif bulk.any_rows(unit.session, "areas"):
             raise Conflict("another process loaded data meanwhile; nothing was changed")
         frames = _frames(region)
         for table in LOAD_ORDER:
-            if table in _INCIDENT_TABLES:
-                count = bulk.insert_frame(unit.session, _INCIDENT_TABLES[table], frames[table])
-            else:
-                count = bulk.insert_named(unit.session, table, frames[table])
+            count = bulk.insert_named(unit.session, table, frames[table])
             progress(f"  {table:<20} {count:>8,}")
         unit.audit("demo.load", "demo", seed, detail={"households": households, "as_of": region.now.isoformat(),
                                                       "counts": region.counts()})
-        unit.emit("areas.reloaded", "areas", {"reason": "demo loaded"}, audience=Audience.PUBLIC)
+        unit.emit("areas.reloaded", Topic.AREAS, {"reason": "demo loaded"}, audience=Audience.PUBLIC)
     recompute_all(ctx, as_of=region.now)  # verdicts at the demo's moment, so the map opens on a mix
     return DemoResult(True, region.counts(), accounts, region.now)
 

@@ -14,29 +14,33 @@ acceptance is refused with ``insufficient_stock`` and nothing is written.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pandas as pd
 
 from relief.domain import cover as cover_rules
 from relief.domain import dispatch as dispatch_rules
 from relief.domain.audience import Audience
+from relief.domain.vocabulary import DispatchPlanStatus, HolderKind, MovementKind, Topic
 from relief.errors import NotFound, TransitionRefused, ValidationFailed
+from relief.jsonable import number
 from relief.services import fields
 from relief.services.context import Context
 from relief.services.stock import Holder, record_movement
 from relief.store import areas as area_store
+from relief.store import dispatch_plans as plan_store
 from relief.store import sites as site_store
 from relief.store import stock_queries as queries
-from relief.store.tables import DispatchPlan
-from relief.store import rows
+
+if TYPE_CHECKING:
+    from relief.store.tables import DispatchPlan
 
 DEFAULT_HORIZON_DAYS = 3.0
 MAX_HORIZON_DAYS = 90.0
 
 
-def _number(value: Any) -> float:
-    return round(float(value), 6)
+#: Quantities are kept and shown to this many decimal places.
+DIGITS = 6
 
 
 def plan_view(plan: DispatchPlan, movements: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -54,7 +58,7 @@ def _gaps(session, standards, *, county_code: str | None, horizon_days: float, p
     sites = site_store.sites_frame(session, county_code=county_code, open_only=True)
     ids = sites["site_id"].tolist()
     needs = cover_rules.site_needs(sites, site_store.occupancy_series(session, ids),
-                                   queries.holdings_frame(session, "site", ids), queries.items_frame(session),
+                                   queries.holdings_frame(session, HolderKind.SITE, ids), queries.items_frame(session),
                                    standards=standards, horizon_days=horizon_days, profile=profile)
     return sites, needs
 
@@ -70,26 +74,26 @@ def propose_plan(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     with ctx.reading() as session:  # computed outside the write lock; as_of says when
         _known_area(session, county_code)
         sites, needs = _gaps(session, standards, county_code=county_code, horizon_days=horizon, profile=profile)
-        stock = queries.holdings_frame(session, "depot")
+        stock = queries.holdings_frame(session, HolderKind.DEPOT)
         depots = site_store.depots_frame(session, stock["depot_id"].unique().tolist())
     gaps = needs.loc[needs["quantity"] > 0, ["site_id", "item_code", "quantity"]] if len(needs) else \
         pd.DataFrame({"site_id": [], "item_code": [], "quantity": []})
     plan = dispatch_rules.plan_dispatch(gaps, stock, depots, sites)
     lines = [{"depot_id": r.depot_id, "site_id": r.site_id, "item_code": r.item_code,
-              "quantity": _number(r.quantity), "distance_km": round(float(r.distance_km), 3)}
+              "quantity": number(r.quantity, DIGITS), "distance_km": round(float(r.distance_km), 3)}
              for r in plan.lines.itertuples(index=False)]
-    unmet = [{"site_id": r.site_id, "item_code": r.item_code, "quantity": _number(r.quantity)}
+    unmet = [{"site_id": r.site_id, "item_code": r.item_code, "quantity": number(r.quantity, DIGITS)}
              for r in plan.remainder.itertuples(index=False)]
     with ctx.transaction() as unit:
-        row = rows.add(unit.session, DispatchPlan(created_at=unit.now, status="proposed", as_of=as_of,
-                                                     lines=lines, unmet=unmet, created_by=unit.actor.id))
+        row = plan_store.add_plan(unit.session, created_at=unit.now, as_of=as_of, lines=lines, unmet=unmet,
+                                  created_by=unit.actor.id)
         unit.audit("dispatch.plan", "dispatch_plan", row.id,
                    detail={"county_code": county_code, "horizon_days": horizon, "profile": profile,
                            "lines": len(lines), "unmet": len(unmet)})
         view = plan_view(row)
     view["gaps"] = [{"site_id": r.site_id, "guarantee": r.guarantee, "item_code": r.item_code, "unit": r.unit,
-                     "need": _number(r.need), "held": _number(r.held), "gap": _number(r.gap),
-                     "quantity": _number(r.quantity)}
+                     "need": number(r.need, DIGITS), "held": number(r.held, DIGITS), "gap": number(r.gap, DIGITS),
+                     "quantity": number(r.quantity, DIGITS)}
                     for r in needs.itertuples(index=False) if r.quantity > 0]
     view.update({"horizon_days": horizon, "profile": profile, "county_code": county_code})
     return view
@@ -117,26 +121,26 @@ def accept_plan(ctx: Context, plan_id: int, body: Mapping[str, Any]) -> dict[str
         plan = queries.dispatch_plan(session, plan_id, for_update=True)
         if plan is None:
             raise NotFound(f"no dispatch plan {plan_id}", field="plan_id")
-        if plan.status != "proposed":
+        if plan.status != DispatchPlanStatus.PROPOSED:
             raise TransitionRefused(f"dispatch plan {plan_id} is {plan.status}, not proposed", field="plan_id",
                                     detail={"status": plan.status})
         holders = _holders(session, plan.lines)
-        queries.lock_balances(session, [(k, i, line["item_code"]) for line in plan.lines
-                                         for k, i in (("depot", line["depot_id"]), ("site", line["site_id"]))])
+        queries.lock_balances(session, [(k, i, line["item_code"]) for line in plan.lines for k, i in
+                                         ((HolderKind.DEPOT, line["depot_id"]), (HolderKind.SITE, line["site_id"]))])
         transfers = []
         for line in plan.lines:
             transfer_id = uuid.uuid4().hex
-            for holder, delta, kind in ((holders["depot", line["depot_id"]], -line["quantity"], "transfer_out"),
-                                        (holders["site", line["site_id"]], line["quantity"], "transfer_in")):
+            for holder, delta, kind in (
+                    (holders[HolderKind.DEPOT, line["depot_id"]], -line["quantity"], MovementKind.TRANSFER_OUT),
+                    (holders[HolderKind.SITE, line["site_id"]], line["quantity"], MovementKind.TRANSFER_IN)):
                 record_movement(unit, holder, line["item_code"], delta, kind, transfer_id=transfer_id,
                                 dispatch_plan_id=plan.id, reason=reason or f"dispatch plan {plan.id}")
             transfers.append({**line, "transfer_id": transfer_id})
-        plan.status, plan.accepted_by, plan.accepted_at = "accepted", unit.actor.id, unit.now
+        plan_store.mark_accepted(session, plan, accepted_by=unit.actor.id, at=unit.now)
         unit.audit("dispatch.accept", "dispatch_plan", plan.id, reason=reason,
                    detail={"transfers": len(transfers), "as_of": plan.as_of.isoformat()})
-        unit.emit("dispatch.accepted", "dispatch", {"plan_id": plan.id, "transfers": transfers,
-                                                    "accepted_at": unit.now.isoformat()}, audience=Audience.STAFF)
-        session.flush()
+        unit.emit("dispatch.accepted", Topic.DISPATCH, {"plan_id": plan.id, "transfers": transfers,
+                                                       "accepted_at": unit.now.isoformat()}, audience=Audience.STAFF)
         return plan_view(plan, queries.dispatch_movements(session, plan.id))
 
 
@@ -147,7 +151,7 @@ def _holders(session, lines: list[dict[str, Any]]) -> dict[tuple[str, str], Hold
     depots = site_store.depots_frame(session, depot_ids).set_index("depot_id")
     sites = site_store.sites_frame(session, site_ids=site_ids).set_index("site_id")
     out = {}
-    for kind, ids, table in (("depot", depot_ids, depots), ("site", site_ids, sites)):
+    for kind, ids, table in ((HolderKind.DEPOT, depot_ids, depots), (HolderKind.SITE, site_ids, sites)):
         for holder_id in ids:
             if holder_id not in table.index:
                 raise NotFound(f"the plan names {kind} {holder_id!r}, which no longer exists", field="plan_id")

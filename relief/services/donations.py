@@ -19,16 +19,14 @@ from typing import Any, Mapping
 
 from relief.domain.audience import Audience
 from relief.domain.disclosure import public_donation
+from relief.domain.vocabulary import DONATION_KINDS, HOLDER_KINDS, DonationKind, MovementKind, ReceiptSource, Topic
 from relief.errors import ValidationFailed
 from relief.services import fields
 from relief.services.context import Context
 from relief.services.stock import find_holder, record_movement
+from relief.store import donations as donation_store
 from relief.store import stock_queries as queries
-from relief.store.tables import Donation
-from relief.store.tables.stock import HOLDER_KINDS
-from relief.store import rows
 
-DONATION_KINDS = ("cash", "in_kind")
 MAX_NAME = 160
 _PRIVATE = ("movement_id",)
 
@@ -54,7 +52,7 @@ def record_donation(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     consent = fields.boolean(body, "consent_public", default=False)
     kind = fields.choice(body, "kind", DONATION_KINDS)
     amount = item_code = quantity = None
-    if kind == "cash":
+    if kind == DonationKind.CASH:
         _refuse_present(body, ("item_code", "quantity"), kind)
         amount = fields.number(body, "amount_yuan", positive=True)
         destination = _destination(body, required=False)
@@ -67,21 +65,21 @@ def record_donation(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
         received_at = fields.moment(body, "received_at", now=unit.now)
         holder = find_holder(unit.session, *destination, field="destination_id") if destination else None
         movement = None
-        if kind == "in_kind":
-            movement = record_movement(unit, holder, item_code, quantity, "receipt", source="donation",
-                                       reason="donation in kind")
-        donation = rows.add(unit.session, Donation(
-            received_at=received_at, donor_name=donor_name, donor_contact=donor_contact, consent_public=consent,
-            kind=kind, amount_yuan=amount, item_code=item_code, quantity=quantity,
+        if kind == DonationKind.IN_KIND:
+            movement = record_movement(unit, holder, item_code, quantity, MovementKind.RECEIPT,
+                                       source=ReceiptSource.DONATION, reason="donation in kind")
+        donation = donation_store.add_donation(
+            unit.session, received_at=received_at, donor_name=donor_name, donor_contact=donor_contact,
+            consent_public=consent, kind=kind, amount_yuan=amount, item_code=item_code, quantity=quantity,
             destination_kind=holder.kind if holder else None, destination_id=holder.id if holder else None,
-            movement_id=movement.id if movement else None))
+            movement_id=movement.id if movement else None)
         row = queries.donation_row(donation)
         public = _public_views(unit.session, [row])[0]
         unit.audit("donation.record", "donation", donation.id,
                    detail={"kind": kind, "amount_yuan": amount, "item_code": item_code, "quantity": quantity,
                            "destination": f"{holder.kind}:{holder.id}" if holder else None,
                            "consent_public": consent, "movement_id": row["movement_id"]})
-        unit.emit("donation.recorded", "stock", public, area_code=holder.county_code if holder else None,
+        unit.emit("donation.recorded", Topic.STOCK, public, area_code=holder.county_code if holder else None,
                   audience=Audience.PUBLIC)  # the masked record, as GET /api/public/donations shows it
         return {"donation": row, "public": public}
 
@@ -112,7 +110,7 @@ def _totals(session) -> dict[str, Any]:
             "destination_kind": key[0], "destination_id": key[1], "destination_name": names.get(key),
             "cash_yuan": 0.0, "donations": 0})
         entry["donations"] += r["donations"]
-        if r["kind"] == "cash":
+        if r["kind"] == DonationKind.CASH:
             entry["cash_yuan"] += r["amount_yuan"]
         else:
             label = labels.get(r["item_code"], {})

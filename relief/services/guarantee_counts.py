@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from maps import styles
+from relief.domain.vocabulary import GUARANTEES, UNKNOWN, VERDICTS_WORST_FIRST
 
 KIND = "guarantee.counts"
 
@@ -32,11 +33,11 @@ def village_deltas(changes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if not village:  # a household in no village is in no area's counts
             continue
         before, after = change.get("before") or {}, change.get("after") or {}
-        for guarantee in styles.GUARANTEES:
-            per_guarantee[village][guarantee][before.get(guarantee) or "unknown"] -= 1
-            per_guarantee[village][guarantee][after.get(guarantee) or "unknown"] += 1
-        worst[village][styles.worst_status(before.get(g) for g in styles.GUARANTEES)] -= 1
-        worst[village][styles.worst_status(after.get(g) for g in styles.GUARANTEES)] += 1
+        for guarantee in GUARANTEES:
+            per_guarantee[village][guarantee][before.get(guarantee) or UNKNOWN] -= 1
+            per_guarantee[village][guarantee][after.get(guarantee) or UNKNOWN] += 1
+        worst[village][styles.worst_status((before.get(g) for g in GUARANTEES), VERDICTS_WORST_FIRST)] -= 1
+        worst[village][styles.worst_status((after.get(g) for g in GUARANTEES), VERDICTS_WORST_FIRST)] += 1
     villages = {}
     for village in sorted(set(worst) | set(per_guarantee)):
         guarantees = {g: _nonzero(counts) for g, counts in per_guarantee[village].items() if _nonzero(counts)}

@@ -15,7 +15,6 @@ reads stay on it; a page holds at most ``MAX_GUARANTEE_ROWS`` rows (config).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,15 +23,15 @@ import numpy as np
 import pandas as pd
 
 from relief.domain import guarantees as rules
-from relief.domain import spreadsheet
+from relief.domain.vocabulary import GUARANTEE_STATUSES as STATUSES
+from relief.domain.vocabulary import GUARANTEES, AreaLevel
 from relief.errors import ValidationFailed
-from relief.services import guarantees
+from relief.services import guarantee_json, guarantees
 from relief.services.context import Context
-from relief.store import guarantee_inputs as inputs
+from relief.store import areas
+from relief.store import verdicts as kept_verdicts
 
-GUARANTEES = rules.GUARANTEES
-STATUSES = rules.STATUSES
-LEVELS = ("village", "township", "county")
+LEVELS = (AreaLevel.VILLAGE.value, AreaLevel.TOWNSHIP.value, AreaLevel.COUNTY.value)
 
 
 @dataclass
@@ -50,11 +49,11 @@ def verdicts(ctx: Context, *, as_of: datetime | None = None, profile: str | None
         moment = as_of or ctx.now()
         frame = guarantees.evaluate_all(ctx, as_of=moment, profile=profile or "normal")
         with ctx.reading() as session:
-            parents = inputs.area_parents(session)
+            parents = areas.parents(session)
         return Verdicts(frame, "computed", moment.isoformat(), profile or "normal", parents)
     with ctx.reading() as session:
-        stored = inputs.stored_verdicts(session)
-        parents = inputs.area_parents(session)
+        stored = kept_verdicts.stored_verdicts(session)
+        parents = areas.parents(session)
     latest = stored["as_of"].max() if len(stored) else None
     return Verdicts(ctx.offload(_from_stored, stored), "stored", None if latest is None else latest.isoformat(), None,
                     parents)
@@ -96,74 +95,38 @@ def select(v: Verdicts, *, area: str | None = None, statuses: list[str] | None =
 
 
 def page(ctx: Context, frame: pd.DataFrame, *, offset: int, limit: int) -> list[dict[str, Any]]:
-    """:func:`page_rows` run through ``ctx.offload``."""
-    return ctx.offload(page_rows, frame, offset, limit)
-
-
-def page_rows(frame: pd.DataFrame, offset: int, limit: int) -> list[dict[str, Any]]:
-    """API rows: household_id, village_code, the five statuses, reasons, reason_codes, shortfalls.
-
-    The same values as :func:`relief.services.guarantees.verdict_row` gives
-    for each row, taken a column at a time (a row at a time took 7 s for
-    20,000 households).
-    """
-    part = frame.iloc[offset:offset + limit]
-
-    def texts(column: str) -> list[str]:
-        return [str(v) for v in part[column].to_numpy(dtype=object)]
-
-    status = {g: texts(g) for g in GUARANTEES}
-    reasons = {g: texts(f"reason_{g}") for g in GUARANTEES}
-    codes = {g: texts(f"reason_code_{g}") for g in GUARANTEES}
-    shortfalls = {g: [_rounded(v) for v in part[f"shortfall_{g}"].to_numpy(dtype=object)] for g in GUARANTEES}
-    villages = [None if pd.isna(v) else v for v in part["village_code"].to_numpy(dtype=object)]
-    return [{"household_id": hid, "village_code": villages[i], **{g: status[g][i] for g in GUARANTEES},
-             "reasons": {g: reasons[g][i] for g in GUARANTEES},
-             "reason_codes": {g: codes[g][i] for g in GUARANTEES},
-             "shortfalls": {g: shortfalls[g][i] for g in GUARANTEES}}
-            for i, hid in enumerate(part.index.to_numpy(dtype=object))]
-
-
-def _rounded(value: Any) -> float | None:
-    """A shortfall as ``verdict_row`` gives it: rounded to 3 places, missing as None."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else round(value, 3)
+    """:func:`relief.services.guarantee_json.page_rows` run through ``ctx.offload``."""
+    return ctx.offload(guarantee_json.page_rows, frame, offset, limit)
 
 
 def csv_text(ctx: Context, frame: pd.DataFrame) -> str:
     """Every row of ``frame`` as the CSV ``relief guarantees`` prints (formula-like cells neutralised)."""
-    return ctx.offload(_csv_text, frame)
-
-
-def _csv_text(frame: pd.DataFrame) -> str:
-    return spreadsheet.to_csv(guarantees.flat_table(frame))
+    return ctx.offload(guarantee_json.csv_text, frame)
 
 
 def counts(ctx: Context, v: Verdicts, frame: pd.DataFrame, by: str) -> dict[str, Any]:
     """Households per area of level ``by``, guarantee and status (no personal data)."""
     if by not in LEVELS:
         raise ValidationFailed(f"by must be one of {', '.join(LEVELS)}", field="by")
-    if by == "village":
+    if by == AreaLevel.VILLAGE:
         groups = frame["village_code"]
-    elif by == "county":
+    elif by == AreaLevel.COUNTY:
         groups = frame["county_code"]
     else:
         groups = pd.Series(_township(frame, v.parents), index=frame.index)
     groups = pd.Series(groups.to_numpy(dtype=object), index=frame.index, name="area")
     table = ctx.offload(_summarised, frame, groups)
-    areas: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for code, guarantee, status, households in table.itertuples(index=False, name=None):
-        entry = areas.setdefault(code, {"households": 0, "guarantees": {g: {} for g in GUARANTEES}})
+        entry = found.setdefault(code, {"households": 0, "guarantees": {g: {} for g in GUARANTEES}})
         entry["guarantees"][guarantee][status] = int(households)
     with ctx.reading() as session:
-        names = inputs.area_names(session, areas)
-    for code, entry in areas.items():
+        names = areas.names(session, found)
+    for code, entry in found.items():
         entry["households"] = sum(entry["guarantees"][GUARANTEES[0]].values())
         entry["name"] = names.get(code)
     total = {g: {s: int(frame[g].astype(object).eq(s).sum()) for s in STATUSES} for g in GUARANTEES}
-    return {"by": by, "statuses": list(STATUSES), "guarantees": list(GUARANTEES), "areas": areas,
+    return {"by": by, "statuses": list(STATUSES), "guarantees": list(GUARANTEES), "areas": found,
             "total": {"households": int(len(frame)), "guarantees": total}}
 
 

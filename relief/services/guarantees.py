@@ -9,6 +9,11 @@ codes only, never a name).
 
 "Now" is always a parameter (``as_of``), so any verdict can be reproduced.
 
+A recheck of a handful of households (``rules.judged_row_by_row``) loads
+plain rows and judges them with ``evaluate_few``; more go through frames and
+``evaluate``. Both give the same verdicts; the shapes they are kept, answered
+and announced in are :mod:`relief.services.guarantee_json`'s.
+
 Other services call :func:`recheck_households` inside their own transaction
 whenever they change a guarantee's input (check-in/out, a distribution, a
 medical visit), so the map never shows a stale verdict::
@@ -19,7 +24,6 @@ medical visit), so the map never shows a stale verdict::
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable
@@ -30,15 +34,16 @@ import pandas as pd
 from relief.domain import guarantees as rules
 from relief.domain.audience import Audience
 from relief.domain.standards import Standards
+from relief.domain.vocabulary import GUARANTEES, GuaranteeStatus, Topic
 from relief.errors import NotFound
-from relief.services import guarantee_counts
+from relief.services import guarantee_counts, guarantee_json
 from relief.services.context import Context, Unit
 from relief.store import guarantee_inputs as inputs
 from relief.store import standards as standards_store
+from relief.store import verdicts as kept_verdicts
 
-GUARANTEES = rules.GUARANTEES
 EVENT_KIND = "guarantee.changed"
-EVENT_TOPIC = "guarantees"
+EVENT_TOPIC = Topic.GUARANTEES
 
 
 def _judge(session, standards: Standards, *, as_of: datetime, profile: str,
@@ -48,6 +53,14 @@ def _judge(session, standards: Standards, *, as_of: datetime, profile: str,
     loaded = inputs.load_inputs(session, household_ids, as_of=as_of, visit_window_days=window)
     result = rules.evaluate(**loaded.frames(), as_of=as_of, standards=standards, profile=profile)
     return result, loaded
+
+
+def _judge_few(session, standards: Standards, *, as_of: datetime, profile: str,
+               household_ids: Iterable[str]) -> tuple[list[rules.Verdict], list[dict[str, Any]]]:
+    """(a verdict per known household, their rows with area codes and kept verdicts), in one order."""
+    window = rules.Figures.read(standards, profile).visit_days
+    loaded = inputs.load_rows(session, household_ids, as_of=as_of, visit_window_days=window)
+    return rules.evaluate_few(**loaded.rows(), as_of=as_of, standards=standards, profile=profile), loaded.households
 
 
 def _evaluate(session, standards: Standards, *, as_of: datetime, profile: str,
@@ -73,20 +86,12 @@ def household_guarantees(ctx: Context, household_id: str, *, as_of: datetime, pr
     rules.utc_ns(as_of)
     standards = ctx.standards
     with ctx.reading() as session:
-        result, households = _evaluate(session, standards, as_of=as_of, profile=profile,
-                                       household_ids=[household_id])
-    if household_id not in result.index:
+        verdicts, households = _judge_few(session, standards, as_of=as_of, profile=profile,
+                                          household_ids=[household_id])
+    if not verdicts:
         raise NotFound(f"no household {household_id!r}", field="household_id")
-    row = _with_areas(result, households).loc[household_id]
-    body = verdict_row(row)
-    body.update({"household_id": household_id, "village_code": _text(row["village_code"]),
-                 "county_code": _text(row["county_code"]), "as_of": as_of.isoformat(), "profile": profile,
-                 "standards_version": standards.version, "in_scope": bool(row["in_scope"]),
-                 "food_covered_until": _moment(row["food_covered_until"]),
-                 "water_covered_until": _moment(row["water_covered_until"]),
-                 "housing_m2_per_person": _number(row["housing_m2_per_person"]),
-                 "medical_km": _number(row["medical_km"])})
-    return body
+    return guarantee_json.household_answer(verdicts[0], households[0], as_of=as_of, profile=profile,
+                                           version=standards.version)
 
 
 def recompute_all(ctx: Context, *, as_of: datetime | None = None, profile: str = "normal") -> dict[str, int]:
@@ -124,6 +129,11 @@ def recheck(unit: Unit, household_ids: Iterable[str] | None, *, profile: str = "
     ids = None if household_ids is None else sorted(set(household_ids))
     if ids is not None and not ids:
         return 0, 0
+    if ids is not None and rules.judged_row_by_row(len(ids)):
+        verdicts, households = _judge_few(unit.session, standards, as_of=as_of, profile=profile, household_ids=ids)
+        rows = [guarantee_json.status_row(v, h, as_of, standards.version) for v, h in zip(verdicts, households)]
+        changes = [c for c in (guarantee_json.change_of(v, h) for v, h in zip(verdicts, households)) if c]
+        return len(verdicts), _keep_and_announce(unit, rows, changes)
     result, loaded = _judge(unit.session, standards, as_of=as_of, profile=profile, household_ids=ids)
     result["next_change_at"] = rules.next_change_at(result, loaded.households, loaded.medical_visits, as_of=as_of,
                                                     standards=standards, profile=profile).array
@@ -131,16 +141,19 @@ def recheck(unit: Unit, household_ids: Iterable[str] | None, *, profile: str = "
                                             everyone=ids is None)
 
 
-_parsed_standards: dict[tuple, Standards] = {}
+_STANDARDS_KEY = "guarantees.standards"
 
 
 def _active_standards(session) -> Standards:
-    """The standards in force, parsed once per database and version (a published version never changes)."""
-    key = (str(session.get_bind().url), inputs.active_standards_version(session))
-    if key not in _parsed_standards:
-        document = standards_store.active_document(session) if key[1] else None
-        _parsed_standards[key] = Standards(document) if document else Standards()
-    return _parsed_standards[key]
+    """The standards in force, parsed once per store (``Store.memo``) and version (a published version never
+    changes); for callers that have no ``ctx.standards`` at hand."""
+    memo = session.info.get("memo")
+    parsed = {} if memo is None else memo.setdefault(_STANDARDS_KEY, {})
+    key = standards_store.active_version(session)
+    if key not in parsed:
+        document = standards_store.active_document(session) if key else None
+        parsed[key] = Standards(document) if document else Standards.bundled()
+    return parsed[key]
 
 
 # --- keeping and announcing verdicts -------------------------------------------
@@ -155,9 +168,14 @@ def _store_and_announce(unit: Unit, result: pd.DataFrame, households: pd.DataFra
     if everyone:
         # Most households are outside the relief scope and stay so: their rows differ only in the
         # moment and version, which one UPDATE restamps; only the others are written row by row.
-        inputs.restamp_statuses(unit.session, as_of, version)
+        kept_verdicts.restamp_statuses(unit.session, as_of, version)
         result = result.loc[~_unchanged_out_of_scope(result, before)]
-    inputs.upsert_statuses(unit.session, status_rows(result, as_of, version))
+    return _keep_and_announce(unit, guarantee_json.status_rows(result, as_of, version), changes)
+
+
+def _keep_and_announce(unit: Unit, rows: list[dict[str, Any]], changes: list[dict[str, Any]]) -> int:
+    """Upsert the verdict rows and emit the changes (one event per county); how many households changed."""
+    kept_verdicts.upsert_statuses(unit.session, rows)
     by_county: dict[str | None, list[dict]] = defaultdict(list)
     for change in changes:
         by_county[change["county_code"]].append(change)
@@ -180,7 +198,7 @@ def _unchanged_out_of_scope(result: pd.DataFrame, before: pd.DataFrame) -> np.nd
     previous = before.reindex(result.index)
     same = ~result["in_scope"].to_numpy(dtype=bool)
     for g in GUARANTEES:
-        same &= previous[g].to_numpy(dtype=object) == "not_applicable"
+        same &= previous[g].to_numpy(dtype=object) == GuaranteeStatus.NOT_APPLICABLE
     old, new = previous["village_code"].to_numpy(dtype=object), result["village_code"].to_numpy(dtype=object)
     return same & ((old == new) | (pd.isna(old) & pd.isna(new)))
 
@@ -194,46 +212,9 @@ def _changes(result: pd.DataFrame, before: pd.DataFrame) -> list[dict[str, Any]]
     for g in GUARANTEES:
         differs |= after[g] != old[g]
     villages, counties = result["village_code"].to_numpy(dtype=object), result["county_code"].to_numpy(dtype=object)
-    return [{"household_id": result.index[i], "village_code": _text(villages[i]), "county_code": _text(counties[i]),
-             "before": {g: _text(old[g][i]) for g in GUARANTEES}, "after": {g: after[g][i] for g in GUARANTEES}}
+    return [guarantee_json.change(result.index[i], villages[i], counties[i], {g: old[g][i] for g in GUARANTEES},
+                                  {g: after[g][i] for g in GUARANTEES})
             for i in np.flatnonzero(differs)]
-
-
-def status_rows(result: pd.DataFrame, as_of: datetime, version: str) -> list[dict[str, Any]]:
-    """``GuaranteeStatus`` rows for verdicts (reasons as ``{g: {code, text}}``, shortfalls ``{g: number}``,
-    ``next_change_at`` from the column of that name when there is one)."""
-    words = {g: result[g].to_numpy(dtype=object) for g in GUARANTEES}
-    codes = {g: result[f"reason_code_{g}"].to_numpy(dtype=object) for g in GUARANTEES}
-    texts = {g: result[f"reason_{g}"].to_numpy(dtype=object) for g in GUARANTEES}
-    shortfalls = {g: np.round(result[f"shortfall_{g}"].to_numpy(dtype=float), 3) for g in GUARANTEES}
-    villages = result["village_code"].to_numpy(dtype=object)
-    changes = _moments(result.get("next_change_at"), len(result))
-    rows = []
-    for i, hid in enumerate(result.index):
-        row = {g: words[g][i] for g in GUARANTEES}
-        row.update(household_id=hid, village_code=_text(villages[i]), as_of=as_of, standards_version=version,
-                   next_change_at=changes[i],
-                   reasons={g: {"code": codes[g][i], "text": texts[g][i]} for g in GUARANTEES},
-                   shortfalls={g: _number(shortfalls[g][i]) for g in GUARANTEES})
-        rows.append(row)
-    return rows
-
-
-def _moments(column: pd.Series | None, n: int) -> list[datetime | None]:
-    """Aware datetimes (None for NaT) from a column of UTC moments; all None without the column."""
-    if column is None:
-        return [None] * n
-    return [None if m is pd.NaT else m for m in pd.DatetimeIndex(column).to_pydatetime()]
-
-
-def verdict_row(row: pd.Series) -> dict[str, Any]:
-    """Statuses, readable reasons, reason codes and shortfalls of one ``evaluate`` row."""
-    return {
-        **{g: str(row[g]) for g in GUARANTEES},
-        "reasons": {g: str(row[f"reason_{g}"]) for g in GUARANTEES},
-        "reason_codes": {g: str(row[f"reason_code_{g}"]) for g in GUARANTEES},
-        "shortfalls": {g: _number(row[f"shortfall_{g}"]) for g in GUARANTEES},
-    }
 
 
 def _with_areas(result: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
@@ -245,47 +226,3 @@ def _with_areas(result: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
     result["village_code"] = households["village_code"].to_numpy(dtype=object)  # evaluate's frame is fresh
     result["county_code"] = households["county_code"].to_numpy(dtype=object)
     return result
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else round(value, 3)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-
-
-def _moment(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
-
-
-# --- output shapes shared by the command line and the API --------------------------
-
-FLAT_COLUMNS = ("household_id", *GUARANTEES, *(f"reason_{g}" for g in GUARANTEES),
-                *(f"shortfall_{g}" for g in GUARANTEES))
-
-
-def flat_table(result: pd.DataFrame) -> pd.DataFrame:
-    """One row per household: id, the five status words, readable reasons, shortfalls (CSV shape)."""
-    out = {"household_id": result.index.to_numpy(dtype=object)}
-    for g in GUARANTEES:
-        out[g] = result[g].to_numpy(dtype=object)
-    for g in GUARANTEES:
-        out[f"reason_{g}"] = result[f"reason_{g}"].to_numpy(dtype=object)
-    for g in GUARANTEES:
-        out[f"shortfall_{g}"] = np.round(result[f"shortfall_{g}"].to_numpy(dtype=float), 3)
-    return pd.DataFrame(out, columns=list(FLAT_COLUMNS))
-
-
-def json_rows(result: pd.DataFrame) -> list[dict[str, Any]]:
-    """One object per household: id, the five status words, ``reasons`` and ``shortfalls`` by guarantee."""
-    flat = flat_table(result)
-    columns = {c: flat[c].to_numpy() for c in flat.columns}
-    return [{"household_id": hid,
-             **{g: columns[g][i] for g in GUARANTEES},
-             "reasons": {g: columns[f"reason_{g}"][i] for g in GUARANTEES},
-             "shortfalls": {g: _number(columns[f"shortfall_{g}"][i]) for g in GUARANTEES}}
-            for i, hid in enumerate(columns["household_id"])]

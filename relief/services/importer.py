@@ -40,7 +40,6 @@ from relief.errors import ImportRejected
 from relief.services import guarantees
 from relief.services.context import Context
 from relief.store import registers as store
-from relief.store.tables import Distribution, Facility, Household, Item, MedicalVisit, Site
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -146,14 +145,14 @@ def import_register(ctx: Context, folder: str | Path, *, profile: str = "normal"
         inserted: dict[str, int] = {}
         updated: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        for stem, model, to_rows in _PLACES:
+        for stem, to_rows in _PLACES:
             if stem in checked:
-                inserted[stem], updated[stem] = store.upsert_frame(session, model, to_rows(checked[stem], areas,
-                                                                                           unit.now))
-        for stem, model, to_rows, stored in _RECORDS:
+                inserted[stem], updated[stem] = store.upsert_frame(session, stem, to_rows(checked[stem], areas,
+                                                                                          unit.now))
+        for stem, to_rows, stored in _RECORDS:
             if stem in checked:
                 rows = _new_only(to_rows(checked[stem], unit.actor.id), stored(session, checked[stem]["household_id"]))
-                inserted[stem] = store.insert_rows(session, model, rows)
+                inserted[stem] = store.insert_rows(session, stem, rows)
                 skipped[stem] = len(checked[stem]) - len(rows)
         judged, changed = guarantees.recheck(unit, _affected(session, checked), profile=profile, standards=standards)
         unit.audit("register.import", "register", None, reason=f"import of {', '.join(names.values())}",
@@ -213,8 +212,9 @@ def _household_rows(frame: pd.DataFrame, areas: pd.DataFrame, now) -> pd.DataFra
                       county_code=codes["county"].to_numpy(), updated_at=now)
 
 
-_PLACES = (("sites", Site, _site_rows), ("facilities", Facility, _facility_rows), ("items", Item, _item_rows),
-           ("households", Household, _household_rows))
+#: Each register file is stored in the table of the same name.
+_PLACES = (("sites", _site_rows), ("facilities", _facility_rows), ("items", _item_rows),
+           ("households", _household_rows))
 
 
 def _distribution_rows(frame: pd.DataFrame, actor_id: int | None) -> pd.DataFrame:
@@ -225,8 +225,8 @@ def _visit_rows(frame: pd.DataFrame, actor_id: int | None) -> pd.DataFrame:
     return frame
 
 
-_RECORDS = (("distributions", Distribution, _distribution_rows, store.stored_distributions),
-            ("medical_visits", MedicalVisit, _visit_rows, store.stored_visits))
+_RECORDS = (("distributions", _distribution_rows, store.stored_distributions),
+            ("medical_visits", _visit_rows, store.stored_visits))
 
 
 def _new_only(rows: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:

@@ -74,7 +74,8 @@ def moment(value: Any, name: str, *, now: datetime, required: bool = True) -> da
     """An ISO 8601 time with a UTC offset, not in the future, in UTC."""
     if value is None or value == "":
         if required:
-            raise ValidationFailed(f"{name} is required (ISO 8601 with offset, e.g. 2026-11-20T09:00:00+08:00)", field=name)
+            raise ValidationFailed(f"{name} is required (ISO 8601 with offset, e.g. 2026-11-20T09:00:00+08:00)",
+                                   field=name)
         return None
     return fields.not_future(fields.parse_time(value, name), name, now).astimezone(timezone.utc)
 
@@ -108,13 +109,12 @@ def planar(geom: BaseGeometry) -> BaseGeometry:
     return geom
 
 
-def vertex_limit(standards: Standards | None = None) -> int:
-    """The most positions one submitted geometry may have (``geometry.max_vertices`` in the standards).
+def vertex_limit(standards: Standards) -> int:
+    """The most positions one submitted geometry may have (``geometry.max_vertices`` in the standards in force).
 
-    A standards document published before that figure existed falls back to the bundled one.
+    A version published before that figure existed has it from the loader (``domain.standards.completed``).
     """
-    section = standards.document.get("geometry") if standards is not None else None
-    return int((section or Standards().document["geometry"])["max_vertices"])
+    return int(standards.geometry["max_vertices"])
 
 
 def _rings(raw: Mapping[str, Any]) -> list[Any]:
@@ -155,17 +155,17 @@ def _check_shape(raw: Mapping[str, Any], max_vertices: int) -> None:
                                    f"last position must repeat its first (RFC 7946)", field="geometry")
 
 
-def geometry(body: Mapping[str, Any], *, max_vertices: int | None = None) -> BaseGeometry:
+def geometry(body: Mapping[str, Any], *, max_vertices: int) -> BaseGeometry:
     """A GeoJSON Point or Polygon (WGS 84, lon/lat order, closed rings), else ``lat``/``lon``.
 
-    ``max_vertices`` defaults to :func:`vertex_limit`.
+    ``max_vertices`` is the limit in force (:func:`vertex_limit`).
     """
     raw = body.get("geometry")
     if raw in (None, ""):
         return position(body, required=True)
     if not isinstance(raw, Mapping) or raw.get("type") not in GEOMETRY_TYPES:
         raise ValidationFailed(f"geometry must be a GeoJSON {' or '.join(GEOMETRY_TYPES)}", field="geometry")
-    _check_shape(raw, vertex_limit() if max_vertices is None else max_vertices)
+    _check_shape(raw, max_vertices)
     try:
         geom = shape(raw)
     except Exception:  # shapely raises several kinds on malformed coordinates

@@ -9,25 +9,19 @@ from typing import Any
 
 from relief.domain import incidents as domain
 from relief.domain.cap import cap_alert
-from relief.domain.roles import may
+from relief.domain.vocabulary import CONFIRMED_STATUSES
 from relief.errors import Conflict, NotFound
+from relief.services import geojson
 from relief.services.context import Context
-from relief.services.incident_json import field_report_view, incident_feature, statutory_view, transition_view
-from relief.services.photos import view as photo_view
+from relief.services.incident_json import candidate_view, detail_view, incident_feature
 from relief.services.statutory import figures_view
 from relief.store import areas as area_store
 from relief.store import incidents as store
 from relief.store import layer_queries
 
-#: A CAP alert speaks for a confirmed incident only (a closed one is sent as a Cancel).
-CAP_STATUSES = frozenset({"verified", "responding", "stabilised", "closed"})
 DEFAULT_CAP_SENDER = "relief-enshi"
 PREFECTURE_NAME = "恩施土家族苗族自治州"
 EXPORT_LIMIT = 1_000_000
-
-
-def _is_staff(ctx: Context) -> bool:
-    return ctx.actor.id is not None and may(ctx.actor.role, "staff.read")
 
 
 def _candidates(session, listed: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -35,14 +29,13 @@ def _candidates(session, listed: list[dict[str, Any]] | None) -> list[dict[str, 
     for candidate in listed or []:
         other = store.incident(session, int(candidate["id"]))
         if other is not None:
-            out.append({**candidate, "title": other.title, "status": other.status, "kind": other.kind,
-                        "occurred_at": other.occurred_at.isoformat()})
+            out.append(candidate_view(candidate, other))
     return out
 
 
 def detail(ctx: Context, incident_id: int) -> dict[str, Any]:
     """Everything about one incident: figures by township and county, level and why, history, reports, photos."""
-    staff = _is_staff(ctx)
+    staff = ctx.may("staff.read")
     with ctx.reading() as session:
         incident = store.incident(session, incident_id)
         if incident is None:
@@ -51,26 +44,15 @@ def detail(ctx: Context, incident_id: int) -> dict[str, Any]:
         codes = [incident.county_code, incident.township_code, *frame["county_code"].dropna().unique(),
                  *frame["township_code"].dropna().unique()]
         names = area_store.names(session, [c for c in codes if c])
-        photos = store.photos(session, incident_id=incident.id)
-        by_report: dict[int | None, list] = {}
-        for photo in photos:
-            by_report.setdefault(photo.field_report_id, []).append(photo)
-        return {
-            "id": incident.id,
-            "incident": incident_feature(incident),
-            "areas": {"county": names.get(incident.county_code or ""), "township": names.get(incident.township_code or "")},
-            "response_level": incident.response_level,
-            "response_reason": incident.response_reason or [],
-            "figures": figures_view(frame, names),
-            "statutory_reports": [statutory_view(r) for r in store.statutory_reports(session, incident.id)],
-            "transitions": [transition_view(t, name, staff=staff) for t, name in store.transitions(session, incident.id)],
-            "field_reports": [field_report_view(r, by_report.get(r.id, []), staff=staff)
-                              for r in store.field_reports(session, incident.id)],
-            "photos": [photo_view(p, staff=staff) for p in photos],
-            "possible_duplicates": _candidates(session, incident.possible_duplicates),
-            "duplicate_of": incident.duplicate_of_id,
-            "allowed_actions": domain.allowed_actions(incident.status, ctx.actor.role) if ctx.actor.id else [],
-        }
+        return detail_view(
+            incident, names=names, figures=figures_view(frame, names),
+            statutory_reports=store.statutory_reports(session, incident.id),
+            transitions=store.transitions(session, incident.id),
+            field_reports=store.field_reports(session, incident.id),
+            photos=store.photos(session, incident_id=incident.id),
+            candidates=_candidates(session, incident.possible_duplicates),
+            allowed_actions=domain.allowed_actions(incident.status, ctx.actor.role) if ctx.actor.id else [],
+            staff=staff)
 
 
 def cap_xml(ctx: Context, incident_id: int) -> str:
@@ -85,13 +67,13 @@ def cap_xml(ctx: Context, incident_id: int) -> str:
                  "response_level": incident.response_level}
         places = [names[c]["zh"] for c in (incident.county_code, incident.township_code) if c and c in names]
         stamp = int(incident.updated_at.timestamp())
-    if facts["status"] not in CAP_STATUSES:
+    if facts["status"] not in CONFIRMED_STATUSES:  # a CAP alert speaks for a confirmed incident only
         raise Conflict(f"incident {incident_id} is {facts['status']}; a CAP alert is issued only for a verified "
                        f"incident (verified, responding, stabilised or closed)", field="status",
                        detail={"status": facts["status"]})
     sender = str(ctx.settings.get("CAP_SENDER") or DEFAULT_CAP_SENDER)
     return cap_alert(facts, sender=sender, area_desc=" ".join(places) or PREFECTURE_NAME, sent=ctx.now(),
-                     identifier=f"{sender}.incident.{incident_id}.{stamp}",
+                     identifier=f"{sender}.incident.{incident_id}.{stamp}", standards=ctx.standards,
                      sender_name=str(ctx.settings.get("CAP_SENDER_NAME") or sender))
 
 
@@ -99,4 +81,4 @@ def export_geojson(ctx: Context, **filters: Any) -> dict[str, Any]:
     """Every matching incident as one FeatureCollection (the list endpoint's features, unpaged)."""
     with ctx.reading() as session:
         page = layer_queries.incidents(session, offset=0, limit=EXPORT_LIMIT, **filters)
-    return {"type": "FeatureCollection", "features": page.features}
+        return geojson.collection(incident_feature(i) for i in page.rows)

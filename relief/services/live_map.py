@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import shapely
-
 from maps import styles
-from relief.domain.geo import rfc7946_mapping
+from relief.domain.vocabulary import AREA_LEVELS, GUARANTEES, UNKNOWN, VERDICTS_WORST_FIRST, AreaLevel
 from relief.errors import ValidationFailed
+from relief.jsonable import jsonable
+from relief.services import geojson
 from relief.services.context import Context
 from relief.store import live_map_queries
-from relief.store.features import plain
+from relief.store.paging import Page
 
-SUMMARY_LEVELS = ("village", "township")
-SHAPE_LEVELS = ("prefecture", "county", "township", "village")
+SUMMARY_LEVELS = (AreaLevel.VILLAGE.value, AreaLevel.TOWNSHIP.value)
+SHAPE_LEVELS = AREA_LEVELS
 #: Simplification tolerance in degrees per level (≈ 50 m / 30 m): invisible at the zooms each is drawn.
 SHAPE_TOLERANCE = {"prefecture": 0.0005, "county": 0.0005, "township": 0.0005, "village": 0.0003}
 MARKER_PROPERTIES = tuple(c for c in live_map_queries.MARKER_COLUMNS if c != "id")
@@ -36,9 +36,8 @@ def household_points(ctx: Context, bbox: tuple[float, float, float, float] | Non
     with ctx.reading() as session:
         seq = live_map_queries.snapshot_seq(session)
         points, total = live_map_queries.household_points(session, bbox, offset=offset, limit=limit)
-    next_offset = offset + limit if offset + limit < total else None
     return {"fields": ["lon", "lat", "id", "worst"], "points": points, "total": total, "offset": offset,
-            "limit": limit, "next_offset": next_offset, "seq": seq}
+            "limit": limit, "next_offset": Page(points, total, offset, limit).next_offset, "seq": seq}
 
 
 def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
@@ -54,17 +53,17 @@ def guarantee_summary(ctx: Context, level: str) -> dict[str, Any]:
     with ctx.reading() as session:
         seq = live_map_queries.snapshot_seq(session)
         rows = live_map_queries.guarantee_combinations(session, level)
-        parents = live_map_queries.village_parents(session) if level == "township" else None
+        parents = live_map_queries.village_parents(session) if level == AreaLevel.TOWNSHIP else None
     areas: dict[str, dict[str, Any]] = {}
     for code, *verdicts, count in rows:
         entry = areas.setdefault(code, {"households": 0, "worst": defaultdict(int),
-                                        "guarantees": {g: defaultdict(int) for g in styles.GUARANTEES}})
+                                        "guarantees": {g: defaultdict(int) for g in GUARANTEES}})
         entry["households"] += count
-        entry["worst"][styles.worst_status(verdicts)] += count
-        for guarantee, verdict in zip(live_map_queries.GUARANTEE_COLUMNS, verdicts):
-            entry["guarantees"][guarantee][verdict or "unknown"] += count
+        entry["worst"][styles.worst_status(verdicts, VERDICTS_WORST_FIRST)] += count
+        for guarantee, verdict in zip(GUARANTEES, verdicts):
+            entry["guarantees"][guarantee][verdict or UNKNOWN] += count
     out: dict[str, Any] = {
-        "level": level, "seq": seq, "statuses": list(styles.GUARANTEE_STATUSES), "guarantees": list(styles.GUARANTEES),
+        "level": level, "seq": seq, "statuses": list(VERDICTS_WORST_FIRST), "guarantees": list(GUARANTEES),
         "areas": {code: {"households": e["households"], "worst": dict(e["worst"]),
                          "guarantees": {g: dict(c) for g, c in e["guarantees"].items()}} for code, e in areas.items()},
     }
@@ -84,12 +83,12 @@ def area_shapes(ctx: Context, level: str) -> dict[str, Any]:
     for code, name_zh, name_en, lvl, parent, geom in rows:
         if geom is None:
             continue
-        drawn = shapely.set_precision(geom.simplify(tolerance, preserve_topology=True), 1e-5)
+        drawn = geojson.geometry(geom.simplify(tolerance, preserve_topology=True), grid=1e-5)
         centre = geom.representative_point()
-        features.append({"type": "Feature", "id": code, "geometry": rfc7946_mapping(drawn),
-                         "properties": {"code": code, "name_zh": name_zh, "name_en": name_en, "level": lvl,
-                                        "parent_code": parent, "label_at": [round(centre.x, 5), round(centre.y, 5)]}})
-    return {"type": "FeatureCollection", "features": features}
+        features.append(geojson.feature(code, drawn, {"code": code, "name_zh": name_zh, "name_en": name_en,
+                                                      "level": lvl, "parent_code": parent,
+                                                      "label_at": [round(centre.x, 5), round(centre.y, 5)]}))
+    return geojson.collection(features)
 
 
 def search_areas(ctx: Context, q: str, *, limit: int = 10) -> dict[str, Any]:
@@ -106,15 +105,13 @@ def incident_markers(ctx: Context, *, offset: int = 0, limit: int = 20_000, **fi
         rows, total = live_map_queries.incident_markers(session, offset=offset, limit=limit, **filters)
     features = []
     for row in rows:
-        props = {k: plain(row[k]) for k in MARKER_PROPERTIES}
+        props = {k: jsonable(row[k]) for k in MARKER_PROPERTIES}
         geom = row.get("geom")
         if geom is None:
             geometry = {"type": "Point", "coordinates": [round(row["min_lon"], 6), round(row["min_lat"], 6)]}
         else:
             anchor = geom.representative_point()
             props["anchor"] = [round(anchor.x, 6), round(anchor.y, 6)]
-            geometry = rfc7946_mapping(shapely.set_precision(geom.simplify(0.00005, preserve_topology=True), 1e-6))
-        features.append({"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props})
-    next_offset = offset + limit if offset + limit < total else None
-    return {"type": "FeatureCollection", "features": features,
-            "page": {"offset": offset, "limit": limit, "total": total, "next_offset": next_offset}}
+            geometry = geojson.geometry(geom.simplify(0.00005, preserve_topology=True))
+        features.append(geojson.feature(row["id"], geometry, props))
+    return geojson.collection(features, Page(rows, total, offset, limit))

@@ -15,15 +15,17 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from relief.domain.photos import prepare_photo
 from relief.domain.roles import may
+from relief.domain.standards import Standards
 from relief.errors import Forbidden, NotAuthenticated, NotFound, PayloadTooLarge, UnsupportedMedia, ValidationFailed
 from relief.services.context import Context
 from relief.store import incidents as store
-from relief.store.tables import Photo
-from relief.store import rows
+
+if TYPE_CHECKING:
+    from relief.store.tables import Photo
 
 MAX_PHOTOS_PER_REPORT = 10
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -64,7 +66,8 @@ def decode_base64(items: Any) -> list[Upload]:
         raise ValidationFailed("photos must be a list of base64 images", field="photos")
     uploads = []
     for i, item in enumerate(items):
-        name, data = (item.get("name") or item.get("filename"), item.get("data")) if isinstance(item, dict) else (None, item)
+        name, data = ((item.get("name") or item.get("filename"), item.get("data")) if isinstance(item, dict)
+                      else (None, item))
         if not isinstance(data, str):
             raise ValidationFailed("each photo must be base64 text", field=f"photos[{i}]")
         if data.startswith("data:") and "," in data:
@@ -77,12 +80,10 @@ def decode_base64(items: Any) -> list[Upload]:
     return uploads
 
 
-def _checked(upload: Upload, settings: dict[str, Any]) -> tuple[Any, bytes, bytes]:
-    """Info, public copy and thumbnail from one decode (an older standards document without
-    ``max_pixels`` gets the bundled figure)."""
+def _checked(upload: Upload, standards: Standards) -> tuple[Any, bytes, bytes]:
+    """Info, public copy and thumbnail from one decode, by the ``photos`` figures of ``standards``."""
     try:
-        return prepare_photo(upload.data, max_bytes=int(settings["max_bytes"]), formats=settings["formats"],
-                             max_pixels=settings.get("max_pixels"), thumbnail_px=int(settings["thumbnail_px"]))
+        return prepare_photo(upload.data, standards=standards)
     except (UnsupportedMedia, PayloadTooLarge) as error:
         label = f"{upload.field} ({upload.filename})" if upload.filename else upload.field
         raise type(error)(f"{label}: {error.message}", field=upload.field) from None
@@ -115,12 +116,12 @@ def store_files(ctx: Context, uploads: Iterable[Upload]) -> list[StoredPhoto]:
         raise ValidationFailed(f"at most {MAX_PHOTOS_PER_REPORT} photos per report", field="photos")
     if not uploads:
         return []
-    return ctx.offload(_check_and_write, uploads, dict(ctx.standards.photos), photo_root(ctx))
+    return ctx.offload(_check_and_write, uploads, ctx.standards, photo_root(ctx))
 
 
-def _check_and_write(uploads: list[Upload], settings: dict[str, Any], root: Path) -> list[StoredPhoto]:
+def _check_and_write(uploads: list[Upload], standards: Standards, root: Path) -> list[StoredPhoto]:
     """The image work itself: plain data in and out, so it can run on another thread."""
-    checked = [(upload, *_checked(upload, settings)) for upload in uploads]
+    checked = [(upload, *_checked(upload, standards)) for upload in uploads]
     stored = []
     for upload, info, public, thumb in checked:
         digest = hashlib.sha256(upload.data).hexdigest()
@@ -130,7 +131,8 @@ def _check_and_write(uploads: list[Upload], settings: dict[str, Any], root: Path
                  "thumb_path": f"{folder}/{digest}.thumb.jpg"}
         for key, data in (("original_path", upload.data), ("public_path", public), ("thumb_path", thumb)):
             _write_once(root, paths[key], data)
-        stored.append(StoredPhoto(digest, info.format, info.width, info.height, len(upload.data), info.lat, info.lon, **paths))
+        stored.append(StoredPhoto(digest, info.format, info.width, info.height, len(upload.data), info.lat, info.lon,
+                                  **paths))
     return stored
 
 
@@ -140,11 +142,11 @@ def add_rows(session, stored: Iterable[StoredPhoto], *, incident_id: int, field_
     added = []
     for photo in stored:
         lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (fallback or (None, None))
-        added.append(rows.add(session, Photo(
-            field_report_id=field_report_id, incident_id=incident_id, sha256=photo.sha256, format=photo.format,
-            width=photo.width, height=photo.height, size_bytes=photo.size_bytes, lat=lat, lon=lon,
-            original_path=photo.original_path, public_path=photo.public_path, thumb_path=photo.thumb_path,
-            created_at=at)))
+        added.append(store.add_photo(
+            session, field_report_id=field_report_id, incident_id=incident_id, sha256=photo.sha256,
+            format=photo.format, width=photo.width, height=photo.height, size_bytes=photo.size_bytes, lat=lat,
+            lon=lon, original_path=photo.original_path, public_path=photo.public_path, thumb_path=photo.thumb_path,
+            created_at=at))
     return added
 
 

@@ -19,7 +19,7 @@ same state; ``accept_assignments`` takes the (possibly edited) list and
 re-checks everything, all or nothing.
 
 Proposals and expected displacement count only the zones of confirmed
-incidents (``COUNTED_STATUSES``: verified, responding, stabilised), thinned
+incidents (``vocabulary.COUNTED_STATUSES``: verified, responding, stabilised), thinned
 to ``geometry.zone_tolerance_m`` of the standards, and their spatial work
 runs through ``ctx.offload`` (beside the serving loop under ``relief serve``).
 """
@@ -29,7 +29,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -37,22 +37,29 @@ import pandas as pd
 from relief.domain import allocation
 from relief.domain.audience import Audience
 from relief.domain.standards import Standards
+from relief.domain.vocabulary import (
+    CHECKOUT_DESTINATIONS,
+    COUNTED_STATUSES,
+    DISPERSED_KINDS,
+    Shelter,
+    SiteStatus,
+    Topic,
+)
 from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
 from relief.services import fields
 from relief.services.context import Context, Unit
 from relief.services.guarantees import recheck_households
+from relief.services.map_layers import site_feature
 from relief.store import areas as area_store
 from relief.store import households as household_store
 from relief.store import sites as site_store
 from relief.store.layer_queries import site_occupancy
-from relief.store.tables import Household, Site
-from relief.store.tables.people import DISPERSED_KINDS
 
-CHECKOUT_DESTINATIONS = ("home", "dispersed", "none")
+if TYPE_CHECKING:
+    from relief.store.tables import Household, Site
+
 MAX_ASSIGNMENTS = 5000
 DEFAULT_REACH_KM = 20.0
-#: Incidents whose polygons move people (see ``_zones``): confirmed by a verifier and not yet closed.
-COUNTED_STATUSES = ("verified", "responding", "stabilised")
 #: Metres in one degree of latitude (a tolerance in metres, given to shapely in degrees).
 METRES_PER_DEGREE = 111_320.0
 
@@ -86,9 +93,9 @@ class _Room:
     def check_in(self, household: Household, site_id: str, *, field: str, now: datetime) -> bool:
         """Move the household to the site; False when it is there already."""
         site = self.sites[site_id]
-        if household.shelter == "site" and household.site_id == site_id:
+        if household.shelter == Shelter.SITE and household.site_id == site_id:
             return False
-        if site.status != "open":
+        if site.status != SiteStatus.OPEN:
             raise Conflict(f"site {site.id} ({site.name}) is {site.status}", field=field,
                            detail={"site_id": site.id, "status": site.status})
         free = max(site.capacity_persons - self.persons.get(site_id, 0), 0)
@@ -98,18 +105,19 @@ class _Room:
                 f"{household.members}", field=field,
                 detail={"site_id": site.id, "free_capacity": free, "needed": household.members,
                         "household_id": household.id})
-        if household.shelter == "site" and household.site_id:
+        if household.shelter == Shelter.SITE and household.site_id:
             self.persons[household.site_id] = self.persons.get(household.site_id, 0) - household.members
             self.touched.add(household.site_id)
         self.persons[site_id] = self.persons.get(site_id, 0) + household.members
         self.touched.add(site_id)
-        _place(household, _placement("site", site_id=site_id), now=now)
+        _place(household, _placement(Shelter.SITE, site_id=site_id), now=now)
         return True
 
 
 def _placement(shelter: str, *, site_id: str | None = None, dispersed_kind: str | None = None) -> dict[str, Any]:
     """Where a household will be; ``evacuated`` follows (true once it has left home)."""
-    return {"shelter": shelter, "site_id": site_id, "dispersed_kind": dispersed_kind, "evacuated": shelter != "home"}
+    return {"shelter": shelter, "site_id": site_id, "dispersed_kind": dispersed_kind,
+            "evacuated": shelter != Shelter.HOME}
 
 
 def _where(household: Household) -> dict[str, Any]:
@@ -124,14 +132,10 @@ def _place(household: Household, placement: dict[str, Any], *, now: datetime) ->
 
 def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
     """Emit ``site.occupancy_changed`` for each site (after the moves are flushed); returns the features."""
-    unit.session.flush()
     features = []
-    for site_id in sorted({s for s in site_ids if s}):
-        site = site_store.site(unit.session, site_id)
-        if site is None:
-            continue
-        feature = site_store.site_feature(unit.session, site)
-        unit.emit("site.occupancy_changed", "sites", {"feature": feature, "site_id": site_id},
+    for site in site_store.sites_after_moves(unit.session, site_ids):
+        feature = site_feature(unit.session, site)
+        unit.emit("site.occupancy_changed", Topic.SITES, {"feature": feature, "site_id": site.id},
                   area_code=site.county_code, audience=Audience.PUBLIC)
         features.append(feature)
     return features
@@ -173,14 +177,14 @@ def check_in(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[s
 def check_out(ctx: Context, household_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """Record a household leaving its place: back home, dispersed (host family, rented) or nowhere yet."""
     to = fields.choice(body, "to", CHECKOUT_DESTINATIONS)
-    kind = fields.choice(body, "dispersed_kind", DISPERSED_KINDS, required=to == "dispersed")
-    if kind and to != "dispersed":
+    kind = fields.choice(body, "dispersed_kind", DISPERSED_KINDS, required=to == Shelter.DISPERSED)
+    if kind and to != Shelter.DISPERSED:
         raise ValidationFailed("dispersed_kind applies only with to=dispersed", field="dispersed_kind")
     reason = fields.text(body, "reason")
     with ctx.transaction() as unit:
         household = _locked_household(unit.session, household_id)
         before = _where(household)
-        left_site = household.site_id if household.shelter == "site" else None
+        left_site = household.site_id if household.shelter == Shelter.SITE else None
         after = _placement(to, dispersed_kind=kind)
         changed = after != before
         features = []
@@ -211,9 +215,8 @@ def _zone_bounds(zones) -> list[tuple[float, float, float, float]]:
 
 
 def _zone_tolerance_m(standards: Standards) -> float:
-    """``geometry.zone_tolerance_m`` of the standards in force (the bundled figure for an older document)."""
-    section = standards.document.get("geometry") or Standards().document["geometry"]
-    return float(section["zone_tolerance_m"])
+    """``geometry.zone_tolerance_m`` of the standards in force (an older version has it from the loader)."""
+    return float(standards.geometry["zone_tolerance_m"])
 
 
 def _lean(zones: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:

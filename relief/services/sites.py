@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from relief.domain.vocabulary import SITE_STATUSES
 from relief.errors import NotFound
 from relief.services import cover, fields
 from relief.services.context import Context
 from relief.services.guarantees import recheck_households
+from relief.services.map_layers import site_feature
 from relief.services.relocation import announce_sites
 from relief.store import households as household_store
 from relief.store import sites as site_store
 from relief.store import stock_queries
-from relief.store.tables.places import SITE_STATUSES
 
 
 def site_detail(ctx: Context, site_id: str) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def site_detail(ctx: Context, site_id: str) -> dict[str, Any]:
         site = site_store.site(session, site_id)
         if site is None:
             raise NotFound(f"no site {site_id!r}", field="site_id")
-        feature = site_store.site_feature(session, site)
+        feature = site_feature(session, site)
         households = site_store.household_counts(session, [site_id]).get(site_id, 0)
         frame = site_store.sites_frame(session, site_ids=[site_id])
         table, occupants = cover.cover_table(session, standards, as_of, frame)
@@ -52,7 +53,7 @@ def set_site_status(ctx: Context, site_id: str, body: Mapping[str, Any]) -> dict
         if site is None:
             raise NotFound(f"no site {site_id!r}", field="site_id")
         if site.status == status:
-            return {"feature": site_store.site_feature(unit.session, site), "changed": False}
+            return {"feature": site_feature(unit.session, site), "changed": False}
         before, site.status = site.status, status
         unit.audit("site.status", "site", site_id, reason=reason, detail={"before": before, "after": status})
         feature = announce_sites(unit, [site_id])[0]

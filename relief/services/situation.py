@@ -8,19 +8,23 @@ village, never as points, because the file travels beyond the staff.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 import geopandas as gpd
 import pandas as pd
 
-from maps import styles
 from maps.situation import SituationBundle, situation_html
+from relief import asset_folder
+from relief.domain.vocabulary import DISCARDED_STATUSES, INCIDENT_STATUSES, VERDICTS_WORST_FIRST, AreaLevel
 from relief.services import events as event_service
 from relief.services import live_map, map_layers
 from relief.services.context import Context
 
 CRS = "EPSG:4326"
+#: The vendored Leaflet the exported page inlines.
+LEAFLET = Path(asset_folder("static")) / "vendor" / "leaflet"
 ALL = 10**9
 
 
@@ -47,15 +51,15 @@ def _frame(collection: dict[str, Any], columns: tuple[str, ...]) -> gpd.GeoDataF
 
 
 def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
-    villages = _frame(live_map.area_shapes(ctx, "village"), COLUMNS["areas"])
-    summary = live_map.guarantee_summary(ctx, "village")["areas"]
+    villages = _frame(live_map.area_shapes(ctx, AreaLevel.VILLAGE), COLUMNS["areas"])
+    summary = live_map.guarantee_summary(ctx, AreaLevel.VILLAGE)["areas"]
     counts = pd.DataFrame(
         [{"code": code, "households": entry["households"],
-          **{f"worst_{s}": entry["worst"].get(s, 0) for s in styles.GUARANTEE_STATUSES}}
+          **{f"worst_{s}": entry["worst"].get(s, 0) for s in VERDICTS_WORST_FIRST}}
          for code, entry in summary.items()],
-        columns=["code", "households", *(f"worst_{s}" for s in styles.GUARANTEE_STATUSES)])
+        columns=["code", "households", *(f"worst_{s}" for s in VERDICTS_WORST_FIRST)])
     merged = villages.merge(counts, on="code", how="left")
-    number_columns = ["households", *(f"worst_{s}" for s in styles.GUARANTEE_STATUSES)]
+    number_columns = ["households", *(f"worst_{s}" for s in VERDICTS_WORST_FIRST)]
     merged[number_columns] = merged[number_columns].fillna(0).astype(int)
     return merged
 
@@ -63,7 +67,7 @@ def _guarantee_areas(ctx: Context) -> gpd.GeoDataFrame:
 def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> SituationBundle:
     """Every layer of the situation map, read now."""
     areas = pd.concat([_frame(live_map.area_shapes(ctx, level), COLUMNS["areas"])
-                       for level in ("prefecture", "county", "township")], ignore_index=True)
+                       for level in (AreaLevel.PREFECTURE, AreaLevel.COUNTY, AreaLevel.TOWNSHIP)], ignore_index=True)
     return SituationBundle(
         areas=gpd.GeoDataFrame(areas, geometry="geometry", crs=CRS),
         guarantee_areas=_guarantee_areas(ctx),
@@ -71,12 +75,13 @@ def load_bundle(ctx: Context, *, title: str = "Enshi situation map") -> Situatio
         sites=_frame(map_layers.feature_collection(ctx, "sites", limit=ALL), COLUMNS["sites"]),
         depots=_frame(map_layers.feature_collection(ctx, "depots", limit=ALL), COLUMNS["depots"]),
         facilities=_frame(map_layers.feature_collection(ctx, "facilities", limit=ALL), COLUMNS["facilities"]),
-        title=title, generated_at=ctx.now())
+        title=title, generated_at=ctx.now(),
+        legend_statuses=tuple(s for s in INCIDENT_STATUSES if s not in DISCARDED_STATUSES))
 
 
 def export_html(ctx: Context, *, title: str = "Enshi situation map") -> str:
     """The situation map as one self-contained HTML document (rendered beside the serving loop: it takes seconds)."""
-    return ctx.offload(situation_html, load_bundle(ctx, title=title))
+    return ctx.offload(situation_html, load_bundle(ctx, title=title), LEAFLET)
 
 
 #: Built maps kept for reuse, per store (so two apps never share one): title → (latest event seq, time, html).

@@ -8,28 +8,30 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pandas as pd
 
 from relief.domain.audience import Audience
 from relief.domain.indicators import INDICATORS
-from relief.domain.reports import NO_REPORTS_STATUSES, REPORT_KINDS, aggregate, check_report_kind
+from relief.domain.reports import NO_REPORTS_STATUSES, aggregate, check_report_kind, overdue_by_county
 from relief.domain.reports import overdue as overdue_items
-from relief.domain.reports import overdue_by_county
 from relief.domain.response import response_level, validate_table
 from relief.domain.standards import Standards
+from relief.domain.vocabulary import REPORT_KINDS, AreaLevel, IncidentStatus, Topic
 from relief.errors import Conflict, NotFound, ValidationFailed
+from relief.jsonable import moment
 from relief.services import incident_input as parse
 from relief.services import standards as standards_service
 from relief.services.context import Context, Unit
+from relief.services.incident_json import event_payload, records, statutory_answer, statutory_summary
 from relief.services.resend import Submission
-from relief.services.incident_json import event_payload, plain, records, statutory_view
 from relief.store import areas as area_store
-from relief.store import live_map_queries
 from relief.store import incidents as store
-from relief.store.tables import Incident, StatutoryReport
-from relief.store import rows
+from relief.store import live_map_queries
+
+if TYPE_CHECKING:
+    from relief.store.tables import Incident, StatutoryReport
 
 #: Incidents whose figures count towards nothing and which get no level.
 NO_LEVEL_STATUSES = NO_REPORTS_STATUSES
@@ -66,7 +68,8 @@ def _level_for(incident: Incident, totals: Mapping[str, Any] | None, standards: 
         return None, []
     table = standards.response_levels
     decided = response_level(totals, table)
-    reasons = [{**reason, "table": table.get("name"), "standards_version": standards.version} for reason in decided.reasons]
+    reasons = [{**reason, "table": table.get("name"), "standards_version": standards.version}
+               for reason in decided.reasons]
     return decided.level, reasons
 
 
@@ -79,7 +82,7 @@ def apply_level(unit: Unit, incident: Incident, totals: Mapping[str, Any] | None
         return False
     incident.response_level = level
     incident.updated_at = unit.now
-    unit.emit("incident.level_changed", "incidents",
+    unit.emit("incident.level_changed", Topic.INCIDENTS,
               event_payload(incident, {"response_level": {"from": before, "to": level}, "reasons": reasons}),
               area_code=incident.county_code, audience=Audience.PUBLIC)
     return True
@@ -87,7 +90,6 @@ def apply_level(unit: Unit, incident: Incident, totals: Mapping[str, Any] | None
 
 def refresh_level(unit: Unit, incident: Incident, standards: Standards) -> bool:
     """Recompute one incident's level from its reports (after a report or a transition)."""
-    unit.session.flush()
     totals = _totals_by_incident(unit.session, [incident.id]).get(incident.id)
     return apply_level(unit, incident, totals, standards)
 
@@ -101,7 +103,7 @@ def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport) -> tup
     """
     session = unit.session
     if new.client_id:
-        existing = store.by_client_id(session, StatutoryReport, new.client_id)
+        existing = store.statutory_report_by_client_id(session, new.client_id)
         if existing is not None:
             return existing, False
     township = new.township_code or incident.township_code
@@ -110,15 +112,14 @@ def record(unit: Unit, incident: Incident, new: parse.NewStatutoryReport) -> tup
                                field="township_code")
     if incident.status in NO_REPORTS_STATUSES:
         raise Conflict(f"incident {incident.id} is {incident.status}; its figures belong to "
-                       f"{'the original incident' if incident.status == 'duplicate' else 'no incident'}", field="incident")
+                       f"{'the original incident' if incident.status == IncidentStatus.DUPLICATE else 'no incident'}",
+                       field="incident")
     county = _county_of(session, township, incident)
     check_report_kind(store.report_kinds(session, incident.id, township), new.kind)
-    row = StatutoryReport(client_id=new.client_id, incident_id=incident.id, township_code=township, county_code=county,
-                          kind=new.kind, figures_to=new.figures_to, submitted_at=unit.now,
-                          submitted_by=unit.actor.id, note=new.note, **new.indicators)
-    if new.client_id:
-        return store.insert_or_existing(session, row)
-    return rows.add(session, row), True
+    return store.insert_statutory_report(
+        session, client_id=new.client_id, incident_id=incident.id, township_code=township, county_code=county,
+        kind=new.kind, figures_to=new.figures_to, submitted_at=unit.now, submitted_by=unit.actor.id, note=new.note,
+        indicators=new.indicators)
 
 
 def _county_of(session, township: str, incident: Incident) -> str:
@@ -144,7 +145,8 @@ def _zone_overlaps(session, township: str, incident: Incident) -> bool:
     zone = incident.geom
     if zone is None or zone.geom_type not in ("Polygon", "MultiPolygon"):
         return False
-    outline = next((row[-1] for row in live_map_queries.area_shapes(session, "township") if row[0] == township), None)
+    townships = live_map_queries.area_shapes(session, AreaLevel.TOWNSHIP)
+    outline = next((row[-1] for row in townships if row[0] == township), None)
     return outline is not None and not outline.is_empty and outline.intersection(zone).area > 0
 
 
@@ -152,9 +154,8 @@ def announce(unit: Unit, incident: Incident, report: StatutoryReport) -> None:
     """Audit and events for a newly filed report (the level follows in ``refresh_level``)."""
     unit.audit("report.statutory", "incident", incident.id, detail={"report_id": report.id, "kind": report.kind,
                                                                      "township_code": report.township_code})
-    summary = {"type": "statutory", "id": report.id, "kind": report.kind, "township_code": report.township_code}
-    unit.emit("report.added", "reports", event_payload(incident, {"report": summary}), area_code=incident.county_code,
-              audience=Audience.PUBLIC)
+    unit.emit("report.added", Topic.REPORTS, event_payload(incident, {"report": statutory_summary(report)}),
+              area_code=incident.county_code, audience=Audience.PUBLIC)
 
 
 def add_report(ctx: Context, incident_id: int, body: Mapping[str, Any]) -> Submission:
@@ -168,13 +169,12 @@ def add_report(ctx: Context, incident_id: int, body: Mapping[str, Any]) -> Submi
             raise NotFound(f"no incident {incident_id}")
         row, created = record(unit, incident, new)
         if row.incident_id != incident.id:
-            raise Conflict(f"client_id {new.client_id} was already used for incident {row.incident_id}", field="client_id")
+            raise Conflict(f"client_id {new.client_id} was already used for incident {row.incident_id}",
+                           field="client_id")
         if created:
             announce(unit, incident, row)
             refresh_level(unit, incident, ctx.standards)
-        body_out = {"id": row.id, "type": "statutory", "created": created, "incident_id": incident.id,
-                    "report": statutory_view(row), "response_level": incident.response_level,
-                    "response_reason": incident.response_reason or []}
+        body_out = statutory_answer(row, incident, created=created)
     return Submission(created, body_out)
 
 
@@ -216,12 +216,13 @@ def overdue(ctx: Context, as_of: datetime | None = None) -> dict[str, Any]:
     counties = [{"county_code": code, "county_name": names.get(code or "", {}).get("zh"), **counts}
                 for code, counts in overdue_by_county(items).items()]
     counties.sort(key=lambda c: (-c["count"], str(c["county_code"])))
-    return {"as_of": plain(as_of), "items": listed, "by_county": counties}
+    return {"as_of": moment(as_of), "items": listed, "by_county": counties}
 
 
 # --- a local thresholds table ----------------------------------------------------------
 
-def set_response_table(ctx: Context, table: Any, *, reason: str | None = None, version: str | None = None) -> dict[str, Any]:
+def set_response_table(ctx: Context, table: Any, *, reason: str | None = None,
+                       version: str | None = None) -> dict[str, Any]:
     """Publish a standards version with an administrator's response table, then relevel every incident."""
     clean = validate_table(table)
     for i, entry in enumerate(clean["levels"]):
@@ -243,7 +244,8 @@ def recompute_levels(ctx: Context) -> list[dict[str, Any]]:
     standards = ctx.standards
     changes = []
     with ctx.transaction() as unit:
-        incidents = [i for i in store.all_incidents(unit.session) if i.status not in NO_LEVEL_STATUSES or i.response_level]
+        incidents = [i for i in store.all_incidents(unit.session)
+                     if i.status not in NO_LEVEL_STATUSES or i.response_level]
         totals = _totals_by_incident(unit.session, [i.id for i in incidents])
         for incident in incidents:
             before = incident.response_level

@@ -13,22 +13,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from relief.domain.audience import Audience
+from relief.domain.vocabulary import HOLDER_KINDS, RECEIPT_SOURCES, HolderKind, MovementKind, Topic
 from relief.errors import NotFound, ValidationFailed
 from relief.services import fields
 from relief.services.context import Context, Unit
 from relief.services.guarantees import recheck_households
+from relief.store import aid as aid_store
 from relief.store import households as household_store
 from relief.store import ledger
 from relief.store import sites as site_store
 from relief.store import stock_queries as queries
-from relief.store.tables import Distribution, StockMovement
-from relief.store.tables.stock import HOLDER_KINDS
-from relief.store import rows
 
-RECEIPT_SOURCES = ("donation", "allocation", "purchase")
+if TYPE_CHECKING:
+    from relief.store.tables import StockMovement
+
 MAX_LEDGER_LINES = 2000
 
 
@@ -46,7 +47,7 @@ class Holder:
 
 
 def find_holder(session, kind: str, holder_id: str, *, field: str) -> Holder:
-    row = site_store.site(session, holder_id) if kind == "site" else site_store.depot(session, holder_id)
+    row = site_store.site(session, holder_id) if kind == HolderKind.SITE else site_store.depot(session, holder_id)
     if row is None:
         raise NotFound(f"no {kind} {holder_id!r}", field=field)
     return Holder(kind, row.id, row.name, row.county_code)
@@ -62,7 +63,7 @@ def record_movement(unit: Unit, holder: Holder, item_code: str, delta: float, ki
     movement = ledger.move(unit.session, holder_kind=holder.kind, holder_id=holder.id, item_code=item_code,
                            delta=delta, kind=kind, at=at or unit.now, actor_id=unit.actor.id, **extra)
     balance = ledger.balance(unit.session, holder.kind, holder.id, item_code)
-    unit.emit("stock.changed", "stock", {"holder_kind": holder.kind, "holder_id": holder.id, "item_code": item_code,
+    unit.emit("stock.changed", Topic.STOCK, {"holder_kind": holder.kind, "holder_id": holder.id, "item_code": item_code,
                                          "quantity": balance, "delta": delta, "movement_id": movement.id},
               area_code=holder.county_code, audience=Audience.STAFF)
     return movement
@@ -82,7 +83,8 @@ def receive(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     reason = fields.text(body, "reason")
     with ctx.transaction() as unit:
         holder = find_holder(unit.session, kind, holder_id, field="holder_id")
-        movement = record_movement(unit, holder, item_code, quantity, "receipt", source=source, reason=reason)
+        movement = record_movement(unit, holder, item_code, quantity, MovementKind.RECEIPT, source=source,
+                                   reason=reason)
         unit.audit("stock.receipt", "stock_movement", movement.id, reason=reason,
                    detail={"holder": f"{kind}:{holder_id}", "item_code": item_code, "quantity": quantity,
                            "source": source})
@@ -104,8 +106,8 @@ def transfer(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
         target = find_holder(unit.session, to_kind, to_id, field="to_id")
         queries.lock_balances(unit.session, [source.key(item_code), target.key(item_code)])
         pair = {"transfer_id": transfer_id, "reason": reason}
-        out = record_movement(unit, source, item_code, -quantity, "transfer_out", **pair)
-        into = record_movement(unit, target, item_code, quantity, "transfer_in", **pair)
+        out = record_movement(unit, source, item_code, -quantity, MovementKind.TRANSFER_OUT, **pair)
+        into = record_movement(unit, target, item_code, quantity, MovementKind.TRANSFER_IN, **pair)
         unit.audit("stock.transfer", "transfer", transfer_id, reason=reason,
                    detail={"from": f"{from_kind}:{from_id}", "to": f"{to_kind}:{to_id}", "item_code": item_code,
                            "quantity": quantity, "movements": [out.id, into.id]})
@@ -126,11 +128,11 @@ def distribute(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
         if household_store.household(unit.session, household_id) is None:
             raise NotFound(f"no household {household_id!r}", field="household_id")
         holder = find_holder(unit.session, kind, holder_id, field="holder_id")
-        movement = record_movement(unit, holder, item_code, -quantity, "distribution", at=distributed_at,
+        movement = record_movement(unit, holder, item_code, -quantity, MovementKind.DISTRIBUTION, at=distributed_at,
                                    household_id=household_id)
-        row = rows.add(unit.session, Distribution(household_id=household_id, item_code=item_code, quantity=quantity,
-                                                     distributed_at=distributed_at, movement_id=movement.id,
-                                                     actor_id=unit.actor.id))
+        row = aid_store.add_distribution(unit.session, household_id=household_id, item_code=item_code,
+                                         quantity=quantity, distributed_at=distributed_at, movement_id=movement.id,
+                                         actor_id=unit.actor.id)
         unit.audit("stock.distribution", "distribution", row.id,
                    detail={"household_id": household_id, "holder": f"{kind}:{holder_id}", "item_code": item_code,
                            "quantity": quantity, "movement_id": movement.id})
@@ -150,7 +152,7 @@ def adjust(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     reason = fields.text(body, "reason", required=True)
     with ctx.transaction() as unit:
         holder = find_holder(unit.session, kind, holder_id, field="holder_id")
-        movement = record_movement(unit, holder, item_code, quantity, "adjustment", reason=reason)
+        movement = record_movement(unit, holder, item_code, quantity, MovementKind.ADJUSTMENT, reason=reason)
         unit.audit("stock.adjustment", "stock_movement", movement.id, reason=reason,
                    detail={"holder": f"{kind}:{holder_id}", "item_code": item_code, "quantity": quantity})
         return _answer(unit, holder, movement)

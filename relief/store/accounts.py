@@ -23,11 +23,6 @@ def user_by_id(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def user_by_token(session: Session, token: str) -> User | None:
-    found = token_and_user(session, token)
-    return found[1] if found else None
-
-
 def token_and_user(session: Session, token: str) -> tuple[ApiToken, User] | None:
     """The live token and its active user, or None (unknown, revoked or user deactivated)."""
     query = (
@@ -97,8 +92,10 @@ def add_user(session: Session, *, name: str, role: str, display_name: str | None
 
 
 def add_token(session: Session, user: User, token: str, label: str | None, at: datetime) -> ApiToken:
+    """The new token row, flushed so it has its id (the audit trail names it)."""
     row = ApiToken(user_id=user.id, token_hash=token_digest(token), label=label, created_at=at)
     session.add(row)
+    session.flush()
     return row
 
 

@@ -5,7 +5,9 @@ memory as prepared shapely geometries (a hundred or so for a prefecture)
 instead of being read and parsed per report. The copy is checked against a
 cheap fingerprint of the table (row count, highest code) on every call and
 reloaded when it differs, so areas added or removed by an import are seen at
-once, and at least every :data:`CACHE_SECONDS` for outlines redrawn in place. A polygon is placed by a
+once, and at least every :data:`CACHE_SECONDS` for outlines redrawn in place. The copy belongs to
+the :class:`~relief.store.db.Store` the session came from (``Store.memo``), so
+two stores in one process never share one. A polygon is placed by a
 point guaranteed to lie inside it, so a hazard zone crossing a county line
 still gets one county.
 """
@@ -23,8 +25,24 @@ from sqlalchemy.orm import Session
 from relief.store.tables import Area
 
 CACHE_SECONDS = 60.0
-_cache: dict[tuple, tuple[float, tuple, list]] = {}
-_lock = threading.Lock()
+_MEMO_KEY = "areas.outlines"
+
+
+class _Outlines:
+    """One store's outlines by levels: ``{levels: (loaded at, fingerprint, shapes)}``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_levels: dict[tuple, tuple[float, tuple, list]] = {}
+
+
+def _kept(session: Session) -> _Outlines:
+    """The outlines kept on the session's store; a session made outside a Store keeps nothing."""
+    memo = session.info.get("memo")
+    if memo is None:
+        return _Outlines()
+    kept = memo.get(_MEMO_KEY)
+    return kept if kept is not None else memo.setdefault(_MEMO_KEY, _Outlines())
 
 
 def _fingerprint(session: Session, levels: tuple[str, ...]) -> tuple:
@@ -49,10 +67,10 @@ def _fingerprint(session: Session, levels: tuple[str, ...]) -> tuple:
 
 def _outlines(session: Session, levels: tuple[str, ...]) -> list[tuple[str, str, tuple, BaseGeometry]]:
     """``(code, level, bounds, prepared geometry)`` for every area of ``levels``, from the cache when current."""
-    key = (str(session.get_bind().url), levels)
+    kept = _kept(session)
     fingerprint = _fingerprint(session, levels)
-    with _lock:
-        hit = _cache.get(key)
+    with kept.lock:
+        hit = kept.by_levels.get(levels)
     if hit and hit[1] == fingerprint and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[2]
     shapes = []
@@ -61,12 +79,13 @@ def _outlines(session: Session, levels: tuple[str, ...]) -> list[tuple[str, str,
         if geom is not None and not geom.is_empty:
             prepare(geom)
             shapes.append((code, level, geom.bounds, geom))
-    with _lock:
-        _cache[key] = (time.monotonic(), fingerprint, shapes)
+    with kept.lock:
+        kept.by_levels[levels] = (time.monotonic(), fingerprint, shapes)
     return shapes
 
 
-def codes_at(session: Session, geom: BaseGeometry | None, levels: Iterable[str] = ("county", "township")) -> dict[str, str]:
+def codes_at(session: Session, geom: BaseGeometry | None,
+             levels: Iterable[str] = ("county", "township")) -> dict[str, str]:
     """``{level: code}`` of the areas containing ``geom`` (empty when there are no areas there)."""
     if geom is None or geom.is_empty:
         return {}
@@ -91,3 +110,8 @@ def names(session: Session, codes: Iterable[str]) -> dict[str, dict[str, str]]:
         return {}
     rows = session.execute(select(Area.code, Area.name_zh, Area.name_en).where(Area.code.in_(wanted)))
     return {code: {"zh": zh, "en": en} for code, zh, en in rows}
+
+
+def parents(session: Session) -> dict[str, str]:
+    """Area code → parent code (village → township → county), for counting by level."""
+    return dict(session.execute(select(Area.code, Area.parent_code).where(Area.parent_code.is_not(None))).all())

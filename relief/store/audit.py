@@ -21,7 +21,8 @@ def write_audit(session: Session, entries: list[dict[str, Any]]) -> None:
         session.connection().execute(_INSERT, entries)
 
 
-def audit_rows(session: Session, *, entity: str | None = None, entity_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def audit_rows(session: Session, *, entity: str | None = None, entity_id: str | None = None,
+               limit: int = 200) -> list[dict[str, Any]]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity:
         query = query.where(AuditEntry.entity == entity)

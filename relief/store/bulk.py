@@ -9,9 +9,23 @@ import pandas as pd
 from sqlalchemy import Integer, delete, insert, text
 from sqlalchemy.orm import Session
 
-from relief.store.tables import (Area, Depot, Distribution, Donation, Facility, GuaranteeStatus, Household,
-                                 Incident, IncidentTransition, Item, MedicalVisit, Site, StockBalance, StockMovement,
-                                 bbox_of)
+from relief.store.tables import (
+    Area,
+    Depot,
+    Distribution,
+    Donation,
+    Facility,
+    GuaranteeStatus,
+    Household,
+    Incident,
+    IncidentTransition,
+    Item,
+    MedicalVisit,
+    Site,
+    StockBalance,
+    StockMovement,
+    bbox_of,
+)
 from relief.store.tables.incidents import FieldReport, Photo, StatutoryReport
 from relief.store.tables.stock import DispatchPlan
 
@@ -79,15 +93,18 @@ def delete_operational(session: Session) -> None:
         session.execute(delete(model))
 
 
-def any_rows(session: Session, model) -> bool:
-    return session.query(model).first() is not None
-
-
+#: The tables a demo or a register loads, by table name: callers outside the store name them, never the models.
 TABLES = {
     "areas": Area, "households": Household, "sites": Site, "depots": Depot, "facilities": Facility,
-    "incidents": Incident, "items": Item, "stock_movements": StockMovement, "stock_balances": StockBalance,
+    "incidents": Incident, "incident_transitions": IncidentTransition, "statutory_reports": StatutoryReport,
+    "items": Item, "stock_movements": StockMovement, "stock_balances": StockBalance,
     "distributions": Distribution, "medical_visits": MedicalVisit,
 }
+
+
+def any_rows(session: Session, table: str) -> bool:
+    """Whether table ``table`` (a name in :data:`TABLES`) holds any row."""
+    return session.query(TABLES[table]).first() is not None
 
 
 def insert_named(session: Session, table: str, frame: pd.DataFrame) -> int:

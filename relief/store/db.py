@@ -14,7 +14,7 @@ whether it does.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import create_engine, exc, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +45,11 @@ class Store:
                                         pool_timeout=write_wait_seconds,
                                         connect_args={"options": f"-c lock_timeout={lock_ms}"})
         self._gate = WriteGate(write_wait_seconds, writers=1 if self.is_sqlite else postgres_writers)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        #: This store's in-process copies of slowly changing rows (area outlines, the standards in force), one
+        #: entry per owning module. Kept here, not in module globals, so two stores in one process never
+        #: share one and nothing needs resetting by hand; sessions carry it as ``info["memo"]``.
+        self.memo: dict[str, Any] = {}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info={"memo": self.memo})
         self._postgis: bool | None = None
 
     @property
@@ -62,7 +66,8 @@ class Store:
             self._postgis = False
             if self.dialect == "postgresql":
                 with self.engine.connect() as conn:
-                    self._postgis = bool(conn.execute(text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")).scalar())
+                    self._postgis = bool(conn.execute(
+                        text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")).scalar())
         return self._postgis
 
     def describe(self) -> str:
@@ -99,7 +104,7 @@ class Store:
     @contextmanager
     def _write_session(self, deadline: float) -> Iterator[Session]:
         bind = self.engine.execution_options(relief_write_deadline=deadline) if self.is_sqlite else self.engine
-        session = Session(bind, expire_on_commit=False)
+        session = Session(bind, expire_on_commit=False, info={"memo": self.memo})
         try:
             yield session
             session.commit()

@@ -1,4 +1,4 @@
-"""The five-guarantee check's inputs as DataFrames, and its verdicts kept per household.
+"""The five-guarantee check's inputs: frames for many households, rows for a handful.
 
 ``load_inputs`` reads exactly the frames :func:`relief.domain.guarantees.evaluate`
 takes, with its column names, through SQLAlchemy Core selects straight into
@@ -11,35 +11,30 @@ on: their own rows, distributions and visits, the sites they stay at (with
 the site's occupancy summed in SQL over *all* its occupants, since space and
 water per person depend on everyone there), and every medical point (open
 sites' posts and facilities), which are few and decide medical reach.
+``load_rows`` reads the same selects as plain dicts for
+:func:`relief.domain.guarantees.evaluate_few` (a recheck after one write):
+building a frame costs more than the query itself there.
 
-``upsert_statuses`` writes verdicts with ``INSERT … ON CONFLICT DO UPDATE``
-(both stores), so two transactions rechecking the same household never
-collide on the primary key.
-
-Each kept verdict carries ``next_change_at``, when it next changes with
-time alone; ``due_households`` lists those whose moment has come (an
-indexed range read) for the scheduler to re-judge.
+The statements are built once per store (``Store.memo``) and shared with
+:mod:`relief.store.verdicts`, which keeps the verdicts.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, or_, select, type_coerce, update
+from sqlalchemy import LargeBinary, String, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from relief.store.tables import (Area, Distribution, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site,
-                                 StandardsVersion)
+from relief.domain.vocabulary import GUARANTEES as GUARANTEE_COLUMNS
+from relief.domain.vocabulary import Shelter, SiteStatus
+from relief.store.tables import Distribution, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site
 
-GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
-STATUS_COLUMNS = ("household_id", "village_code", *GUARANTEE_COLUMNS, "reasons", "shortfalls", "as_of",
-                  "standards_version", "next_change_at")
 IN_CHUNK = 5000  # ids per IN (...) list, well under SQLite's bound-parameter limit
-WRITE_CHUNK = 2000
 
 
 @dataclass
@@ -60,11 +55,30 @@ class GuaranteeInputs:
                 "medical_visits": self.medical_visits, "occupancy": self.occupancy}
 
 
+@dataclass
+class GuaranteeRows:
+    """The rows ``evaluate_few`` takes (dicts with the frames' column names); households also carry
+    their area codes and kept verdict (``kept_<guarantee>``, ``kept_village_code``)."""
+
+    households: list[dict[str, Any]]
+    sites: list[dict[str, Any]]
+    facilities: list[dict[str, Any]]
+    distributions: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+    medical_visits: list[dict[str, Any]]
+    occupancy: dict[str, float]
+
+    def rows(self) -> dict[str, Any]:
+        return {"households": self.households, "sites": self.sites, "facilities": self.facilities,
+                "distributions": self.distributions, "items": self.items,
+                "medical_visits": self.medical_visits, "occupancy": self.occupancy}
+
+
 # --- column helpers ----------------------------------------------------------
 # Frames are built from whole columns (one numpy array each): pandas' per-row
 # constructors cost more than the query itself for the small frames a recheck reads.
 
-def _is_postgres(session: Session) -> bool:
+def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -75,38 +89,44 @@ def _position_columns(postgres: bool, table) -> list:
     return [type_coerce(table.c.geom, LargeBinary).label("wkb")]
 
 
-def _raw_time(postgres: bool, column) -> Any:
+def raw_time(postgres: bool, column) -> Any:
     """On SQLite the stored UTC text (parsed in bulk later); PostgreSQL returns aware datetimes."""
     return column if postgres else type_coerce(column, String)
 
 
-_STATEMENTS: dict[tuple, Any] = {}
+_MEMO_KEY = "guarantee_inputs.statements"
 
 
-def _statement(session: Session, key: tuple, build: Callable[[bool], Any]) -> Any:
-    """The statement for ``key`` on this dialect, built once.
+def statement(session: Session, key: tuple, build: Callable[[bool], Any]) -> Any:
+    """The statement for ``key`` on this dialect, built once per store (``Store.memo``).
 
     Statements take their ids and moments as bound parameters (ids as an
     expanding ``IN``), so one object serves every call and SQLAlchemy's
     construction and cache-key work is not redone: it is most of a one-household recheck's load time.
+    A session made outside a :class:`~relief.store.db.Store` builds it afresh.
     """
-    postgres = _is_postgres(session)
+    postgres = is_postgres(session)
+    memo = session.info.get("memo")
+    built = {} if memo is None else memo.get(_MEMO_KEY)
+    if built is None:
+        built = memo.setdefault(_MEMO_KEY, {})
     full_key = (*key, postgres)
-    if full_key not in _STATEMENTS:
-        _STATEMENTS[full_key] = build(postgres)
-    return _STATEMENTS[full_key]
+    found = built.get(full_key)
+    if found is None:
+        found = built[full_key] = build(postgres)
+    return found
 
 
 def _ids_param() -> Any:
     return bindparam("ids", expanding=True)
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+def chunks(ids: Sequence[str]) -> Iterable[list[str]]:
     for start in range(0, len(ids), IN_CHUNK):
         yield list(ids[start:start + IN_CHUNK])
 
 
-def _rows(session: Session, statement, params: dict[str, Any] | None = None, *, ids: Sequence[str] | None = None,
+def fetch(session: Session, statement, params: dict[str, Any] | None = None, *, ids: Sequence[str] | None = None,
           raw: bool = True) -> list:
     """Rows of ``statement``; with ``ids``, executed per chunk of ids (bound as ``ids``).
 
@@ -114,10 +134,10 @@ def _rows(session: Session, statement, params: dict[str, Any] | None = None, *, 
     SQLAlchemy's per-row processing (a third of the load time on 100,000
     households); bound parameters are still processed. Raw values are what
     the driver gives: 0/1 for SQLite booleans, text for its times, bytes for
-    WKB, which :func:`_frame`'s conversions expect.
+    WKB, which :func:`frame_of`'s conversions expect.
     """
     connection = session.connection()  # the caller's transaction: sees its flushed changes
-    batches = [dict(params or {})] if ids is None else [{**(params or {}), "ids": chunk} for chunk in _chunks(ids)]
+    batches = [dict(params or {})] if ids is None else [{**(params or {}), "ids": chunk} for chunk in chunks(ids)]
     rows: list = []
     for batch in batches:
         result = connection.execute(statement, batch)
@@ -129,7 +149,7 @@ def _rows(session: Session, statement, params: dict[str, Any] | None = None, *, 
     return rows
 
 
-def _frame(query, rows: list, kinds: dict[str, str]) -> pd.DataFrame:
+def frame_of(query, rows: list, kinds: dict[str, str]) -> pd.DataFrame:
     """A frame from result rows; ``kinds`` converts columns (float, bool, time, wkb → lon/lat)."""
     names = [c.key for c in query.selected_columns]
     columns = list(zip(*rows)) if rows else [()] * len(names)
@@ -144,6 +164,29 @@ def _frame(query, rows: list, kinds: dict[str, str]) -> pd.DataFrame:
         else:
             data[name] = np.array(values, dtype=kind)
     return pd.DataFrame(data, copy=False)
+
+
+def records_of(query, rows: list, kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """Dicts from raw result rows, with :func:`frame_of`'s names: WKB becomes ``lon``/``lat``, SQLite's
+    UTC text an aware datetime; other values stay as the driver gives them."""
+    names = [c.key for c in query.selected_columns]
+    out = [dict(zip(names, row)) for row in rows]
+    if "wkb" in names and out:
+        points = shapely.from_wkb(np.array([r.pop("wkb") for r in out], dtype=object))
+        for record, lon, lat in zip(out, shapely.get_x(points).tolist(), shapely.get_y(points).tolist()):
+            record["lon"], record["lat"] = lon, lat
+    for name in (n for n in names if kinds.get(n) == "time"):
+        for record in out:
+            record[name] = _aware(record[name])
+    return out
+
+
+def _aware(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
 
 
 def _utc(values: Sequence[Any]) -> pd.DatetimeIndex:
@@ -165,11 +208,16 @@ _I, _D, _V = Item.__table__.c, Distribution.__table__.c, MedicalVisit.__table__.
 _G = GuaranteeStatus.__table__.c
 _POSITION = {"lon": "float", "lat": "float", "wkb": "wkb"}
 
+def _shaped(records: bool, query, rows: list, kinds: dict[str, str]) -> Any:
+    """Rows as dicts (``records``) or as a frame."""
+    return records_of(query, rows, kinds) if records else frame_of(query, rows, kinds)
+
+
 _HOUSEHOLD_KINDS = {"members": "float", "injured": "float", "chronic": "float", "pregnant": "float",
                     "needs_living_aid": "bool", "evacuated": "bool", **_POSITION}
 
 
-def households_frame(session: Session, ids: Sequence[str] | None = None) -> pd.DataFrame:
+def households_frame(session: Session, ids: Sequence[str] | None = None, *, records: bool = False) -> Any:
     """One row per household: ``household_id``, the fields the checks read, ``lon``/``lat``, area codes,
     and the kept verdict (``kept_<guarantee>``, ``kept_village_code``; None when never judged), joined
     here so a recheck needs no second query to detect changes."""
@@ -181,15 +229,16 @@ def households_frame(session: Session, ids: Sequence[str] | None = None) -> pd.D
                  .select_from(Household.__table__.outerjoin(GuaranteeStatus.__table__, _G.household_id == _H.id)))
         return query.order_by(_H.id) if ids is None else query.where(_H.id.in_(_ids_param()))
 
-    query = _statement(session, ("households", ids is None), build)
-    return _frame(query, _rows(session, query, ids=ids), _HOUSEHOLD_KINDS)
+    query = statement(session, ("households", ids is None), build)
+    return _shaped(records, query, fetch(session, query, ids=ids), _HOUSEHOLD_KINDS)
 
 
 _SITE_KINDS = {"capacity_persons": "float", "covered_area_m2": "float", "water_l_per_day": "float",
                "provides_meals": "bool", "medical_post": "bool", **_POSITION}
 
 
-def sites_frame(session: Session, ids: Sequence[str] | None = None, *, medical_posts: bool = False) -> pd.DataFrame:
+def sites_frame(session: Session, ids: Sequence[str] | None = None, *, medical_posts: bool = False,
+                records: bool = False) -> Any:
     """Sites: all, or ``ids`` plus (``medical_posts``) every open site with a medical post."""
     def build(postgres: bool):
         query = select(_S.id.label("site_id"), _S.capacity_persons, _S.covered_area_m2, _S.water_l_per_day,
@@ -199,67 +248,74 @@ def sites_frame(session: Session, ids: Sequence[str] | None = None, *, medical_p
             return query.order_by(_S.id)
         wanted = _S.id.in_(_ids_param())
         if medical_posts:
-            wanted = or_(wanted, and_(_S.medical_post.is_(True), _S.status == "open"))
+            wanted = or_(wanted, and_(_S.medical_post.is_(True), _S.status == SiteStatus.OPEN))
         return query.where(wanted).order_by(_S.id)
 
-    query = _statement(session, ("sites", ids is None, medical_posts), build)
+    query = statement(session, ("sites", ids is None, medical_posts), build)
     params = None if ids is None else {"ids": list(ids)}  # a few sites: one statement, even for none
-    return _frame(query, _rows(session, query, params), _SITE_KINDS)
+    return _shaped(records, query, fetch(session, query, params), _SITE_KINDS)
 
 
-def facilities_frame(session: Session) -> pd.DataFrame:
-    query = _statement(session, ("facilities",), lambda postgres: select(
+def facilities_frame(session: Session, *, records: bool = False) -> Any:
+    query = statement(session, ("facilities",), lambda postgres: select(
         _F.id.label("facility_id"), _F.operating, *_position_columns(postgres, Facility.__table__)).order_by(_F.id))
-    return _frame(query, _rows(session, query), {"operating": "bool", **_POSITION})
+    return _shaped(records, query, fetch(session, query), {"operating": "bool", **_POSITION})
 
 
 _AMOUNTS = ("kcal_per_unit", "litres_per_unit", "sets_per_unit", "pieces_per_unit")
 
 
-def items_frame(session: Session) -> pd.DataFrame:
-    query = _statement(session, ("items",), lambda postgres: select(
+def items_frame(session: Session, *, records: bool = False) -> Any:
+    query = statement(session, ("items",), lambda postgres: select(
         _I.code.label("item_code"), _I.guarantee, *[_I[c] for c in _AMOUNTS]).order_by(_I.code))
-    return _frame(query, _rows(session, query), {c: "float" for c in _AMOUNTS})
+    return _shaped(records, query, fetch(session, query), {c: "float" for c in _AMOUNTS})
 
 
 def distributions_frame(session: Session, ids: Sequence[str] | None = None, *,
-                        until: datetime | None = None) -> pd.DataFrame:
+                        until: datetime | None = None, records: bool = False) -> Any:
     """Distributions (to ``ids``), up to ``until``: later ones cannot count yet."""
     def build(postgres: bool):
         query = select(_D.household_id, _D.item_code, _D.quantity,
-                       _raw_time(postgres, _D.distributed_at).label("distributed_at"))
+                       raw_time(postgres, _D.distributed_at).label("distributed_at"))
         if until is not None:
             query = query.where(_D.distributed_at <= bindparam("until"))
         return query if ids is None else query.where(_D.household_id.in_(_ids_param()))
 
-    query = _statement(session, ("distributions", ids is None, until is None), build)
-    return _frame(query, _rows(session, query, {"until": until}, ids=ids),
-                  {"quantity": "float", "distributed_at": "time"})
+    query = statement(session, ("distributions", ids is None, until is None), build)
+    return _shaped(records, query, fetch(session, query, {"until": until}, ids=ids),
+                   {"quantity": "float", "distributed_at": "time"})
 
 
 def medical_visits_frame(session: Session, ids: Sequence[str] | None = None, *, since: datetime | None = None,
-                         until: datetime | None = None) -> pd.DataFrame:
+                         until: datetime | None = None, records: bool = False) -> Any:
     """Visits (to ``ids``) between ``since`` and ``until``: only recent visits count."""
     def build(postgres: bool):
-        query = select(_V.household_id, _raw_time(postgres, _V.visited_at).label("visited_at"))
+        query = select(_V.household_id, raw_time(postgres, _V.visited_at).label("visited_at"))
         if since is not None:
             query = query.where(_V.visited_at >= bindparam("since"))
         if until is not None:
             query = query.where(_V.visited_at <= bindparam("until"))
         return query if ids is None else query.where(_V.household_id.in_(_ids_param()))
 
-    query = _statement(session, ("visits", ids is None, since is None, until is None), build)
-    return _frame(query, _rows(session, query, {"since": since, "until": until}, ids=ids), {"visited_at": "time"})
+    query = statement(session, ("visits", ids is None, since is None, until is None), build)
+    return _shaped(records, query, fetch(session, query, {"since": since, "until": until}, ids=ids),
+                   {"visited_at": "time"})
+
+
+def site_persons(session: Session, site_ids: Sequence[str]) -> dict[str, float]:
+    """Persons recorded at each of ``site_ids``, summed over all their occupants in SQL."""
+    query = statement(session, ("occupancy",), lambda postgres: (
+        select(_H.site_id, func.sum(_H.members))
+        .where(_H.shelter == Shelter.SITE, _H.site_id.in_(_ids_param())).group_by(_H.site_id)))
+    rows = fetch(session, query, {"ids": list(site_ids)}) if site_ids else []
+    return {site_id: float(persons) for site_id, persons in rows}
 
 
 def site_occupancy(session: Session, site_ids: Sequence[str]) -> pd.Series:
-    """Persons recorded at each of ``site_ids``, summed over all their occupants in SQL."""
-    query = _statement(session, ("occupancy",), lambda postgres: (
-        select(_H.site_id, func.sum(_H.members))
-        .where(_H.shelter == "site", _H.site_id.in_(_ids_param())).group_by(_H.site_id)))
-    rows = _rows(session, query, {"ids": list(site_ids)}) if site_ids else []
-    index = pd.Index([r[0] for r in rows], name="site_id", dtype=object)
-    return pd.Series(np.array([r[1] for r in rows], dtype=float), index=index, name="occupants")
+    """:func:`site_persons` as a Series by site_id."""
+    persons = site_persons(session, site_ids)
+    index = pd.Index(list(persons), name="site_id", dtype=object)
+    return pd.Series(np.array(list(persons.values()), dtype=float), index=index, name="occupants")
 
 
 def load_inputs(session: Session, household_ids: Iterable[str] | None = None, *, as_of: datetime | None = None,
@@ -279,7 +335,7 @@ def load_inputs(session: Session, household_ids: Iterable[str] | None = None, *,
             medical_visits=medical_visits_frame(session, since=since, until=as_of))
     ids = sorted(set(household_ids))
     households = households_frame(session, ids)
-    at_site = (households["shelter"].to_numpy() == "site") & pd.notna(households["site_id"].to_numpy())
+    at_site = (households["shelter"].to_numpy() == Shelter.SITE) & pd.notna(households["site_id"].to_numpy())
     site_ids = sorted(set(households["site_id"].to_numpy()[at_site]))
     return GuaranteeInputs(
         households=households,
@@ -291,112 +347,18 @@ def load_inputs(session: Session, household_ids: Iterable[str] | None = None, *,
         occupancy=site_occupancy(session, site_ids))
 
 
-# --- kept verdicts --------------------------------------------------------------
-
-def load_statuses(session: Session, household_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """Kept status words (the five guarantees) and village, indexed by household_id, for change detection."""
-    ids = None if household_ids is None else sorted(set(household_ids))
-
-    def build(postgres: bool):
-        query = select(_G.household_id, _G.village_code, *[_G[c] for c in GUARANTEE_COLUMNS])
-        return query if ids is None else query.where(_G.household_id.in_(_ids_param()))
-
-    query = _statement(session, ("statuses", ids is None), build)
-    return _frame(query, _rows(session, query, ids=ids), {}).set_index("household_id")
-
-
-def upsert_statuses(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert or replace verdict rows (dicts with :data:`STATUS_COLUMNS`).
-
-    Written in household order: two transactions upserting overlapping
-    households then take their row locks in one order and cannot deadlock.
-    """
-    if not rows:
-        return 0
-    rows = sorted(rows, key=lambda row: row["household_id"])
-
-    def build(postgres: bool):
-        if postgres:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        statement = insert(GuaranteeStatus.__table__)
-        return statement.on_conflict_do_update(
-            index_elements=[_G.household_id],
-            set_={c: statement.excluded[c] for c in STATUS_COLUMNS if c != "household_id"})
-
-    statement = _statement(session, ("upsert",), build)
-    connection = session.connection()
-    for start in range(0, len(rows), WRITE_CHUNK):
-        connection.execute(statement, rows[start:start + WRITE_CHUNK])
-    return len(rows)
-
-
-def restamp_statuses(session: Session, as_of: datetime, version: str) -> None:
-    """Set every kept verdict's moment and standards version (its content is unchanged).
-
-    Also clears every ``next_change_at``: the rows restamped only are outside
-    the relief scope, where nothing changes with time; the caller upserts the rest.
-    """
-    session.connection().execute(update(GuaranteeStatus.__table__).values(as_of=as_of, standards_version=version,
-                                                                          next_change_at=None))
-
-
-def due_households(session: Session, now: datetime) -> list[str]:
-    """Households whose kept verdict changes by itself at or before ``now`` (soonest first)."""
-    query = _statement(session, ("due",), lambda postgres: (
-        select(_G.household_id).where(_G.next_change_at <= bindparam("now", type_=_G.next_change_at.type))
-        .order_by(_G.next_change_at, _G.household_id)))
-    return [row[0] for row in _rows(session, query, {"now": now}, raw=False)]
-
-
-def next_change(session: Session) -> datetime | None:
-    """The soonest moment a kept verdict changes by itself (None: none will)."""
-    query = _statement(session, ("next_change",), lambda postgres: select(func.min(_G.next_change_at)))
-    return session.connection().execute(query).scalar()
-
-
-def delete_statuses(session: Session, household_ids: Iterable[str]) -> None:
-    """Forget verdicts (before their households are replaced or removed)."""
-    for chunk in _chunks(sorted(set(household_ids))):
-        session.execute(delete(GuaranteeStatus.__table__).where(_G.household_id.in_(chunk)))
-
-
-
-
-def active_standards_version(session: Session) -> tuple | None:
-    """(id, version, created_at) of the standards in force: a cheap key before reusing a parsed document."""
-    table = StandardsVersion.__table__.c
-    query = (select(table.id, table.version, table.created_at).where(table.active.is_(True))
-             .order_by(table.id.desc()).limit(1))
-    row = session.connection().execute(query).first()
-    return tuple(row) if row else None
-
-
-def stored_verdicts(session: Session) -> pd.DataFrame:
-    """Every kept verdict with the household's village and county (the dashboard's and API's default view)."""
-    query = (select(_G.household_id, _H.village_code, _H.county_code, *[_G[c] for c in GUARANTEE_COLUMNS],
-                    _G.reasons, _G.shortfalls, _raw_time(_is_postgres(session), _G.as_of).label("as_of"),
-                    _G.standards_version)
-             .join_from(GuaranteeStatus.__table__, Household.__table__, _H.id == _G.household_id)
-             .order_by(_G.household_id))
-    return _frame(query, _rows(session, query, raw=False), {"as_of": "time"})
-
-
-def area_parents(session: Session) -> dict[str, str]:
-    """Area code → parent code (village → township → county), for counting by level."""
-    table = Area.__table__.c
-    query = select(table.code, table.parent_code).where(table.parent_code.is_not(None))
-    return dict(_rows(session, query))
-
-
-def area_names(session: Session, codes: Iterable[str]) -> dict[str, dict[str, str]]:
-    """``{code: {"zh", "en"}}`` for labelling counts."""
-    table = Area.__table__.c
-    wanted = sorted({c for c in codes if c})
-    out: dict[str, dict[str, str]] = {}
-    for chunk in _chunks(wanted):
-        query = select(table.code, table.name_zh, table.name_en).where(table.code.in_(chunk))
-        for code, zh, en in _rows(session, query):
-            out[code] = {"zh": zh, "en": en}
-    return out
+def load_rows(session: Session, household_ids: Iterable[str], *, as_of: datetime,
+              visit_window_days: float | None = None) -> GuaranteeRows:
+    """What ``evaluate_few`` needs for ``household_ids``: the same selects as :func:`load_inputs`, as dicts."""
+    since = None if visit_window_days is None else as_of - timedelta(days=visit_window_days)
+    ids = sorted(set(household_ids))
+    households = households_frame(session, ids, records=True)
+    site_ids = sorted({h["site_id"] for h in households if h["shelter"] == Shelter.SITE and h["site_id"] is not None})
+    return GuaranteeRows(
+        households=households,
+        sites=sites_frame(session, site_ids, medical_posts=True, records=True),
+        facilities=facilities_frame(session, records=True),
+        distributions=distributions_frame(session, ids, until=as_of, records=True),
+        items=items_frame(session, records=True),
+        medical_visits=medical_visits_frame(session, ids, since=since, until=as_of, records=True),
+        occupancy=site_persons(session, site_ids))

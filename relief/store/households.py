@@ -16,13 +16,11 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from relief.domain.geo import WGS84_CRS
-from relief.domain.incidents import OPEN_STATUSES
-from relief.store.tables import Household, Incident, MedicalVisit
+from relief.domain.vocabulary import OPEN_STATUSES, RELOCATED_SHELTERS, UNSAFE_DAMAGE, Shelter
+from relief.store.tables import Household, Incident
 
 FRAME_COLUMNS = ("household_id", "members", "village_code", "county_code", "house_damage", "shelter", "site_id",
                  "lon", "lat")
-UNSAFE_DAMAGE = ("severe", "collapsed")
-RELOCATED = ("site", "dispersed")
 IN_CHUNK = 5000
 
 Bounds = tuple[float, float, float, float]
@@ -66,14 +64,15 @@ def leaving_candidates(session: Session, zone_bounds: Sequence[Bounds], *,
                        county_code: str | None = None) -> pd.DataFrame:
     """Households not yet relocated whose house is unsafe or that lie within a zone's bounding box."""
     unsafe = Household.house_damage.in_(UNSAFE_DAMAGE)
-    return _frame(session, Household.shelter.not_in(RELOCATED), or_(unsafe, _within_any(zone_bounds)),
+    return _frame(session, Household.shelter.not_in(RELOCATED_SHELTERS), or_(unsafe, _within_any(zone_bounds)),
                   *_county(county_code))
 
 
 def at_home_within(session: Session, zone_bounds: Sequence[Bounds], *,
                    county_code: str | None = None) -> pd.DataFrame:
     """Households not yet relocated within any of the zones' bounding boxes."""
-    return _frame(session, Household.shelter.not_in(RELOCATED), _within_any(zone_bounds), *_county(county_code))
+    return _frame(session, Household.shelter.not_in(RELOCATED_SHELTERS), _within_any(zone_bounds),
+                  *_county(county_code))
 
 
 def hazard_polygons(session: Session, statuses: Iterable[str] = OPEN_STATUSES) -> gpd.GeoDataFrame:
@@ -95,12 +94,6 @@ def ids_at_sites(session: Session, site_ids) -> list[str]:
     wanted = [s for s in site_ids if s]
     if not wanted:
         return []
-    query = (select(Household.id).where(Household.shelter == "site", Household.site_id.in_(wanted))
+    query = (select(Household.id).where(Household.shelter == Shelter.SITE, Household.site_id.in_(wanted))
              .order_by(Household.id))
     return list(session.scalars(query))
-
-
-def add_medical_visit(session: Session, visit: MedicalVisit) -> MedicalVisit:
-    session.add(visit)
-    session.flush()
-    return visit

@@ -1,4 +1,4 @@
-"""Incident, report and photo rows: lookups, the idempotent insert, frames for the domain.
+"""Incident, report, transition and photo rows: lookups, new rows (the idempotent insert), frames for the domain.
 
 Nothing here commits. :func:`insert_or_existing` is how a client-made id
 becomes "exactly once": the unique constraint on ``client_id`` decides, not a
@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 from datetime import datetime, timedelta
-from typing import Iterable, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 
 import pandas as pd
 from sqlalchemy import Float, bindparam, column, func, inspect, select, table
@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from relief.store.rows import add, get
 from relief.store.tables import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport, User
-from relief.store.rows import get
 from relief.store.tables.incidents import AREA_INDICATOR_COLUMNS, INDICATOR_COLUMNS
 from relief.store.types import UTCDateTime
 
@@ -88,6 +88,68 @@ def insert_or_existing(session: Session, row: Row) -> tuple[Row, bool]:
     return row, True
 
 
+def incident_by_client_id(session: Session, client_id: str) -> Incident | None:
+    return by_client_id(session, Incident, client_id)
+
+
+def field_report_by_client_id(session: Session, client_id: str) -> FieldReport | None:
+    return by_client_id(session, FieldReport, client_id)
+
+
+def statutory_report_by_client_id(session: Session, client_id: str) -> StatutoryReport | None:
+    return by_client_id(session, StatutoryReport, client_id)
+
+
+def insert_incident(session: Session, *, client_id: str, kind: str, title: str | None, description: str | None,
+                    status: str, county_code: str | None, township_code: str | None, evacuate: bool | None,
+                    occurred_at: datetime, reported_at: datetime, updated_at: datetime, reported_by: int | None,
+                    geom, possible_duplicates: list[dict[str, Any]] | None) -> tuple[Incident, bool]:
+    """A new incident, once per client id: ``(row, True)``, or ``(existing, False)`` (:func:`insert_or_existing`)."""
+    return insert_or_existing(session, Incident(
+        client_id=client_id, kind=kind, title=title, description=description, status=status, county_code=county_code,
+        township_code=township_code, evacuate=evacuate, occurred_at=occurred_at, reported_at=reported_at,
+        updated_at=updated_at, reported_by=reported_by, geom=geom, possible_duplicates=possible_duplicates))
+
+
+def insert_field_report(session: Session, *, client_id: str, incident_id: int, description: str | None,
+                        observed_at: datetime, received_at: datetime, reporter_id: int | None,
+                        geom) -> tuple[FieldReport, bool]:
+    """A new field report, once per client id: ``(row, True)``, or ``(existing, False)`` on any incident."""
+    return insert_or_existing(session, FieldReport(
+        client_id=client_id, incident_id=incident_id, description=description, observed_at=observed_at,
+        received_at=received_at, reporter_id=reporter_id, geom=geom))
+
+
+def insert_statutory_report(session: Session, *, client_id: str | None, incident_id: int, township_code: str,
+                            county_code: str | None, kind: str, figures_to: datetime | None, submitted_at: datetime,
+                            submitted_by: int | None, note: str | None,
+                            indicators: Mapping[str, Any]) -> tuple[StatutoryReport, bool]:
+    """A new statutory report: once per client id when it has one, else always new (flushed for its id)."""
+    row = StatutoryReport(client_id=client_id, incident_id=incident_id, township_code=township_code,
+                          county_code=county_code, kind=kind, figures_to=figures_to, submitted_at=submitted_at,
+                          submitted_by=submitted_by, note=note, **indicators)
+    if client_id:
+        return insert_or_existing(session, row)
+    return add(session, row), True
+
+
+def add_transition(session: Session, incident: Incident, *, action: str, from_status: str, to_status: str,
+                   actor_id: int | None, at: datetime, reason: str | None) -> IncidentTransition:
+    """One line of the incident's lifecycle history, flushed so it has its id."""
+    return add(session, IncidentTransition(incident_id=incident.id, action=action, from_status=from_status,
+                                           to_status=to_status, actor_id=actor_id, at=at, reason=reason))
+
+
+def add_photo(session: Session, *, incident_id: int, field_report_id: int | None, created_at: datetime, sha256: str,
+              format: str, width: int, height: int, size_bytes: int, lat: float | None, lon: float | None,
+              original_path: str, public_path: str, thumb_path: str) -> Photo:
+    """A photo whose three files are already written, flushed so it has its id."""
+    return add(session, Photo(
+        field_report_id=field_report_id, incident_id=incident_id, sha256=sha256, format=format, width=width,
+        height=height, size_bytes=size_bytes, lat=lat, lon=lon, original_path=original_path,
+        public_path=public_path, thumb_path=thumb_path, created_at=created_at))
+
+
 def incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident | None:
     return get(session, Incident, incident_id, for_update=for_update)
 
@@ -142,7 +204,8 @@ def open_incidents_near(session: Session, kind: str, geom, occurred_at: datetime
 
 
 def field_reports(session: Session, incident_id: int) -> list[FieldReport]:
-    return list(session.scalars(select(FieldReport).where(FieldReport.incident_id == incident_id).order_by(FieldReport.id)))
+    return list(session.scalars(select(FieldReport).where(FieldReport.incident_id == incident_id)
+                                .order_by(FieldReport.id)))
 
 
 def photos(session: Session, *, incident_id: int | None = None, field_report_id: int | None = None) -> list[Photo]:
@@ -182,7 +245,11 @@ REPORT_FRAME_COLUMNS = ("id", "incident_id", "township_code", "county_code", "ki
 
 
 def reports_frame(session: Session, incident_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """Statutory reports as the frame ``domain.reports.aggregate`` reads."""
+    """Statutory reports as the frame ``domain.reports.aggregate`` reads, with the ones this transaction added.
+
+    A Core select does not autoflush, so the session's pending changes are flushed first.
+    """
+    session.flush()
     table = StatutoryReport.__table__
     query = select(*(table.c[name] for name in REPORT_FRAME_COLUMNS))
     if incident_ids is not None:

@@ -1,22 +1,26 @@
-"""The read side of the map layers: areas, incidents, sites, depots, facilities."""
-from __future__ import annotations
+"""The read side of the map layers: areas, incidents, sites, depots, facilities.
 
-from typing import Any
+Each returns a :class:`~relief.store.paging.Page` of rows; ``services/map_layers.py``
+shapes them into GeoJSON.
+"""
+from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from relief.store.features import Page, page_of, properties
+from relief.domain.vocabulary import HolderKind, Shelter
+from relief.store.paging import Page, page_of
 from relief.store.tables import Area, Depot, Facility, Household, Incident, Site, StockBalance
 
 
-def areas(session: Session, *, bbox=None, level: str | None = None, parent: str | None = None, offset=0, limit=1000) -> Page:
+def areas(session: Session, *, bbox=None, level: str | None = None, parent: str | None = None, offset=0,
+          limit=1000) -> Page:
     where = []
     if level:
         where.append(Area.level == level)
     if parent:
         where.append(Area.parent_code == parent)
-    return page_of(session, Area, bbox=bbox, where=where, offset=offset, limit=limit, id_attr="code")
+    return page_of(session, Area, bbox=bbox, where=where, offset=offset, limit=limit)
 
 
 def incident_filters(*, kinds=None, statuses=None, since=None, until=None) -> list:
@@ -33,45 +37,34 @@ def incident_filters(*, kinds=None, statuses=None, since=None, until=None) -> li
     return where
 
 
-def incidents(session: Session, *, bbox=None, kinds=None, statuses=None, since=None, until=None, offset=0, limit=1000) -> Page:
+def incidents(session: Session, *, bbox=None, kinds=None, statuses=None, since=None, until=None, offset=0,
+              limit=1000) -> Page:
     where = incident_filters(kinds=kinds, statuses=statuses, since=since, until=until)
-    return page_of(session, Incident, bbox=bbox, where=where, offset=offset, limit=limit,
-                   props=lambda r: properties(r, exclude=("client_id",)))
+    return page_of(session, Incident, bbox=bbox, where=where, offset=offset, limit=limit)
 
 
 def site_occupancy(session: Session, site_ids=None) -> dict[str, int]:
     query = (select(Household.site_id, func.coalesce(func.sum(Household.members), 0))
-             .where(Household.shelter == "site", Household.site_id.is_not(None)).group_by(Household.site_id))
+             .where(Household.shelter == Shelter.SITE, Household.site_id.is_not(None)).group_by(Household.site_id))
     if site_ids is not None:
         query = query.where(Household.site_id.in_(list(site_ids)))
     return {site_id: int(n) for site_id, n in session.execute(query)}
 
 
-def site_properties(site: Site, occupants: int) -> dict[str, Any]:
-    props = properties(site)
-    props["occupants"] = occupants
-    props["free_capacity"] = max(site.capacity_persons - occupants, 0)
-    props["m2_per_person"] = round(site.covered_area_m2 / occupants, 2) if occupants else None
-    return props
-
-
 def sites(session: Session, *, bbox=None, offset=0, limit=1000) -> Page:
-    occupancy = site_occupancy(session)
-    return page_of(session, Site, bbox=bbox, offset=offset, limit=limit,
-                   props=lambda s: site_properties(s, occupancy.get(s.id, 0)))
+    return page_of(session, Site, bbox=bbox, offset=offset, limit=limit)
 
 
 def depots(session: Session, *, bbox=None, offset=0, limit=1000) -> Page:
-    held = dict(session.execute(
-        select(StockBalance.holder_id, func.count()).where(StockBalance.holder_kind == "depot", StockBalance.quantity > 0)
-        .group_by(StockBalance.holder_id)).all())
+    return page_of(session, Depot, bbox=bbox, offset=offset, limit=limit)
 
-    def props(d: Depot) -> dict[str, Any]:
-        out = properties(d)
-        out["items_in_stock"] = int(held.get(d.id, 0))
-        return out
 
-    return page_of(session, Depot, bbox=bbox, offset=offset, limit=limit, props=props)
+def depot_items_in_stock(session: Session) -> dict[str, int]:
+    """How many different items each depot holds (positive balances only), by depot id."""
+    query = (select(StockBalance.holder_id, func.count())
+             .where(StockBalance.holder_kind == HolderKind.DEPOT, StockBalance.quantity > 0)
+             .group_by(StockBalance.holder_id))
+    return {depot_id: int(n) for depot_id, n in session.execute(query)}
 
 
 def facilities(session: Session, *, bbox=None, offset=0, limit=1000) -> Page:

@@ -6,13 +6,20 @@ quantity + delta >= 0``: the database decides atomically, so two concurrent
 withdrawals can never both take the last units, on SQLite (writers hold the
 write lock) or on PostgreSQL (the row lock serialises them). The CHECK
 constraint on ``stock_balances`` is the backstop.
+
+Both the withdrawal and the deposit return the new quantity (``RETURNING``);
+it is kept on the session, so :func:`balance` right after a move in the same
+transaction needs no query: the move's row lock (PostgreSQL) or the write
+lock (SQLite) keeps that quantity true until commit. The statements a move
+runs are built once (module constants): they take every value as a bound
+parameter, and building them per call cost more than running them.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,53 +27,70 @@ from sqlalchemy.orm import Session
 from relief.errors import InsufficientStock, NotFound
 from relief.store.tables import Item, StockBalance, StockMovement
 
+_B = StockBalance.__table__.c
+_KEY = and_(_B.holder_kind == bindparam("b_holder_kind"), _B.holder_id == bindparam("b_holder_id"),
+            _B.item_code == bindparam("b_item_code"))  # b_: insert and update reserve the columns' own names
+_BALANCE = select(_B.quantity).where(_KEY)
+_ITEM = select(Item.__table__.c.code).where(Item.__table__.c.code == bindparam("b_item_code"))
+_WITHDRAW = (update(StockBalance.__table__).where(_KEY, _B.quantity + bindparam("b_delta") >= 0)
+             .values(quantity=_B.quantity + bindparam("b_delta")).returning(_B.quantity))
+_DEPOSITS = {}
+for _dialect, _insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
+    _statement = _insert(StockBalance.__table__).values(
+        holder_kind=bindparam("b_holder_kind"), holder_id=bindparam("b_holder_id"),
+        item_code=bindparam("b_item_code"), quantity=bindparam("b_delta"))
+    _DEPOSITS[_dialect] = _statement.on_conflict_do_update(
+        index_elements=["holder_kind", "holder_id", "item_code"],
+        set_={"quantity": _B.quantity + _statement.excluded.quantity}).returning(_B.quantity)
+_AFTER_MOVES = "ledger.balances"  # session.info: (transaction, {(holder_kind, holder_id, item_code): quantity})
 
-def _balance_key(holder_kind: str, holder_id: str, item_code: str):
-    return and_(StockBalance.holder_kind == holder_kind, StockBalance.holder_id == holder_id, StockBalance.item_code == item_code)
+
+def _moved(session: Session) -> dict[tuple[str, str, str], float]:
+    """Quantities the moves of the session's current transaction left (forgotten with that transaction)."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_AFTER_MOVES)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_AFTER_MOVES] = (transaction, {})
+    return kept[1]
 
 
 def balance(session: Session, holder_kind: str, holder_id: str, item_code: str) -> float:
-    value = session.scalar(select(StockBalance.quantity).where(_balance_key(holder_kind, holder_id, item_code)))
+    key = (holder_kind, holder_id, item_code)
+    moved = _moved(session)
+    if key in moved:
+        return moved[key]
+    value = session.scalar(_BALANCE, _key_params(*key))
     return float(value or 0.0)
+
+
+def _key_params(holder_kind: str, holder_id: str, item_code: str) -> dict[str, str]:
+    return {"b_holder_kind": holder_kind, "b_holder_id": holder_id, "b_item_code": item_code}
 
 
 def move(session: Session, *, holder_kind: str, holder_id: str, item_code: str, delta: float, kind: str, at: datetime,
          actor_id: int | None, source: str | None = None, reason: str | None = None, household_id: str | None = None,
          transfer_id: str | None = None, dispatch_plan_id: int | None = None) -> StockMovement:
     """Record one signed movement; raises InsufficientStock rather than go below zero."""
-    if session.get(Item, item_code) is None:
+    params = {**_key_params(holder_kind, holder_id, item_code), "b_delta": delta}
+    if session.scalar(_ITEM, params) is None:
         raise NotFound(f"no item {item_code!r} in the catalogue", field="item_code")
     if delta >= 0:
-        _add(session, holder_kind, holder_id, item_code, delta)
+        after = session.execute(_DEPOSITS[session.get_bind().dialect.name], params).scalar_one()
     else:
-        result = session.execute(
-            update(StockBalance)
-            .where(_balance_key(holder_kind, holder_id, item_code), StockBalance.quantity + delta >= 0)
-            .values(quantity=StockBalance.quantity + delta)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        after = session.execute(_WITHDRAW, params).scalar()
+        if after is None:
             available = balance(session, holder_kind, holder_id, item_code)
             raise InsufficientStock(
                 f"not enough {item_code} at {holder_kind} {holder_id}: {-delta:g} requested, {available:g} available",
                 field="quantity", detail={"item_code": item_code, "holder_kind": holder_kind, "holder_id": holder_id,
                                           "requested": -delta, "available": available})
+    _moved(session)[(holder_kind, holder_id, item_code)] = float(after)
     movement = StockMovement(at=at, kind=kind, source=source, holder_kind=holder_kind, holder_id=holder_id,
                              item_code=item_code, quantity=delta, household_id=household_id, transfer_id=transfer_id,
                              dispatch_plan_id=dispatch_plan_id, reason=reason, actor_id=actor_id)
     session.add(movement)
     session.flush()
     return movement
-
-
-def _add(session: Session, holder_kind: str, holder_id: str, item_code: str, delta: float) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(StockBalance).values(holder_kind=holder_kind, holder_id=holder_id, item_code=item_code, quantity=delta)
-    statement = statement.on_conflict_do_update(
-        index_elements=["holder_kind", "holder_id", "item_code"],
-        set_={"quantity": StockBalance.quantity + statement.excluded.quantity},
-    )
-    session.execute(statement)
 
 
 def balances(session: Session, *, holder_kind: str | None = None, holder_id: str | None = None) -> list[dict[str, Any]]:

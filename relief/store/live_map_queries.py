@@ -14,22 +14,24 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from relief.domain.vocabulary import GUARANTEES, UNKNOWN, AreaLevel
+from relief.domain.vocabulary import GuaranteeStatus as Verdict
 from relief.store.events import latest_seq
-from relief.store.features import bbox_clause
 from relief.store.layer_queries import incident_filters
+from relief.store.paging import bbox_clause
 from relief.store.tables import Area, GuaranteeStatus, Household, Incident
-
-GUARANTEE_COLUMNS = ("food", "clothing", "water", "housing", "medical")
 
 
 def _worst():
-    columns = [getattr(GuaranteeStatus, name) for name in GUARANTEE_COLUMNS]
+    """The worst of a household's verdicts, as ``VERDICTS_WORST_FIRST`` orders them (``unknown`` without a row)."""
+    columns = [getattr(GuaranteeStatus, name) for name in GUARANTEES]
 
     def any_is(value: str):
         return or_(*[c == value for c in columns])
 
-    return case((GuaranteeStatus.household_id.is_(None), "unknown"), (any_is("unmet"), "unmet"),
-                (any_is("at_risk"), "at_risk"), (any_is("met"), "met"), else_="not_applicable")
+    return case((GuaranteeStatus.household_id.is_(None), UNKNOWN),
+                *((any_is(v.value), v.value) for v in (Verdict.UNMET, Verdict.AT_RISK, Verdict.MET)),
+                else_=Verdict.NOT_APPLICABLE.value)
 
 
 def snapshot_seq(session: Session) -> int:
@@ -68,8 +70,8 @@ def guarantee_combinations(session: Session, level: str) -> list[tuple]:
     ``village`` (the household's village) or ``township`` (that village's parent).
     One grouped scan serves both the worst-verdict and the per-guarantee counts.
     """
-    verdicts = [getattr(GuaranteeStatus, name) for name in GUARANTEE_COLUMNS]
-    if level == "village":
+    verdicts = [getattr(GuaranteeStatus, name) for name in GUARANTEES]
+    if level == AreaLevel.VILLAGE:
         area = Household.village_code
         query = select(area, *verdicts, func.count()).select_from(Household)
     else:
@@ -84,7 +86,7 @@ def guarantee_combinations(session: Session, level: str) -> list[tuple]:
 
 def village_parents(session: Session) -> dict[str, str]:
     """Village code → township code, so a client can move a village's change up a level."""
-    query = select(Area.code, Area.parent_code).where(Area.level == "village", Area.parent_code.is_not(None))
+    query = select(Area.code, Area.parent_code).where(Area.level == AreaLevel.VILLAGE, Area.parent_code.is_not(None))
     return dict(session.execute(query).all())
 
 
@@ -96,8 +98,9 @@ def area_shapes(session: Session, level: str) -> list[tuple]:
 
 
 def search_areas(session: Session, q: str, *, limit: int = 10) -> list[dict[str, Any]]:
-    """Areas whose Chinese or English name contains ``q`` (English case-insensitive; ``%``/``_`` literal), larger first."""
-    rank = case({"prefecture": 0, "county": 1, "township": 2, "village": 3}, value=Area.level, else_=4)
+    """Areas whose Chinese or English name contains ``q`` (English case-insensitive; ``%``/``_`` literal),
+    larger first."""
+    rank = case({level.value: i for i, level in enumerate(AreaLevel)}, value=Area.level, else_=len(AreaLevel))
     query = (select(Area.code, Area.name_zh, Area.name_en, Area.level, Area.parent_code,
                     Area.min_lon, Area.min_lat, Area.max_lon, Area.max_lat)
              .where(or_(Area.name_zh.contains(q, autoescape=True),

@@ -12,12 +12,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, bindparam, column, func, insert, select, update
+from sqlalchemy import LargeBinary, bindparam, column, insert, select, update
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from relief.store.bulk import driver_value
+from relief.domain.vocabulary import Shelter
+from relief.store.bulk import TABLES, driver_value
 from relief.store.tables import Area, Distribution, Household, Item, MedicalVisit, Site
 from relief.store.types import SRID, Geometry
 
@@ -48,21 +49,22 @@ def areas_frame(session: Session, levels: Iterable[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "level", "geom"])
 
 
-def upsert_frame(session: Session, model, frame: pd.DataFrame) -> tuple[int, int]:
-    """Insert new rows and update existing ones by primary key; returns (inserted, updated).
+def upsert_frame(session: Session, name: str, frame: pd.DataFrame) -> tuple[int, int]:
+    """Insert new rows and update existing ones of table ``name`` by primary key; returns (inserted, updated).
 
     Only the frame's columns are written, so columns a register does not
     carry (a household's phone, say) keep their stored values.
     """
     if frame.empty:
         return 0, 0
+    model = TABLES[name]
     table = model.__table__
     key = next(iter(table.primary_key.columns)).key
     existing: set = set()
     for chunk in _chunks(frame[key].tolist()):
         existing.update(session.connection().execute(select(table.c[key]).where(table.c[key].in_(chunk))).scalars())
     old = frame[key].isin(existing).to_numpy()
-    inserted = insert_rows(session, model, frame.loc[~old])
+    inserted = insert_rows(session, name, frame.loc[~old])
     changed = frame.loc[old]
     if len(changed):
         rows = _column_records(session, model, changed)
@@ -74,10 +76,11 @@ def upsert_frame(session: Session, model, frame: pd.DataFrame) -> tuple[int, int
     return inserted, len(changed)
 
 
-def insert_rows(session: Session, model, frame: pd.DataFrame) -> int:
-    """Core executemany inserts of a frame's table columns (many times faster than ORM bulk inserts)."""
+def insert_rows(session: Session, name: str, frame: pd.DataFrame) -> int:
+    """Core executemany inserts of a frame's columns into table ``name`` (many times faster than ORM bulk inserts)."""
     if frame.empty:
         return 0
+    model = TABLES[name]
     rows = _column_records(session, model, frame)
     statement = insert(_plain_table(session, model))
     for start in range(0, len(rows), WRITE_CHUNK):
@@ -132,9 +135,5 @@ def household_ids_at_sites(session: Session, site_ids: Sequence[str]) -> list[st
     out: list[str] = []
     for chunk in _chunks(sorted(set(site_ids))):
         out += session.connection().execute(
-            select(Household.id).where(Household.shelter == "site", Household.site_id.in_(chunk))).scalars().all()
+            select(Household.id).where(Household.shelter == Shelter.SITE, Household.site_id.in_(chunk))).scalars().all()
     return out
-
-
-def row_counts(session: Session, models: Iterable) -> dict[str, int]:
-    return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0 for m in models}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -16,8 +16,13 @@ _INSERTS = {dialect: insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABL
             for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))}
 
 
-def find(session: Session, client_id: str) -> ResendRecord | None:
-    return session.scalar(select(ResendRecord).where(ResendRecord.client_id == client_id))
+_FIND = select(_TABLE.c.operation, _TABLE.c.fingerprint, _TABLE.c.answer).where(
+    _TABLE.c.client_id == bindparam("client_id"))
+
+
+def find(session: Session, client_id: str) -> Row | None:
+    """The kept ``operation``, ``fingerprint`` and ``answer`` of a client id (a plain row: every write asks this)."""
+    return session.execute(_FIND, {"client_id": client_id}).first()
 
 
 def record(session: Session, *, client_id: str, operation: str, fingerprint: str, answer: dict[str, Any],

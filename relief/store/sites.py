@@ -6,14 +6,14 @@ on either store.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from relief.store.features import feature
-from relief.store.layer_queries import site_occupancy, site_properties
+from relief.domain.vocabulary import Shelter, SiteStatus
+from relief.store.layer_queries import site_occupancy
 from relief.store.tables import Depot, Facility, Household, Site
 
 SITE_FRAME_COLUMNS = ("site_id", "name", "county_code", "capacity_persons", "covered_area_m2", "water_l_per_day",
@@ -48,17 +48,11 @@ def lock_sites(session: Session, site_ids: Iterable[str]) -> dict[str, Site]:
     return {s.id: s for s in session.scalars(query)}
 
 
-def site_feature(session: Session, row: Site) -> dict[str, Any]:
-    """The site as ``GET /api/sites`` shows it, with its current occupancy."""
-    occupants = site_occupancy(session, [row.id]).get(row.id, 0)
-    return feature(row, site_properties(row, occupants), id_attr="id")
-
-
 def household_counts(session: Session, site_ids: Iterable[str]) -> dict[str, int]:
     """Households (not persons) recorded at each site."""
     ids = list(site_ids)
-    query = (select(Household.site_id, func.count()).where(Household.shelter == "site", Household.site_id.in_(ids))
-             .group_by(Household.site_id))
+    query = (select(Household.site_id, func.count())
+             .where(Household.shelter == Shelter.SITE, Household.site_id.in_(ids)).group_by(Household.site_id))
     return {site_id: int(n) for site_id, n in session.execute(query)}
 
 
@@ -72,7 +66,7 @@ def sites_frame(session: Session, *, county_code: str | None = None, site_ids: I
     if site_ids is not None:
         query = query.where(Site.id.in_(list(site_ids)))
     if open_only:
-        query = query.where(Site.status == "open")
+        query = query.where(Site.status == SiteStatus.OPEN)
     frame = pd.DataFrame.from_records(session.execute(query).all(), columns=list(SITE_FRAME_COLUMNS))
     return frame.astype({"capacity_persons": "int64", "covered_area_m2": float, "water_l_per_day": float,
                          "lon": float, "lat": float})
@@ -90,3 +84,14 @@ def occupancy_series(session: Session, site_ids: Iterable[str] | None = None) ->
     """Persons at each site (``shelter == "site"``), by site_id, as the domain rules take it."""
     counts = site_occupancy(session, site_ids)
     return pd.Series(counts, dtype=float, name="occupants").rename_axis("site_id")
+
+
+def sites_after_moves(session: Session, site_ids: Iterable[str | None]) -> list[Site]:
+    """The sites among ``site_ids`` that exist, in id order, with this transaction's moves flushed first.
+
+    Occupancy is counted by Core selects, which do not autoflush: without
+    the flush a household just checked in or out would not count yet.
+    """
+    session.flush()
+    return [row for row in (site(session, site_id) for site_id in sorted({s for s in site_ids if s}))
+            if row is not None]

@@ -10,7 +10,8 @@ from relief.store.tables import StandardsVersion
 
 
 def active_document(session: Session) -> dict[str, Any] | None:
-    row = session.scalar(select(StandardsVersion).where(StandardsVersion.active.is_(True)).order_by(StandardsVersion.id.desc()))
+    row = session.scalar(select(StandardsVersion).where(StandardsVersion.active.is_(True))
+                         .order_by(StandardsVersion.id.desc()))
     return row.document if row else None
 
 
@@ -26,3 +27,12 @@ def publish(session: Session, document: dict[str, Any], user_id: int | None) -> 
 def versions(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(StandardsVersion).order_by(StandardsVersion.id))
     return [{"version": r.version, "active": r.active, "created_at": r.created_at.isoformat()} for r in rows]
+
+
+def active_version(session: Session) -> tuple | None:
+    """(id, version, created_at) of the standards in force: a cheap key before reusing a parsed document."""
+    table = StandardsVersion.__table__.c
+    query = (select(table.id, table.version, table.created_at).where(table.active.is_(True))
+             .order_by(table.id.desc()).limit(1))
+    row = session.connection().execute(query).first()
+    return tuple(row) if row else None

@@ -14,9 +14,10 @@ import pandas as pd
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from relief.store.features import plain
-from relief.store.tables import Depot, DispatchPlan, Donation, Item, Site, StockBalance, StockMovement
+from relief.domain.vocabulary import HolderKind
+from relief.jsonable import jsonable
 from relief.store.rows import get
+from relief.store.tables import Depot, DispatchPlan, Donation, Item, Site, StockBalance, StockMovement
 
 ITEM_COLUMNS = ("item_code", "name", "unit", "guarantee", "kcal_per_unit", "litres_per_unit", "sets_per_unit",
                 "pieces_per_unit")
@@ -74,7 +75,7 @@ def movements(session: Session, *, holder_kind: str | None = None, holder_id: st
 
 
 def movement_row(movement: StockMovement) -> dict[str, Any]:
-    return {c: plain(getattr(movement, c)) for c in MOVEMENT_COLUMNS}
+    return {c: jsonable(getattr(movement, c)) for c in MOVEMENT_COLUMNS}
 
 
 # --- donations -----------------------------------------------------------------
@@ -84,7 +85,7 @@ DONATION_COLUMNS = ("id", "received_at", "donor_name", "donor_contact", "consent
 
 
 def donation_row(donation: Donation) -> dict[str, Any]:
-    return {c: plain(getattr(donation, c)) for c in DONATION_COLUMNS}
+    return {c: jsonable(getattr(donation, c)) for c in DONATION_COLUMNS}
 
 
 def donations(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
@@ -110,7 +111,7 @@ def holder_names(session: Session, keys: Iterable[tuple[str | None, str | None]]
     """``{(holder_kind, holder_id): name}`` for depots and sites."""
     wanted = {k for k in keys if k[0] and k[1]}
     out: dict[tuple[str, str], str] = {}
-    for kind, model in (("depot", Depot), ("site", Site)):
+    for kind, model in ((HolderKind.DEPOT, Depot), (HolderKind.SITE, Site)):
         ids = sorted(i for k, i in wanted if k == kind)
         if ids:
             rows = session.execute(select(model.id, model.name).where(model.id.in_(ids)))

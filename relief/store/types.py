@@ -10,10 +10,10 @@ geopandas after a bounding-box pre-filter (see :class:`SpatialMixin` in
 """
 from __future__ import annotations
 
-import shapely
-from shapely.geometry.base import BaseGeometry
 from datetime import timezone
 
+import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.types import DateTime, LargeBinary, TypeDecorator, UserDefinedType
 
 SRID = 4326

@@ -1,4 +1,7 @@
-"""The thin web layer: validate, call a service, respond."""
+"""The thin web layer: validate, call a service, respond.
+
+Every route states who may call it: ``@requires("permission")`` or ``@public`` (``web/gate.py``).
+"""
 from __future__ import annotations
 
 from flask_wtf.csrf import CSRFProtect
@@ -7,13 +10,23 @@ csrf = CSRFProtect()
 
 
 def register(app) -> None:
-    from relief.web import api_layers, errors, pages, report_pages, sockets
-    from relief.web import json, params  # strict JSON both ways; bounded path ids and the request screen
+    from relief.web import (
+        api_layers,
+        errors,
+        json,  # strict JSON both ways
+        pages,
+        params,  # bounded path ids and the request screen
+        report_pages,
+        sockets,
+    )
+    from relief.web.gate import public
 
     json.init_app(app)
     params.init_app(app)  # before any blueprint: its converter bounds every <int:…> path id
     errors.init_app(app)
     csrf.init_app(app)
+    if "static" in app.view_functions:
+        public(app.view_functions["static"])  # the app's own scripts, styles and images
     for blueprint in (api_layers.bp, pages.bp, report_pages.bp):
         app.register_blueprint(blueprint)
     from relief.web import api_map  # the live map's reads and the situation-map download
@@ -24,7 +37,7 @@ def register(app) -> None:
     app.register_blueprint(api_guarantees.bp)
     app.register_blueprint(dashboard_pages.bp)
     for module in _api_write_modules():
-        csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.context.requires)
+        csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.gate.requires)
         app.register_blueprint(module.bp)
     sockets.init_app(app)
 

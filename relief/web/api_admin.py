@@ -11,7 +11,8 @@ from flask import Blueprint, jsonify, request
 from relief.errors import NotFound
 from relief.services import accounts, audit, fields, standards
 from relief.web import params
-from relief.web.context import request_context, requires
+from relief.web.context import request_context
+from relief.web.gate import public, requires
 from relief.web.resend import answer_once
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api")
@@ -88,6 +89,7 @@ def revoke_token(token_id: str):
 
 
 @bp.get("/standards")
+@public
 def get_standards():
     ctx = request_context()
     return jsonify({"active": ctx.standards.document, "versions": standards.versions(ctx)})

@@ -29,24 +29,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from relief.domain.guarantees import GUARANTEES, STATUSES
-from relief.domain.roles import may
-from relief.errors import Forbidden, NotAuthenticated, ValidationFailed
+from relief.domain.vocabulary import GUARANTEE_STATUSES, GUARANTEES
+from relief.errors import ValidationFailed
 from relief.services import guarantee_lists, guarantees
 from relief.web import params
-from relief.web.context import current_actor, request_context
+from relief.web.context import request_context
+from relief.web.gate import check, public, requires
 
 bp = Blueprint("api_guarantees", __name__, url_prefix="/api")
 
 
-def require_staff() -> None:
-    """401 without credentials, 403 without ``staff.read``; reads need no CSRF token."""
-    actor = current_actor()
-    if actor.id is None:
-        raise NotAuthenticated("household verdicts are for logged-in staff; counts are public "
-                               "(GET /api/guarantees?summary=village)")
-    if not may(actor.role, "staff.read"):
-        raise Forbidden(f"role {actor.role!r} may not read household verdicts")
+#: What an anonymous caller asking for household rows may read instead.
+COUNTS_ARE_PUBLIC = ("household verdicts are for logged-in staff; counts are public "
+                     "(GET /api/guarantees?summary=village)")
 
 
 def _profile() -> str | None:
@@ -65,15 +60,17 @@ def _level(name: str) -> str | None:
 
 
 @bp.get("/guarantees")
+@public
 def list_guarantees():
+    """Public for counts (``summary``); household rows need ``staff.read``."""
     summary_by = _level("summary")
     with_summary = _level("with_summary")
     fmt = request.args.get("format") or "json"
     if fmt not in ("json", "csv"):
         raise ValidationFailed("format must be json or csv", field="format")
     if summary_by is None:
-        require_staff()
-    statuses = params.words("status", STATUSES)
+        check("staff.read", hint=COUNTS_ARE_PUBLIC)
+    statuses = params.words("status", GUARANTEE_STATUSES)
     only = params.words("guarantee", GUARANTEES)
     page = _page()
     ctx = request_context()
@@ -117,8 +114,8 @@ def _json(ctx, body) -> Response:
 
 
 @bp.get("/households/<household_id>/guarantees")
+@requires("staff.read", hint=COUNTS_ARE_PUBLIC)
 def household_guarantees(household_id: str):
-    require_staff()
     ctx = request_context()
     moment = params.query_time("as_of") or ctx.now()
     return jsonify(guarantees.household_guarantees(ctx, household_id, as_of=moment, profile=_profile() or "normal"))

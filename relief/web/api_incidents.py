@@ -14,13 +14,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
-from relief.domain.incidents import KINDS, STATUSES
+from relief.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES
 from relief.errors import ValidationFailed
 from relief.services import fields, incident_lookup, incidents, photos, statutory
 from relief.services.resend import Submission
 from relief.web import json as strict_json
 from relief.web import params
-from relief.web.context import request_context, requires
+from relief.web.context import request_context
+from relief.web.gate import check, public, requires
 from relief.web.resend import answer_once
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api")
@@ -51,11 +52,6 @@ def _answer(submission: Submission):
     return jsonify(submission.body), 201 if submission.created else 200
 
 
-def _check(permission: str) -> None:
-    """The same checks as ``@requires``, for a permission chosen by the body."""
-    requires(permission)(lambda: None)()
-
-
 @bp.post("/incidents")
 @requires("incident.report")
 def create_incident():
@@ -64,14 +60,15 @@ def create_incident():
 
 
 @bp.post("/incidents/<int:incident_id>/reports")
+@requires("incident.report")
 def add_report(incident_id: int):
-    _check("incident.report")
+    """A statutory report (chosen by the body's ``type``) needs ``report.statutory`` as well."""
     body, uploads = _body_and_photos()
     kind = body.get("type")
     if kind not in REPORT_TYPES:
         raise ValidationFailed(f"type must be one of {', '.join(REPORT_TYPES)}", field="type")
     if kind == "statutory":
-        _check("report.statutory")
+        check("report.statutory")
         if uploads:
             raise ValidationFailed("photos belong to field reports", field="photos")
         return answer_once("incident.statutory_report", body,
@@ -90,11 +87,13 @@ def transition(incident_id: int):
 
 
 @bp.get("/incidents/<int:incident_id>")
+@public
 def incident(incident_id: int):
     return jsonify(incident_lookup.detail(request_context(), incident_id))
 
 
 @bp.get("/incidents/<int:incident_id>/cap")
+@public
 def cap(incident_id: int):
     xml = incident_lookup.cap_xml(request_context(), incident_id)
     return Response(xml, mimetype="application/cap+xml",
@@ -102,21 +101,24 @@ def cap(incident_id: int):
 
 
 @bp.get("/incidents.geojson")
+@public
 def export():
     collection = incident_lookup.export_geojson(
-        request_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
-        statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
+        request_context(), bbox=params.bbox(), kinds=params.words("kind", INCIDENT_KINDS),
+        statuses=params.words("status", INCIDENT_STATUSES), since=params.query_time("since"),
         until=params.query_time("until"))
     return Response(strict_json.text(collection, compact=False), mimetype="application/geo+json",
                     headers={"Content-Disposition": 'attachment; filename="incidents.geojson"'})
 
 
 @bp.get("/reports/overdue")
+@public
 def overdue():
     return jsonify(statutory.overdue(request_context(), params.query_time("as_of")))
 
 
 @bp.get("/reports/summary")
+@public
 def summary():
     return jsonify(statutory.summary(request_context()))
 
@@ -132,7 +134,9 @@ def response_table():
 
 
 @bp.get("/photos/<int:photo_id>/<variant>")
+@public
 def photo(photo_id: int, variant: str):
+    """The public and thumbnail variants for anyone; the original (with its GPS) the service gives staff only."""
     path, mimetype = photos.photo_file(request_context(), photo_id, variant)
     response = send_file(path, mimetype=mimetype, max_age=86400 if variant != "original" else 0)
     if variant == "original":

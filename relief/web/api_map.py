@@ -5,7 +5,8 @@
 - ``GET /api/map/areas?level=…`` — simplified boundaries for drawing
 - ``GET /api/map/search?q=…`` — areas by name
 - ``GET /api/map/incidents`` — same filters as ``/api/incidents``, marker properties only
-- ``GET /api/map/styles`` — the colour tables shared with the exported map (also in the map page)
+- ``GET /api/map/styles`` — the colour tables shared with the exported map and the word lists every page iterates
+  (also in the map page)
 - ``GET /export/map.html`` — the situation map as one offline HTML file
 
 Answers are compact JSON (UTF-8, no padding) and gzip-compressed when the
@@ -20,13 +21,19 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from maps import styles
-from relief.domain.incidents import KINDS, STATUSES
-from relief.domain.roles import may
-from relief.errors import Forbidden, NotAuthenticated
+from relief.domain.vocabulary import (
+    GUARANTEE_STATUSES,
+    GUARANTEES,
+    INCIDENT_KINDS,
+    INCIDENT_STATUSES,
+    TOPICS,
+    VERDICTS_WORST_FIRST,
+)
 from relief.services import live_map, situation
 from relief.web import json as strict_json
 from relief.web import params
-from relief.web.context import base_context, current_actor
+from relief.web.context import base_context
+from relief.web.gate import public, requires
 
 bp = Blueprint("api_map", __name__)
 
@@ -48,59 +55,64 @@ def compact_json(body: Any, *, max_age: int | None = None) -> Response:
     return response
 
 
-def require_staff() -> None:
-    actor = current_actor()
-    if actor.id is None:
-        raise NotAuthenticated("household positions are for logged-in staff; the public map shows counts per area")
-    if not may(actor.role, "staff.read"):
-        raise Forbidden(f"role {actor.role!r} may not read household positions")
-
-
 @bp.get("/api/households/points")
+@requires("staff.read", hint="household positions are for logged-in staff; the public map shows counts per area")
 def household_points():
-    require_staff()
     limit = params.integer("limit", POINTS_DEFAULT_LIMIT, minimum=1, maximum=POINTS_MAX_LIMIT)
     return compact_json(live_map.household_points(base_context(), params.bbox(), offset=params.integer("offset", 0),
                                                   limit=limit))
 
 
 @bp.get("/api/guarantees/summary")
+@public
 def guarantee_summary():
     level = request.args.get("level") or "village"
     return compact_json(live_map.guarantee_summary(base_context(), level))
 
 
 @bp.get("/api/map/areas")
+@public
 def area_shapes():
     return compact_json(live_map.area_shapes(base_context(), request.args.get("level") or "county"))
 
 
 @bp.get("/api/map/search")
+@public
 def search_areas():
     limit = params.integer("limit", 10, minimum=1, maximum=50)
     return compact_json(live_map.search_areas(base_context(), request.args.get("q", ""), limit=limit))
 
 
 @bp.get("/api/map/incidents")
+@public
 def incident_markers():
     return compact_json(live_map.incident_markers(
-        base_context(), bbox=params.bbox(), kinds=params.words("kind", tuple(KINDS)),
-        statuses=params.words("status", tuple(STATUSES)), since=params.query_time("since"),
+        base_context(), bbox=params.bbox(), kinds=params.words("kind", INCIDENT_KINDS),
+        statuses=params.words("status", INCIDENT_STATUSES), since=params.query_time("since"),
         until=params.query_time("until"), **params.paging()))
 
 
 @bp.get("/api/map/styles")
+@public
 def map_styles():
-    return compact_json(styles.as_dict(), max_age=300)
+    return compact_json(style_answer(), max_age=300)
+
+
+def style_answer() -> dict[str, Any]:
+    """The colour tables of ``maps.styles`` and the word lists pages iterate, taken from the vocabulary here
+    because ``maps`` imports nothing of relief: every page reads both from this one answer."""
+    return {**styles.as_dict(), "guarantees": list(GUARANTEES), "guarantee_statuses": list(GUARANTEE_STATUSES),
+            "verdicts_worst_first": list(VERDICTS_WORST_FIRST), "topics": list(TOPICS)}
 
 
 @bp.app_context_processor
 def style_globals() -> dict:
     """``map_styles()`` in templates: the map page carries the tables itself (one request fewer)."""
-    return {"map_styles": styles.as_dict}
+    return {"map_styles": style_answer}
 
 
 @bp.get("/export/map.html")
+@public
 def export_map():
     ctx = base_context()
     html = situation.export_html_shared(ctx)

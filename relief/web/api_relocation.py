@@ -12,7 +12,8 @@ from relief.errors import ValidationFailed
 from relief.services import medical_visits, relocation, sites
 from relief.web import params
 from relief.web.api_stock import optional_body
-from relief.web.context import request_context, requires
+from relief.web.context import request_context
+from relief.web.gate import public, requires
 from relief.web.resend import answer_once
 
 bp = Blueprint("api_relocation", __name__, url_prefix="/api")
@@ -70,6 +71,7 @@ def displacement():
 
 
 @bp.get("/sites/<site_id>")
+@public
 def site(site_id: str):
     return jsonify(sites.site_detail(request_context(), site_id))
 

@@ -12,7 +12,8 @@ from relief.errors import ValidationFailed
 from relief.services import cover as cover_service
 from relief.services import dispatch, donations, stock
 from relief.web import params
-from relief.web.context import request_context, requires
+from relief.web.context import request_context
+from relief.web.gate import requires
 from relief.web.resend import answer_once
 
 bp = Blueprint("api_stock", __name__, url_prefix="/api")

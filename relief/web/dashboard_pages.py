@@ -3,7 +3,8 @@
 The page is a shell; ``static/js/dashboard.js`` fills it from the JSON APIs
 (counts are public; household rows, sites' cover and plans need staff
 credentials, which the browser session supplies). Every word shown is
-translated here with Flask-Babel and handed to the script.
+translated here with Flask-Babel and handed to the script; the guarantees,
+verdicts and colours it iterates come from ``GET /api/map/styles``, as on the map.
 """
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from relief.domain.guarantees import GUARANTEES, STATUSES
-from relief.domain.roles import may
-from relief.web.context import current_actor
+from relief.web.gate import actor_may, public
 
 bp = Blueprint("dashboard_pages", __name__)
 
@@ -39,12 +38,11 @@ def dashboard_strings() -> dict[str, str]:
 
 
 @bp.get("/dashboard")
+@public
 def dashboard():
-    actor = current_actor()
     settings = {
-        "staff": bool(actor.id) and may(actor.role, "staff.read"),
-        "mayPlan": bool(actor.id) and may(actor.role, "dispatch.plan"),
-        "guarantees": list(GUARANTEES), "statuses": list(STATUSES),
+        "staff": actor_may("staff.read"),
+        "mayPlan": actor_may("dispatch.plan"),
         "urls": {"guarantees": url_for("api_guarantees.list_guarantees"), "sites": "/api/sites",
                  "cover": "/api/cover", "plans": "/api/dispatch/plans"},
         "strings": dashboard_strings(), "locale": str(get_locale()),

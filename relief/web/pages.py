@@ -14,6 +14,7 @@ from relief.errors import NotAuthenticated, Throttled
 from relief.services import accounts
 from relief.web import security
 from relief.web.context import SESSION_KEY, base_context, current_actor, request_context, start_session
+from relief.web.gate import public
 
 bp = Blueprint("pages", __name__)
 
@@ -71,6 +72,7 @@ def map_strings() -> dict[str, str]:
 
 
 @bp.get("/")
+@public
 def map_page():
     return render_template("map.html", settings=map_settings())
 
@@ -91,6 +93,7 @@ def same_site_path(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     form = LoginForm()
     error, status, headers = None, 200, {}
@@ -113,6 +116,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     """End the session on the server too, so a copy of the cookie is worth nothing."""
     accounts.logout(request_context(), session.get(SESSION_KEY), address=security.client_address())
@@ -124,6 +128,7 @@ def logout():
 
 
 @bp.get("/lang/<code>")
+@public
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code

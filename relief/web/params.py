@@ -98,7 +98,8 @@ def words(name: str, allowed: tuple[str, ...] | None = None) -> list[str] | None
     if allowed is not None:
         bad = [v for v in values if v not in allowed]
         if bad:
-            raise ValidationFailed(f"unknown {name}: {', '.join(bad)}; expected one of {', '.join(allowed)}", field=name)
+            raise ValidationFailed(f"unknown {name}: {', '.join(bad)}; expected one of {', '.join(allowed)}",
+                                   field=name)
     return values
 
 

@@ -11,10 +11,11 @@ from datetime import datetime
 from flask import Blueprint, current_app, render_template, request, send_from_directory
 from flask_babel import gettext as _
 
-from relief.domain.incidents import KINDS
+from relief.domain.vocabulary import INCIDENT_KINDS
 from relief.services import statutory
 from relief.web import params
 from relief.web.context import current_actor, request_context
+from relief.web.gate import public
 
 bp = Blueprint("report_pages", __name__)
 
@@ -39,6 +40,7 @@ def report_strings() -> dict[str, str]:
 
 
 @bp.get("/report")
+@public
 def report_form():
     actor = current_actor()
     settings = {
@@ -47,11 +49,12 @@ def report_form():
         "tileAttribution": current_app.config.get("TILE_ATTRIBUTION"),
         "indicators": list(FIELD_INDICATORS),
     }
-    return render_template("report.html", settings=settings, strings=report_strings(), kinds=KINDS,
+    return render_template("report.html", settings=settings, strings=report_strings(), kinds=INCIDENT_KINDS,
                            indicators=FIELD_INDICATORS)
 
 
 @bp.get("/report-sw.js")
+@public
 def report_service_worker():
     response = send_from_directory(current_app.static_folder, "js/report-sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Service-Worker-Allowed"] = "/report"
@@ -60,6 +63,7 @@ def report_service_worker():
 
 
 @bp.get("/reports/overdue")
+@public
 def overdue_page():
     as_of: datetime | None = params.query_time("as_of")
     listing = statutory.overdue(request_context(), as_of)

@@ -7,24 +7,26 @@ from any origin: a token is never sent by the browser on its own) or its
 handshake carried a logged-in session cookie from one of the app's own pages
 (:mod:`relief.web.origins`: the request's host or ``RELIEF_ALLOWED_ORIGINS``);
 anyone else, a foreign page riding a staff cookie included, is public and is
-only ever put in public rooms.
+only ever put in public rooms. That decision is taken once, at the handshake, and
+kept in the connection's own Socket.IO session (Flask-SocketIO's per-connection
+copy of the user session), so it ends with the connection.
 """
 from __future__ import annotations
-
 
 from flask import current_app, request, session
 from flask_socketio import join_room, leave_room, rooms
 
 from relief import live
-from relief.domain.roles import may
+from relief.domain.vocabulary import TOPICS
+from relief.errors import Throttled
 from relief.services import events as event_service
 from relief.web import origins
 from relief.web.context import base_context, session_actor, token_actor
-from relief.errors import Throttled
 
 MAX_AREAS = 64
 
-_staff: dict[str, bool] = {}
+#: Where a connection's session keeps whether its handshake was staff's.
+STAFF_KEY = "live_staff"
 
 
 def _is_staff(auth) -> bool:
@@ -37,7 +39,12 @@ def _is_staff(auth) -> bool:
             actor = None
     elif session.get("user_id") and _cookie_counts():
         actor = session_actor()
-    return bool(actor and may(actor.role, "staff.read"))
+    return actor is not None and actor.may("staff.read")
+
+
+def _staff() -> bool:
+    """Whether this connection's handshake was staff's (never the HTTP session's own say)."""
+    return session.get(STAFF_KEY) is True
 
 
 def _allowed_origins(app) -> frozenset[str]:
@@ -50,8 +57,8 @@ def _cookie_counts() -> bool:
 
 
 def _topics(data: dict) -> list[str]:
-    asked = data.get("topics") or live.TOPICS
-    return [t for t in asked if t in live.TOPICS] if isinstance(asked, (list, tuple)) else list(live.TOPICS)
+    asked = data.get("topics") or TOPICS
+    return [t for t in asked if t in TOPICS] if isinstance(asked, (list, tuple)) else list(TOPICS)
 
 
 def _areas(data: dict) -> list[str]:
@@ -69,18 +76,15 @@ def init_app(app) -> None:
 
     @socketio.on("connect", namespace=live.NAMESPACE)
     def connect(auth=None):
-        _staff[request.sid] = _is_staff(auth)
-
-    @socketio.on("disconnect", namespace=live.NAMESPACE)
-    def disconnect(*_args):
-        _staff.pop(request.sid, None)
+        session[STAFF_KEY] = _is_staff(auth)
 
     @socketio.on("subscribe", namespace=live.NAMESPACE)
     def subscribe(data=None):
-        """Join the rooms for ``topics`` × ``areas`` (county codes, or all), leaving any joined before; returns the latest seq."""
+        """Join the rooms for ``topics`` × ``areas`` (county codes, or all), leaving any joined before; returns the
+        latest seq."""
         data = data if isinstance(data, dict) else {}
         topics, areas = _topics(data), _areas(data)
-        staff = _staff.get(request.sid, False)
+        staff = _staff()
         for joined in rooms(namespace=live.NAMESPACE):
             if joined != request.sid:
                 leave_room(joined)
@@ -98,5 +102,5 @@ def init_app(app) -> None:
         except (TypeError, ValueError):
             return {"error": {"code": "invalid", "message": "since must be a whole number", "field": "since"}}
         return event_service.catch_up(base_context(), since, topics=_topics(data), areas=_areas(data) or None,
-                                      staff=_staff.get(request.sid, False),
+                                      staff=_staff(),
                                       limit=current_app.config["EVENT_CATCHUP_LIMIT"])

@@ -1,30 +1,18 @@
 /* The dashboard: counts of the five guarantees (public), unmet households,
  * sites' occupancy and cover, and the dispatch plan (staff).
  * Plain DOM and inline SVG; no library. Every word comes translated from the
- * server (settings.strings). */
+ * server (settings.strings); the guarantees, the verdicts and their colours
+ * come from GET /api/map/styles (relief.loadStyles(), common.js), as on the map. */
 (function () {
   "use strict";
 
+  var R = window.relief, el = R.el, getJSON = R.getJSON, postJSON = R.postJSON;
   var settings = JSON.parse(document.getElementById("dashboard-settings").textContent);
   var S = settings.strings;
-  var STATUSES = settings.statuses;
-  var GUARANTEES = settings.guarantees;
-  var COLOURS = { met: "#2e8b57", at_risk: "#e6a100", unmet: "#c0392b", not_applicable: "#c5cdd5" };
+  var STATUSES, GUARANTEES, COLOURS, JUDGED;  // from the server, set in start()
   var SVG = "http://www.w3.org/2000/svg";
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var areaNames = {};
   var summaries = {};
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      // styles through the CSSOM: the Content-Security-Policy refuses style attributes
-      if (k === "text") node.textContent = attrs[k]; else if (k === "style") node.style.cssText = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
-    return node;
-  }
 
   function svg(tag, attrs) {
     var node = document.createElementNS(SVG, tag);
@@ -32,33 +20,12 @@
     return node;
   }
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
-      if (!r.ok) throw new Error(r.status);
-      return r.json();
-    });
-  }
-
-  function postJSON(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: JSON.stringify(body || {})
-    }).then(function (r) {
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error((data.error && data.error.message) || r.status);
-        return data;
-      });
-    });
-  }
-
   function message(target, text, cls) {
-    target.replaceChildren(el("p", { "class": cls || "muted", text: text }));
+    target.replaceChildren(el("p", { "class": cls || "muted" }, text));
   }
 
   function fmt(n, digits) {
-    if (n === null || n === undefined) return "–";
-    return Number(n).toLocaleString(undefined, { maximumFractionDigits: digits || 0 });
+    return R.fmtNumber(n, { digits: digits || 0, blank: "–" });
   }
 
   function areaLabel(code) {
@@ -72,15 +39,14 @@
   function legend() {
     var box = document.getElementById("status-legend");
     JUDGED.forEach(function (s) {
-      box.appendChild(el("span", { "class": "legend-item" }, [
-        el("span", { "class": "swatch", style: "background:" + COLOURS[s] }), el("span", { text: S[s] })]));
+      box.appendChild(el("span", { "class": "legend-item", "data-status": s }, [
+        el("span", { "class": "swatch", style: { background: COLOURS[s] } }), el("span", {}, S[s])]));
     });
   }
 
   /* rows: [{label, counts: {status: n}}] → one horizontal stacked bar each, households in the
-   * relief scope only (most are outside it: their bars would hide the rest); the count after
-   * each bar says "in scope / all". */
-  var JUDGED = STATUSES.filter(function (s) { return s !== "not_applicable"; });
+   * relief scope only (JUDGED: most are outside it, their bars would hide the rest); the count
+   * after each bar says "in scope / all". */
 
   function stackedBars(target, rows) {
     var width = 640, barH = 18, gap = 6, labelW = 190, countW = 110;
@@ -129,7 +95,7 @@
 
   function showPrefecture(body) {
     var t = body.summary.total;
-    document.getElementById("as-of").textContent = (body.as_of ? S.as_of + " " + new Date(body.as_of).toLocaleString() + " · " : "") +
+    document.getElementById("as-of").textContent = (body.as_of ? S.as_of + " " + R.fmtTime(body.as_of) + " · " : "") +
       S.in_scope_note;
     stackedBars(document.getElementById("prefecture-chart"), GUARANTEES.map(function (g) {
       return { label: S[g], counts: t.guarantees[g] };
@@ -151,18 +117,18 @@
 
   function areaTable(codes, areas, level) {
     var table = document.getElementById("area-table");
-    var head = el("tr", {}, [el("th", { text: S[level], rowspan: "2" }), el("th", { text: S.households, rowspan: "2" })]);
+    var head = el("tr", {}, [el("th", { rowspan: "2" }, S[level]), el("th", { rowspan: "2" }, S.households)]);
     var sub = el("tr");
     GUARANTEES.forEach(function (g) {
-      head.appendChild(el("th", { text: S[g], colspan: String(STATUSES.length - 1) }));
-      STATUSES.slice(0, -1).forEach(function (s) { sub.appendChild(el("th", { text: S[s], "class": "status-" + s })); });
+      head.appendChild(el("th", { colspan: String(JUDGED.length) }, S[g]));
+      JUDGED.forEach(function (s) { sub.appendChild(el("th", { "class": "status-" + s }, S[s])); });
     });
     var body = el("tbody");
     codes.forEach(function (code) {
-      var row = el("tr", {}, [el("td", { text: areaLabel(code) }), el("td", { text: fmt(areas[code].households), "class": "num" })]);
+      var row = el("tr", {}, [el("td", {}, areaLabel(code)), el("td", { "class": "num" }, fmt(areas[code].households))]);
       GUARANTEES.forEach(function (g) {
-        STATUSES.slice(0, -1).forEach(function (s) {
-          row.appendChild(el("td", { text: fmt(areas[code].guarantees[g][s] || 0), "class": "num status-" + s }));
+        JUDGED.forEach(function (s) {
+          row.appendChild(el("td", { "class": "num status-" + s }, fmt(areas[code].guarantees[g][s] || 0)));
         });
       });
       body.appendChild(row);
@@ -181,17 +147,17 @@
       var rows = body.households.map(function (h) {
         var unmet = GUARANTEES.filter(function (g) { return h[g] === "unmet"; });
         return el("tr", {}, [
-          el("td", { text: h.household_id }),
-          el("td", { text: areaLabel(h.village_code) }),
+          el("td", {}, h.household_id),
+          el("td", {}, areaLabel(h.village_code)),
           el("td", {}, [el("ul", { "class": "reasons" }, unmet.map(function (g) {
-            return el("li", {}, [el("strong", { text: S[g] + ": " }), el("span", { text: h.reasons[g] })]);
+            return el("li", {}, [el("strong", {}, S[g] + ": "), el("span", {}, h.reasons[g])]);
           }))])
         ]);
       });
-      var caption = el("caption", { text: fmt(body.total) + " " + S.households });
+      var caption = el("caption", {}, fmt(body.total) + " " + S.households);
       box.replaceChildren(el("div", { "class": "table-wrap" }, [el("table", { "class": "list" }, [caption,
-        el("thead", {}, [el("tr", {}, [el("th", { text: S.household }), el("th", { text: S.village }),
-          el("th", { text: S.reasons })])]), el("tbody", {}, rows)])]));
+        el("thead", {}, [el("tr", {}, [el("th", {}, S.household), el("th", {}, S.village),
+          el("th", {}, S.reasons)])]), el("tbody", {}, rows)])]));
     }).catch(function () { message(box, S.failed, "error"); });
   }
 
@@ -214,19 +180,19 @@
         .sort(function (a, b) { return (b.occupants / (b.capacity_persons || 1)) - (a.occupants / (a.capacity_persons || 1)); });
       var rows = sites.map(function (p) {
         var share = p.capacity_persons ? p.occupants / p.capacity_persons : 0;
-        var bar = el("span", { "class": "fill" + (share > 0.9 ? " full" : ""), style: "width:" + Math.min(share * 100, 100) + "%" });
+        var bar = el("span", { "class": "fill" + (share > 0.9 ? " full" : ""), style: { width: Math.min(share * 100, 100) + "%" } });
         var d = days[p.id] || {};
         return el("tr", {}, [
-          el("td", { text: p.name }),
-          el("td", { "class": "num" }, [el("span", { "class": "meter" }, [bar]), el("span", { text: fmt(p.occupants) + " / " + fmt(p.capacity_persons) })]),
-          el("td", { "class": "num", text: fmt(p.m2_per_person, 1) }),
-          el("td", { "class": "num", text: d.food || "–" }),
-          el("td", { "class": "num", text: d.water || "–" })
+          el("td", {}, p.name),
+          el("td", { "class": "num" }, [el("span", { "class": "meter" }, [bar]), el("span", {}, fmt(p.occupants) + " / " + fmt(p.capacity_persons))]),
+          el("td", { "class": "num" }, fmt(p.m2_per_person, 1)),
+          el("td", { "class": "num" }, d.food || "–"),
+          el("td", { "class": "num" }, d.water || "–")
         ]);
       });
       box.replaceChildren(el("table", { "class": "list" }, [el("thead", {}, [el("tr", {}, [
-        el("th", { text: S.site }), el("th", { text: S.occupants + " / " + S.capacity }), el("th", { text: S.m2_per_person }),
-        el("th", { text: S.days_food }), el("th", { text: S.days_water })])]), el("tbody", {}, rows)]));
+        el("th", {}, S.site), el("th", {}, S.occupants + " / " + S.capacity), el("th", {}, S.m2_per_person),
+        el("th", {}, S.days_food), el("th", {}, S.days_water)])]), el("tbody", {}, rows)]));
     }).catch(function () { message(box, S.failed, "error"); });
   }
 
@@ -235,12 +201,12 @@
   function showPlanButton() {
     var box = document.getElementById("plan");
     if (!settings.mayPlan) return message(box, S.login_needed);
-    var button = el("button", { type: "button", "class": "button", text: S.propose });
+    var button = el("button", { type: "button", "class": "button" }, S.propose);
     button.addEventListener("click", function () {
       button.disabled = true;
       postJSON(settings.urls.plans, {}).then(showPlan).catch(function (e) {
         button.disabled = false;
-        box.appendChild(el("p", { "class": "error", text: S.failed + ": " + e.message }));
+        box.appendChild(el("p", { "class": "error" }, S.failed + ": " + e.message));
       });
     });
     box.replaceChildren(button);
@@ -250,34 +216,38 @@
     var box = document.getElementById("plan");
     var lines = plan.lines || [];
     if (!lines.length) return message(box, S.plan_empty);
-    var table = el("table", { "class": "list" }, [el("thead", {}, [el("tr", {}, [el("th", { text: S.depot }),
-      el("th", { text: S.site }), el("th", { text: S.item }), el("th", { text: S.quantity }), el("th", { text: S.distance_km })])]),
+    var table = el("table", { "class": "list" }, [el("thead", {}, [el("tr", {}, [el("th", {}, S.depot),
+      el("th", {}, S.site), el("th", {}, S.item), el("th", {}, S.quantity), el("th", {}, S.distance_km)])]),
       el("tbody", {}, lines.map(function (l) {
-        return el("tr", {}, [el("td", { text: l.depot_id }), el("td", { text: l.site_id }), el("td", { text: l.item_code }),
-          el("td", { "class": "num", text: fmt(l.quantity, 1) }), el("td", { "class": "num", text: fmt(l.distance_km, 1) })]);
+        return el("tr", {}, [el("td", {}, l.depot_id), el("td", {}, l.site_id), el("td", {}, l.item_code),
+          el("td", { "class": "num" }, fmt(l.quantity, 1)), el("td", { "class": "num" }, fmt(l.distance_km, 1))]);
       }))]);
-    var accept = el("button", { type: "button", "class": "button", text: S.accept });
+    var accept = el("button", { type: "button", "class": "button" }, S.accept);
     accept.addEventListener("click", function () {
       accept.disabled = true;
       postJSON(settings.urls.plans + "/" + plan.id + "/accept", {}).then(function () {
-        box.appendChild(el("p", { "class": "status-met", text: S.accepted }));
+        box.appendChild(el("p", { "class": "status-met" }, S.accepted));
         showSites();
       }).catch(function (e) {
         accept.disabled = false;
-        box.appendChild(el("p", { "class": "error", text: S.failed + ": " + e.message }));
+        box.appendChild(el("p", { "class": "error" }, S.failed + ": " + e.message));
       });
     });
     var parts = [accept, el("div", { "class": "table-wrap" }, [table])];
-    if ((plan.unmet || []).length) parts.unshift(el("p", { "class": "muted", text: S.still_short + ": " + plan.unmet.length }));
+    if ((plan.unmet || []).length) parts.unshift(el("p", { "class": "muted" }, S.still_short + ": " + plan.unmet.length));
     box.replaceChildren.apply(box, parts);
   }
 
   /* --- start --------------------------------------------------------------- */
 
-  function start() {
+  function start(styles) {
+    STATUSES = styles.guarantee_statuses;
+    GUARANTEES = styles.guarantees;
+    COLOURS = styles.guarantee_colours;
+    JUDGED = STATUSES.filter(function (s) { return s !== "not_applicable"; });
     legend();
     var choice = document.getElementById("guarantee-choice");
-    GUARANTEES.forEach(function (g) { choice.appendChild(el("option", { value: g, text: S[g] })); });
+    GUARANTEES.forEach(function (g) { choice.appendChild(el("option", { value: g }, S[g])); });
     choice.addEventListener("change", showAreas);
     document.getElementById("level").addEventListener("change", showAreas);
     var villageNames = loadCounts("village").catch(function () { return null; });
@@ -290,5 +260,9 @@
     showPlanButton();
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+  function load() {
+    R.loadStyles().then(start, function () { message(document.getElementById("prefecture-chart"), S.failed, "error"); });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", load); else load();
 })();

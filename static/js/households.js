@@ -67,7 +67,7 @@
     const entry = (H.summaries[level] || { areas: {} }).areas[feature.id] || { households: 0, worst: {} };
     const box = el("div");
     box.appendChild(el("strong", {}, R.areaName(feature.id)));
-    box.appendChild(el("div", {}, `${R.number(entry.households)} ${word("households")} · ${word("unmet")} ${R.number(entry.worst.unmet || 0)} · ${word("at_risk")} ${R.number(entry.worst.at_risk || 0)}`));
+    box.appendChild(el("div", {}, `${R.fmtNumber(entry.households)} ${word("households")} · ${word("unmet")} ${R.fmtNumber(entry.worst.unmet || 0)} · ${word("at_risk")} ${R.fmtNumber(entry.worst.at_risk || 0)}`));
     return box;
   }
   async function choropleth(level) {
@@ -128,7 +128,7 @@
     H.pointsBox = L.latLngBounds([[+bbox[1], +bbox[0]], [+bbox[3], +bbox[2]]]);
     H.recent.filter((e) => e.seq > data.seq).forEach(applyToPoints);
     R.note.textContent = data.total > data.points.length
-      ? `${R.number(data.points.length)} ${word("shown_of")} ${R.number(data.total)} — ${word("zoom_in_more")}` : "";
+      ? `${R.fmtNumber(data.points.length)} ${word("shown_of")} ${R.fmtNumber(data.total)} — ${word("zoom_in_more")}` : "";
     H.points.addTo(map);
   }
 
@@ -216,9 +216,9 @@
     const entry = (s && s.areas[code]) || { households: 0, worst: {}, guarantees: {} };
     const panel = R.details(`${R.areaName(code)} · ${word(level)}`);
     const klass = R.areaClass(entry.worst);
-    panel.appendChild(R.table([[word("households"), R.number(entry.households)],
+    panel.appendChild(R.table([[word("households"), R.fmtNumber(entry.households)],
       [word("worst"), R.badge(word(klass === "empty" ? "no_households" : klass), S().area_class_colours[klass])]]));
-    const statuses = S().guarantee_statuses.filter((st) => guarantees().some((g) => ((entry.guarantees[g] || {})[st] || 0) > 0));
+    const statuses = S().verdicts_worst_first.filter((st) => guarantees().some((g) => ((entry.guarantees[g] || {})[st] || 0) > 0));
     if (!statuses.length) return;
     const grid = panel.appendChild(el("table", { class: "grid" }));
     const head = grid.appendChild(el("tr"));
@@ -231,7 +231,7 @@
     guarantees().forEach((g) => {
       const tr = grid.appendChild(el("tr"));
       tr.appendChild(el("th", {}, word(g)));
-      statuses.forEach((st) => tr.appendChild(el("td", {}, R.number((entry.guarantees[g] || {})[st] || 0))));
+      statuses.forEach((st) => tr.appendChild(el("td", {}, R.fmtNumber((entry.guarantees[g] || {})[st] || 0))));
     });
   };
 })();

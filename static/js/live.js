@@ -9,11 +9,12 @@
  * last seq seen; the server answers reload when too much was missed. Each
  * event is applied once (by seq), and never over a newer state of the same
  * feature. The indicator in the map's corner says live / reconnecting / offline.
+ * The topics subscribed to are the server's list (relief.styles.topics, from GET /api/map/styles).
  */
 (function () {
   "use strict";
-  const R = window.relief, word = R.word;
-  const TOPICS = ["incidents", "reports", "sites", "stock", "guarantees", "dispatch", "areas"];
+  const R = window.relief, word = R.word, el = R.el;
+  const topics = async () => (await R.loadStyles()).topics;
   const FIRST_CONNECT_WAIT_MS = 1500, SEEN_MAX = 5000, FEED_MAX = 30;
   const LIVE_LAYERS = ["incidents", "sites", "depots", "facilities", "households"];
   const live = R.live = { lastSeq: null, seen: new Set(), seenOrder: [], queue: [], areas: null, leftAt: {},
@@ -54,7 +55,7 @@
     had.filter((c) => !has.includes(c)).forEach((c) => { live.leftAt[c] = live.lastSeq; });
     const back = has.filter((c) => !had.includes(c));
     live.areas = after;
-    await ask("subscribe", { topics: TOPICS, areas: after || [] });
+    await ask("subscribe", { topics: await topics(), areas: after || [] });
     if (back.length) {
       const since = Math.min(...back.map((c) => live.leftAt[c] ?? live.lastSeq));
       await catchUp(since, back);
@@ -133,7 +134,7 @@
     try { for (const name of names) await R.reload(name); } finally { if (owner) flush(); }
   }
   async function catchUp(since, areas) {
-    const answer = await ask("catch_up", { since, topics: TOPICS, areas: areas || [] });
+    const answer = await ask("catch_up", { since, topics: await topics(), areas: areas || [] });
     if (!answer || answer.error) return;
     if (answer.reload) {
       await reloadAll(LIVE_LAYERS);
@@ -153,12 +154,11 @@
     const changes = Array.isArray(p.changes) ? ` (${p.changes.length})` : "";
     const kind = event.kind === "guarantee.counts" ? "guarantee.changed" : event.kind;
     const li = el("li", { class: "fresh", "data-seq": event.seq });
-    li.appendChild(el("time", { datetime: event.at }, new Date(event.at).toLocaleTimeString()));
+    li.appendChild(el("time", { datetime: event.at }, R.fmtTime(event.at, { timeOnly: true })));
     li.appendChild(document.createTextNode(`${word(kind)}${changes}${what ? " · " + what : ""}`));
     list.prepend(li);
     while (list.children.length > FEED_MAX) list.lastElementChild.remove();
   }
-  const el = R.el;
 
   // ---- connection life cycle ----------------------------------------------------------------------
   let firstSubscribed;
@@ -167,7 +167,7 @@
     live.failures = 0;
     setState("live");
     live.areas = countiesInView();
-    const answer = await ask("subscribe", { topics: TOPICS, areas: live.areas || [] });
+    const answer = await ask("subscribe", { topics: await topics(), areas: live.areas || [] });
     if (!answer) return;
     live.staff = answer.staff;
     if (live.lastSeq === null) {

@@ -4,24 +4,19 @@
  * an administrator set RELIEF_TILE_URL. Colours and symbols come from
  * GET /api/map/styles (maps/styles.py), the same tables the exported map uses.
  * Text that users typed only ever reaches the page through textContent.
- * households.js adds the household layer and live.js the websocket; both use
- * window.relief, which this file creates. Layers load when live.js calls
- * relief.loadAll(), after it has subscribed, so no change falls in between.
+ * DOM, fetch and formatting helpers are common.js's (window.relief); this file
+ * adds the map to that object, and households.js the household layer and
+ * live.js the websocket. Layers load when live.js calls relief.loadAll(),
+ * after it has subscribed, so no change falls in between.
  */
 (function () {
   "use strict";
   const settings = JSON.parse(document.getElementById("relief-settings").textContent);
   const t = JSON.parse(document.getElementById("relief-i18n").textContent);
-  const zh = (document.documentElement.lang || "").startsWith("zh");
+  const { zh, el, getJSON, fmtNumber, fmtTime, debounce } = window.relief;
   const word = (key) => (key in t ? t[key] : String(key).replace(/_/g, " "));
 
-  // ---- DOM helpers (textContent only) ------------------------------------------------
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => { if (v !== undefined && v !== null) node.setAttribute(k, v); });
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  // ---- map-only DOM pieces (textContent only) ------------------------------------------
   function table(rows) {
     const tbl = el("table");
     rows.forEach(([label, value]) => {
@@ -43,15 +38,6 @@
     inner.style.width = `${Math.round(Math.min(Math.max(share, 0), 1) * 100)}%`;
     inner.style.background = colour;
     return outer;
-  }
-  function when(iso) { if (!iso) return ""; const d = new Date(iso); return isNaN(d) ? iso : d.toLocaleString(zh ? "zh-CN" : "en-GB"); }
-  function number(n) { return n === null || n === undefined ? "" : Number(n).toLocaleString(zh ? "zh-CN" : "en-GB"); }
-  function debounce(fn, ms) { let id; return (...args) => { clearTimeout(id); id = setTimeout(() => fn(...args), ms); }; }
-
-  async function getJSON(url) {
-    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`${url}: ${response.status}`);
-    return response.json();
   }
   async function fetchAll(url, pageSize = 5000) {
     const features = [];
@@ -86,17 +72,17 @@
   connection.textContent = word("connecting");
   const note = control("bottomleft", "map-note");
 
-  const relief = window.relief = {
-    map, settings, word, el, table, badge, disc, bar, when, number, debounce, getJSON, fetchAll, connection, note,
-    styles: null, layers: {}, byId: { incidents: new Map(), sites: new Map(), depots: new Map(), facilities: new Map() },
+  const relief = Object.assign(window.relief, {
+    map, settings, word, table, badge, disc, bar, fetchAll, connection, note,
+    layers: {}, byId: { incidents: new Map(), sites: new Map(), depots: new Map(), facilities: new Map() },
     areaData: {}, areaNames: new Map(), staff: Boolean(settings.user), loaders: {}, patchers: {},
-  };
+  });
   const S = () => relief.styles;
 
   // ---- classifiers: twins of maps/styles.py ---------------------------------------------
   relief.worstStatus = function (statuses) {
     const present = new Set(statuses.filter(Boolean));
-    return S().guarantee_statuses.find((s) => present.has(s)) || "unknown";
+    return S().verdicts_worst_first.find((s) => present.has(s)) || "unknown";
   };
   relief.areaClass = function (worst) {
     const n = (k) => Number((worst || {})[k] || 0);
@@ -299,7 +285,7 @@
   function incidentRows(p) {
     const level = p.response_level ? badge(p.response_level, S().response_level_colours[p.response_level] || "#555") : word("none");
     return [[word("kind"), word(p.kind)], [word("status"), badge(word(p.status), S().status_colours[p.status] || "#555")],
-      [word("response_level"), level], [word("occurred_at"), when(p.occurred_at)],
+      [word("response_level"), level], [word("occurred_at"), fmtTime(p.occurred_at)],
       [word("county"), relief.areaName(p.county_code)], [word("township"), relief.areaName(p.township_code)],
       [word("evacuate"), p.evacuate ? word("yes") : null]];
   }
@@ -330,19 +316,19 @@
       rest.textContent = "";
       if (d.incident.properties.description) rest.appendChild(el("p", { class: "description" }, d.incident.properties.description));
       const total = (d.figures && d.figures.total) || {};
-      const rows = Object.entries(total).filter(([, v]) => typeof v === "number" && v > 0).map(([k, v]) => [word(k), number(v)]);
+      const rows = Object.entries(total).filter(([, v]) => typeof v === "number" && v > 0).map(([k, v]) => [word(k), fmtNumber(v)]);
       if (rows.length) { rest.appendChild(el("h2", {}, word("figures"))); rest.appendChild(table(rows)); }
-      (d.response_reason || []).forEach((r) => rest.appendChild(el("p", {}, `${r.level}: ${word(r.indicator)} ${number(r.value)} ≥ ${number(r.threshold)}`)));
+      (d.response_reason || []).forEach((r) => rest.appendChild(el("p", {}, `${r.level}: ${word(r.indicator)} ${fmtNumber(r.value)} ≥ ${fmtNumber(r.threshold)}`)));
     } catch (error) { rest.textContent = ""; }
   };
 
   // ---- sites, depots, facilities --------------------------------------------------------
   function siteRows(p) {
     const state = relief.siteState(p);
-    const occupancy = el("div", {}, `${number(p.occupants || 0)} / ${number(p.capacity_persons)}`);
+    const occupancy = el("div", {}, `${fmtNumber(p.occupants || 0)} / ${fmtNumber(p.capacity_persons)}`);
     occupancy.appendChild(bar(p.capacity_persons ? (p.occupants || 0) / p.capacity_persons : 0, S().site_state_colours[state]));
     return [[word("kind"), word(p.kind)], [word("status"), word(state)], [word("occupants"), occupancy],
-      [word("free_capacity"), number(p.free_capacity)], [word("m2_per_person"), p.m2_per_person],
+      [word("free_capacity"), fmtNumber(p.free_capacity)], [word("m2_per_person"), p.m2_per_person],
       [word("days_of_cover"), coverText(p.cover)], [word("provides_meals"), p.provides_meals ? word("yes") : word("no")],
       [word("medical_post"), p.medical_post ? word("yes") : word("no")], [word("county"), relief.areaName(p.county_code)]];
   }
@@ -464,8 +450,7 @@
   /* Two phases: the base (styles, legend, boundaries) needs no subscription; the live layers
    * are loaded by live.js once it has subscribed, so no change falls in between. */
   relief.loadBase = async function () {
-    const inline = document.getElementById("relief-styles");
-    relief.styles = relief.styles || (inline ? JSON.parse(inline.textContent) : await getJSON("/api/map/styles"));
+    await relief.loadStyles();
     buildLegend();
     buildFilters();
     await relief.reload("areas");
@@ -501,7 +486,7 @@
       sites: s.site_states.map((k) => [word(k), s.site_state_colours[k]]),
       depots: s.depot_states.map((k) => [word(k), s.depot_state_colours[k]]),
       facilities: [[word("operating"), s.facility_colours.operating], [word("closed"), s.facility_colours.closed]],
-      households: ["unmet", "at_risk", "met", "not_applicable", "unknown"].map((k) => [word(k), s.area_class_colours[k]]),
+      households: s.verdicts_worst_first.map((k) => [word(k), s.area_class_colours[k]]),
     };
     Object.keys(toggles).forEach((name) => {
       const row = box.appendChild(el("label", { class: "row" }));

@@ -7,9 +7,10 @@
  * the page's own outbox (IndexedDB) decides what to retry. */
 "use strict";
 
-const CACHE = "relief-report-v1";
+const CACHE = "relief-report-v2";
 const PAGE = "/report";
 const ASSETS = [
+  "/static/js/common.js",
   "/static/js/report.js",
   "/static/css/report.css",
   "/static/css/relief.css",

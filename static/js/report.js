@@ -6,14 +6,14 @@
  * RETRY_MS. The server treats a resent id as the same report, so a retry
  * after a lost answer never makes a second incident. States shown:
  * queued, sending, sent, failed (the server refused it; the reason is shown).
- * Text typed by users is only ever inserted with textContent. */
+ * Text typed by users is only ever inserted with textContent (relief.el, common.js). */
 (function () {
   "use strict";
+  const { el, csrfToken, fmtTime } = window.relief;
   const $ = (id) => document.getElementById(id);
   const settings = JSON.parse($("report-settings").textContent);
   const t = JSON.parse($("report-i18n").textContent);
   const kindNames = JSON.parse($("report-kinds").textContent);
-  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const TOKEN_KEY = "relief.token";
   const RETRY_MS = 15000;
   const TIMEOUT_MS = 30000;
@@ -28,7 +28,7 @@
 
   function authHeaders() {
     if (token()) return { Authorization: "Bearer " + token() };
-    return csrfMeta ? { "X-CSRFToken": csrfMeta.content } : {};
+    return csrfToken() ? { "X-CSRFToken": csrfToken() } : {};
   }
 
   /* --- the outbox in IndexedDB ----------------------------------------------------- */
@@ -130,13 +130,6 @@
   }
 
   /* --- the list ------------------------------------------------------------------------- */
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
   function button(label, onClick) {
     const b = el("button", { type: "button" }, label);
     b.addEventListener("click", onClick);
@@ -158,7 +151,7 @@
       head.append(el("strong", {}, kindNames[r.payload.kind] || r.payload.kind),
         el("span", { class: "state" }, t[r.status] || r.status));
       item.append(head, el("div", { class: "meta" },
-        `${new Date(r.created_at).toLocaleString()} · ${(r.photos || []).length || r.photo_count || 0} ${t.photos}` +
+        `${fmtTime(r.created_at)} · ${(r.photos || []).length || r.photo_count || 0} ${t.photos}` +
         (r.server_id ? ` · ${t.incident} #${r.server_id}` : "")));
       if (r.payload.description) item.append(el("div", { class: "desc" }, r.payload.description));
       if (r.reason) item.append(el("div", { class: "reason" }, r.reason));

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from relief.domain.cap import CAP_NS, cap_alert, cap_time, validate_cap
+from relief.domain.cap import CAP_NS, cap_alert, cap_time, point_radius_km, validate_cap
+from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
 NS = {"cap": CAP_NS}
 SENT = datetime(2024, 7, 10, 1, 30, 15, 123456, tzinfo=timezone.utc)  # 09:30:15 in Enshi
 SQUARE = Polygon([(109.47, 30.27), (109.49, 30.27), (109.49, 30.29), (109.47, 30.29)])
+STANDARDS = Standards.bundled()
 
 
 def incident(**over):
@@ -29,6 +31,7 @@ def build(inc=None, **kw):
     kw.setdefault("area_desc", "恩施市屯堡乡")
     kw.setdefault("sent", SENT)
     kw.setdefault("identifier", "relief-enshi-incident-42-1")
+    kw.setdefault("standards", STANDARDS)
     return cap_alert(inc or incident(), **kw)
 
 
@@ -89,6 +92,17 @@ def test_point_gives_circle_with_radius():
     xml = build(incident(geometry=Point(109.48, 30.28)), radius_km=2.5)
     assert text(xml, "cap:info/cap:area/cap:circle").endswith(" 2.5")
     assert validate_cap(xml) == []
+
+
+def test_point_radius_follows_the_standards_given():
+    """A published version's ``cap.point_radius_km`` is the one sent, not the bundled figure."""
+    published = Standards({**STANDARDS.document, "version": "local-cap", "cap": {"point_radius_km": 3.5}})
+    assert point_radius_km(STANDARDS) == 1.0 and point_radius_km(published) == 3.5
+    xml = build(incident(geometry=Point(109.48, 30.28)), standards=published)
+    assert text(xml, "cap:info/cap:area/cap:circle") == "30.280000,109.480000 3.5"
+    assert validate_cap(xml) == []
+    silent = Standards({key: value for key, value in STANDARDS.document.items() if key != "cap"})
+    assert point_radius_km(silent) == 1.0  # a document without the section: the documented figure
 
 
 def test_line_is_sent_as_its_hull_and_no_geometry_gives_area_desc_only():

@@ -12,7 +12,7 @@ from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
 AS_OF = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
-STANDARDS = Standards()
+STANDARDS = Standards.bundled()
 
 ITEMS = pd.DataFrame({
     "item_code": ["rice_10kg", "biscuits", "water_5l", "clothes", "quilt", "kit"],

@@ -17,7 +17,7 @@ from relief.domain.standards import Standards
 
 HOUSEHOLDS = 3000
 ENSHI_COUNTIES = {"422801", "422802", "422822", "422823", "422825", "422826", "422827", "422828"}
-STANDARDS = Standards()
+STANDARDS = Standards.bundled()
 # a Sunday evening, two days and a bit after the reference moment (a Friday morning)
 LATER = DEMO_NOW + timedelta(days=2, hours=9, minutes=17)
 

@@ -55,6 +55,7 @@ def test_public_donation_drops_contact_and_masks_without_consent():
 
 
 def test_public_donation_names_consenting_donor_but_never_the_contact():
-    public = d.public_donation({"donor_name": "恩施州红十字会", "donor_contact": "0718-8221234", "consent_public": True})
+    public = d.public_donation({"donor_name": "恩施州红十字会", "donor_contact": "0718-8221234",
+                                "consent_public": True})
     assert public["donor"] == "恩施州红十字会" and public["named"] is True
     assert "donor_contact" not in public

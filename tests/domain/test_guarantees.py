@@ -20,7 +20,7 @@ from relief.errors import ValidationFailed
 
 CST = timezone(timedelta(hours=8))
 AS_OF = datetime(2026, 7, 1, 12, 0, tzinfo=CST)
-STANDARDS = Standards()
+STANDARDS = Standards.bundled()
 HOME = (109.48, 30.27)  # Enshi city
 
 ITEMS = pd.DataFrame({
@@ -71,8 +71,9 @@ def visit(household_id: str, days_ago: float) -> dict:
     return dict(household_id=household_id, visited_at=AS_OF - timedelta(days=days_ago))
 
 
-def check(households, sites=(), facilities=(facility(),), distributions=(), visits=(), **kw) -> pd.DataFrame:
+def check(households, sites=(), facilities=None, distributions=(), visits=(), **kw) -> pd.DataFrame:
     """Run the check on lists of row dicts; by default one operating clinic at HOME."""
+    facilities = [facility()] if facilities is None else facilities
     return gt.evaluate(pd.DataFrame(list(households)), pd.DataFrame(list(sites)),
                        pd.DataFrame(list(facilities)), pd.DataFrame(list(distributions)), ITEMS,
                        pd.DataFrame(list(visits)), as_of=kw.pop("as_of", AS_OF), standards=STANDARDS, **kw)

@@ -10,6 +10,8 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from relief.domain import incidents as inc
+from relief.domain import vocabulary
+from relief.domain.standards import Standards
 from relief.errors import Forbidden, TransitionRefused, ValidationFailed
 
 # The lifecycle written out by hand, independent of inc.TRANSITIONS:
@@ -43,12 +45,12 @@ ALL_ACTIONS = list(EXPECTED_ROLES)
 
 
 def test_vocabularies_match_the_hand_written_lists():
-    assert set(inc.STATUSES) == set(ALL_STATUSES)
+    assert set(vocabulary.INCIDENT_STATUSES) == set(ALL_STATUSES)
     assert set(inc.ROLES) == set(ALL_ROLES)
     assert set(inc.ACTIONS) == set(ALL_ACTIONS)
     assert {"landslide", "collapse", "debris_flow", "flood", "snow_ice", "hail",
-            "earthquake", "drought", "other"} <= set(inc.KINDS)
-    assert inc.OPEN_STATUSES == {"reported", "verifying", "verified", "responding", "stabilised"}
+            "earthquake", "drought", "other"} <= set(vocabulary.INCIDENT_KINDS)
+    assert vocabulary.OPEN_STATUSES == {"reported", "verifying", "verified", "responding", "stabilised"}
     assert inc.REPORT_ROLES == {"field_reporter", "verifier", "commander", "admin"}
 
 
@@ -201,10 +203,11 @@ def test_plain_dataframe_naive_times_and_exclusion():
     assert [c["id"] for c in candidates(df, exclude_id=2)] == [1]
 
 
-def test_defaults_come_from_standards_and_empty_input():
+def test_limits_from_the_standards_and_empty_input():
+    limits = Standards.bundled().duplicates
     df = frame([{"id": 1, "geometry": north(900)}, {"id": 2, "geometry": north(1100)}])
-    assert [c["id"] for c in inc.duplicate_candidates("landslide", HERE, T0, df)] == [1]
-    assert inc.duplicate_candidates("landslide", HERE, T0, df.iloc[0:0]) == []
+    assert [c["id"] for c in inc.duplicate_candidates("landslide", HERE, T0, df, **limits)] == [1]
+    assert inc.duplicate_candidates("landslide", HERE, T0, df.iloc[0:0], **limits) == []
 
 
 def test_rows_give_the_same_candidates_as_a_frame():

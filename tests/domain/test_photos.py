@@ -16,6 +16,7 @@ from relief.errors import PayloadTooLarge, UnsupportedMedia
 
 FORMATS = ["JPEG", "PNG", "WEBP"]
 MAX = 10 * 1024 * 1024
+STANDARDS = Standards.bundled()
 # Enshi city: 30°16'48.48" N, 109°28'48" E
 LAT, LON = 30 + 16 / 60 + 48.48 / 3600, 109 + 28 / 60 + 48 / 3600
 
@@ -41,6 +42,7 @@ def image_bytes(fmt="JPEG", size=(64, 32), mode="RGB", **save) -> bytes:
 def inspect(data, **kw):
     kw.setdefault("max_bytes", MAX)
     kw.setdefault("formats", FORMATS)
+    kw.setdefault("standards", STANDARDS)
     return inspect_photo(data, **kw)
 
 
@@ -97,7 +99,10 @@ def test_empty_upload_refused():
 
 
 def test_defaults_come_from_standards():
-    assert inspect_photo(image_bytes("WEBP")).format == "WEBP"
+    assert inspect_photo(image_bytes("WEBP"), standards=STANDARDS).format == "WEBP"
+    webp_refused = Standards({**STANDARDS.document, "photos": {**STANDARDS.photos, "formats": ["JPEG", "PNG"]}})
+    with pytest.raises(UnsupportedMedia):
+        inspect_photo(image_bytes("WEBP"), standards=webp_refused)
 
 
 def has_gps(data: bytes) -> bool:
@@ -109,7 +114,7 @@ def has_gps(data: bytes) -> bool:
 def test_public_copy_has_no_exif_or_gps(fmt):
     original = image_bytes(fmt, exif=gps_exif())
     assert has_gps(original)
-    copy = public_copy(original)
+    copy = public_copy(original, standards=STANDARDS)
     assert not has_gps(copy)
     with Image.open(io.BytesIO(copy)) as im:
         assert im.format == fmt
@@ -120,7 +125,7 @@ def test_public_copy_has_no_exif_or_gps(fmt):
 
 def test_public_copy_drops_comments_and_applies_orientation():
     original = image_bytes(exif=gps_exif(orientation=6), comment=b"taken by Zhang San 13800000000")
-    copy = public_copy(original)
+    copy = public_copy(original, standards=STANDARDS)
     assert b"Zhang San" not in copy and b"PhoneMaker" not in copy
     with Image.open(io.BytesIO(copy)) as im:
         assert im.size == (32, 64)
@@ -129,23 +134,23 @@ def test_public_copy_drops_comments_and_applies_orientation():
 @pytest.mark.parametrize("size,px,expected", [((640, 320), 320, (320, 160)), ((100, 400), 200, (50, 200)),
                                               ((64, 32), 320, (64, 32))])
 def test_thumbnail_size_and_jpeg(size, px, expected):
-    thumb = thumbnail(image_bytes(size=size, exif=gps_exif()), px)
+    thumb = thumbnail(image_bytes(size=size, exif=gps_exif()), px, standards=STANDARDS)
     with Image.open(io.BytesIO(thumb)) as im:
         assert im.format == "JPEG" and im.size == expected
     assert not has_gps(thumb)
 
 
 def test_thumbnail_of_transparent_png():
-    thumb = thumbnail(image_bytes("PNG", size=(400, 400), mode="RGBA"), 100)
+    thumb = thumbnail(image_bytes("PNG", size=(400, 400), mode="RGBA"), 100, standards=STANDARDS)
     with Image.open(io.BytesIO(thumb)) as im:
         assert im.mode == "RGB" and im.size == (100, 100)
 
 
 def test_copies_refuse_non_images():
     with pytest.raises(UnsupportedMedia):
-        public_copy(b"GIF89a but not really")
+        public_copy(b"GIF89a but not really", standards=STANDARDS)
     with pytest.raises(UnsupportedMedia):
-        thumbnail(b"%PDF-1.4", 100)
+        thumbnail(b"%PDF-1.4", 100, standards=STANDARDS)
 
 
 # --- pixels, not only bytes -----------------------------------------------------------------
@@ -170,8 +175,9 @@ def declared_png(width: int, height: int) -> bytes:
 def test_too_many_pixels_are_refused_from_the_header_before_decoding(huge_png):
     assert len(huge_png) < MAX
     started = time.perf_counter()
-    for check in (lambda: inspect(huge_png), lambda: public_copy(huge_png), lambda: thumbnail(huge_png, 100),
-                  lambda: prepare_photo(huge_png)):
+    for check in (lambda: inspect(huge_png), lambda: public_copy(huge_png, standards=STANDARDS),
+                  lambda: thumbnail(huge_png, 100, standards=STANDARDS),
+                  lambda: prepare_photo(huge_png, standards=STANDARDS)):
         with pytest.raises(PayloadTooLarge) as err:
             check()
         assert err.value.field == "photo" and "9400 × 9400" in err.value.message
@@ -179,7 +185,7 @@ def test_too_many_pixels_are_refused_from_the_header_before_decoding(huge_png):
 
 
 def test_the_pixel_limit_comes_from_the_standards_and_can_be_given():
-    assert Standards().photos["max_pixels"] == 40_000_000
+    assert STANDARDS.photos["max_pixels"] == 40_000_000
     assert inspect(image_bytes(size=(64, 32)), max_pixels=64 * 32).width == 64
     with pytest.raises(PayloadTooLarge):
         inspect(image_bytes(size=(64, 32)), max_pixels=64 * 32 - 1)
@@ -196,8 +202,9 @@ def test_pillows_own_bomb_guard_stays_behind_the_limit():
 
 def test_one_decode_gives_the_info_the_public_copy_and_the_thumbnail():
     original = image_bytes(size=(640, 320), exif=gps_exif(orientation=6))
-    info, public, thumb = prepare_photo(original, max_bytes=MAX, formats=FORMATS, thumbnail_px=100)
+    info, public, thumb = prepare_photo(original, standards=STANDARDS, max_bytes=MAX, formats=FORMATS, thumbnail_px=100)
     assert info == inspect(original)
-    assert public == public_copy(original) and thumb == thumbnail(original, 100)
+    assert public == public_copy(original, standards=STANDARDS)
+    assert thumb == thumbnail(original, 100, standards=STANDARDS)
     with Image.open(io.BytesIO(thumb)) as im:
         assert im.size == (50, 100)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from relief.domain.reports import aggregate, check_report_kind, overdue, overdue_by_county
+from relief.domain.standards import Standards
 from relief.errors import Conflict, ValidationFailed
 
 CST = timezone(timedelta(hours=8))
@@ -235,10 +236,10 @@ def test_verified_report_due_after_stabilisation(as_of, listed):
     assert overdue(inc, done, as_of=as_of, rules=RULES) == []
 
 
-def test_naive_times_are_utc_and_default_rules_used():
+def test_naive_times_are_utc_and_the_bundled_rules_work():
     occurred_utc_naive = datetime(2024, 7, 1, 6, 0)  # 14:00 local
     inc = incidents({"id": 1, "occurred_at": occurred_utc_naive})
-    items = overdue(inc, NO_REPORTS, as_of=local(1, 16, 1))
+    items = overdue(inc, NO_REPORTS, as_of=local(1, 16, 1), rules=Standards.bundled().report_deadlines)
     assert due(items) == [(1, "initial")]
     assert items[0]["due_at"] == local(1, 16)
 

@@ -10,6 +10,8 @@ from relief.domain.response import DERIVED, response_level, validate_table
 from relief.domain.standards import Standards
 from relief.errors import ValidationFailed
 
+BUNDLED = Standards.bundled().response_levels
+
 # The national table as standards.md §2 prints it, most severe first.
 NATIONAL = [
     ("I", {"dead_missing": 200, "relocated_and_emergency_aid": 2_000_000, "collapsed_severe_rooms": 300_000,
@@ -69,7 +71,7 @@ def cases(rows):
 
 def test_bundled_table_is_the_national_one():
     assert as_table(NATIONAL)["levels"] == [
-        {"level": lv["level"], "thresholds": lv["thresholds"]} for lv in Standards().response_levels["levels"]
+        {"level": lv["level"], "thresholds": lv["thresholds"]} for lv in BUNDLED["levels"]
     ]
 
 
@@ -86,11 +88,11 @@ def test_at_under_and_over_each_threshold(rows, indicator, value):
 
 
 def test_national_edges_spelled_out():
-    assert response_level({"dead": 150, "missing": 50}).level == "I"
-    assert response_level({"dead": 150, "missing": 49}).level == "II"
-    assert response_level({"dead": 19}).level is None
-    assert response_level({"dead": 20}).level == "IV"
-    assert response_level({}).level is None
+    assert response_level({"dead": 150, "missing": 50}, BUNDLED).level == "I"
+    assert response_level({"dead": 150, "missing": 49}, BUNDLED).level == "II"
+    assert response_level({"dead": 19}, BUNDLED).level is None
+    assert response_level({"dead": 20}, BUNDLED).level == "IV"
+    assert response_level({}, BUNDLED).level is None
 
 
 def test_same_figures_higher_level_under_local_table():
@@ -130,7 +132,7 @@ def test_numpy_and_derived_inputs():
 def test_valid_tables_pass():
     for rows in (NATIONAL, LOCAL):
         assert validate_table(as_table(rows))["levels"] == as_table(rows)["levels"]
-    assert validate_table(Standards().response_levels)["name"] == "national"
+    assert validate_table(BUNDLED)["name"] == "national"
 
 
 def broken(path, value):

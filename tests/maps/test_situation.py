@@ -9,6 +9,8 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
 from maps import situation, styles
+from relief.domain.vocabulary import VERDICTS_WORST_FIRST
+from relief.services.situation import LEAFLET
 from tests.conftest import CHROMIUM_ARGS
 
 CRS = "EPSG:4326"
@@ -25,10 +27,12 @@ def bundle() -> situation.SituationBundle:
         {"code": "4228", "name_zh": "恩施州", "name_en": "Enshi", "level": "prefecture", "parent_code": None},
         {"code": "422801", "name_zh": "恩施市", "name_en": "Enshi City", "level": "county", "parent_code": "4228"},
         {"code": "422801001", "name_zh": "舞阳坝", "name_en": "Wuyangba", "level": "township", "parent_code": "422801"},
-    ], [MultiPolygon([box(109, 30, 110, 31)]), MultiPolygon([box(109, 30, 110, 31)]), MultiPolygon([box(109, 30, 109.5, 31)])])
+    ], [MultiPolygon([box(109, 30, 110, 31)]), MultiPolygon([box(109, 30, 110, 31)]),
+        MultiPolygon([box(109, 30, 109.5, 31)])])
     villages = frame([{"code": "422801001001", "name_zh": "东村", "name_en": "Dongcun", "level": "village",
-                       "parent_code": "422801001", "households": 10, "worst_unmet": 2, "worst_at_risk": 1, "worst_met": 7,
-                       "worst_not_applicable": 0, "worst_unknown": 0}], [MultiPolygon([box(109, 30, 109.5, 30.5)])])
+                       "parent_code": "422801001", "households": 10, "worst_unmet": 2, "worst_at_risk": 1,
+                       "worst_met": 7, "worst_not_applicable": 0, "worst_unknown": 0}],
+                     [MultiPolygon([box(109, 30, 109.5, 30.5)])])
     incidents = frame([
         {"id": 1, "kind": "landslide", "status": "responding", "title": "Slope <b>failure</b>", "description": PROBE,
          "response_level": "III", "occurred_at": "2026-11-20T09:00:00+08:00"},
@@ -44,7 +48,7 @@ def bundle() -> situation.SituationBundle:
 
 
 def test_the_html_is_self_contained_and_names_no_other_host(bundle):
-    html = situation.situation_html(bundle)
+    html = situation.situation_html(bundle, LEAFLET)
     assert situation.external_urls(html) == []
     assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<link[^>]+href=", html)
     assert "Leaflet 1.9.4" in html and "L.geoJson" in html
@@ -53,14 +57,14 @@ def test_the_html_is_self_contained_and_names_no_other_host(bundle):
 
 
 def test_user_text_is_escaped_everywhere(bundle):
-    html = situation.situation_html(bundle)
+    html = situation.situation_html(bundle, LEAFLET)
     assert "<img src=x" not in html and '<script>alert("xss")' not in html
     assert "Slope <b>failure</b>" not in html and "School <site>" not in html
     assert "<title>Situation &lt;test&gt;</title>" in html
 
 
 def test_layers_use_the_shared_colours(bundle):
-    html = situation.situation_html(bundle)
+    html = situation.situation_html(bundle, LEAFLET)
     assert styles.KIND_SHAPES["landslide"] in html and styles.STATUS_COLOURS["responding"] in html
     assert styles.AREA_CLASS_COLOURS["unmet"] in html  # 2 of 10 unmet ≥ 5 %
     assert styles.SITE_STATE_COLOURS["filling"] in html and styles.DEPOT_STATE_COLOURS["empty"] in html
@@ -88,7 +92,7 @@ def _with_url_text(bundle):
 
 def test_addresses_typed_in_text_do_not_stop_the_export_and_stay_text(bundle):
     """A URL in a description is data: the page is still written, and nothing it names is loaded."""
-    html = situation.situation_html(_with_url_text(bundle))
+    html = situation.situation_html(_with_url_text(bundle), LEAFLET)
     assert situation.external_urls(html) == []
     assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<img[^>]+src=", html)
     assert f'<script src="{EVIL}">' not in html and f"<script src={EVIL}>" not in html
@@ -114,7 +118,8 @@ def test_external_urls_looks_at_what_the_page_loads_not_at_text(page, found):
 def test_empty_frames_render(bundle):
     empty = {name: getattr(bundle, name).iloc[0:0] for name in ("areas", "guarantee_areas", "incidents", "sites",
                                                                 "depots", "facilities")}
-    html = situation.situation_html(situation.SituationBundle(**empty, title="Empty", generated_at=bundle.generated_at))
+    html = situation.situation_html(situation.SituationBundle(**empty, title="Empty", generated_at=bundle.generated_at),
+                                   LEAFLET)
     assert situation.external_urls(html) == []
 
 
@@ -128,9 +133,9 @@ def test_area_class(counts, expected):
 
 
 def test_worst_status_site_and_depot_states():
-    assert styles.worst_status(["met", "at_risk", "not_applicable"]) == "at_risk"
-    assert styles.worst_status([None, None]) == "unknown"
-    assert styles.worst_status(["not_applicable", "met"]) == "met"
+    assert styles.worst_status(["met", "at_risk", "not_applicable"], VERDICTS_WORST_FIRST) == "at_risk"
+    assert styles.worst_status([None, None], VERDICTS_WORST_FIRST) == "unknown"
+    assert styles.worst_status(["not_applicable", "met"], VERDICTS_WORST_FIRST) == "met"
     assert styles.site_state({"status": "open", "capacity_persons": 10, "occupants": 8}) == "filling"
     assert styles.site_state({"status": "open", "capacity_persons": 10, "occupants": 10}) == "full"
     assert styles.site_state({"status": "closed", "capacity_persons": 10, "occupants": 0}) == "closed"
@@ -168,7 +173,7 @@ def test_the_exported_map_opens_offline_in_chromium(bundle, tmp_path, chromium_p
     from playwright.sync_api import sync_playwright
 
     path = tmp_path / "situation.html"
-    path.write_text(situation.situation_html(bundle), encoding="utf-8")
+    path.write_text(situation.situation_html(bundle, LEAFLET), encoding="utf-8")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:

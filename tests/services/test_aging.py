@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from relief.services import aging
-from relief.store import guarantee_inputs
+from relief.store import verdicts
 from relief.store.db import Store
 from relief.store.tables import Event, GuaranteeStatus
 from tests import aging_world as w
@@ -98,9 +98,9 @@ def test_exactly_the_due_households_are_rechecked(ctx, published):
 
 def test_due_households_query_orders_by_moment(ctx):
     with ctx.reading() as session:
-        assert guarantee_inputs.due_households(session, w.T0) == []
-        assert guarantee_inputs.due_households(session, w.RUNS_OUT["LATER"]) == ["SOONER", "LAPSES", "LATER"]
-        assert guarantee_inputs.next_change(session) == w.T0 + w.US
+        assert verdicts.due_households(session, w.T0) == []
+        assert verdicts.due_households(session, w.RUNS_OUT["LATER"]) == ["SOONER", "LAPSES", "LATER"]
+        assert verdicts.next_change(session) == w.T0 + w.US
 
 
 def test_a_full_recompute_keeps_the_moments_too(ctx):

@@ -10,8 +10,17 @@ from sqlalchemy import func, select
 
 from relief.services import guarantees, incident_lookup, statutory
 from relief.services.demo import load_demo
-from relief.store.tables import (Area, Distribution, GuaranteeStatus, Household, Incident, IncidentTransition, Site,
-                                 StatutoryReport, StockBalance)
+from relief.store.tables import (
+    Area,
+    Distribution,
+    GuaranteeStatus,
+    Household,
+    Incident,
+    IncidentTransition,
+    Site,
+    StatutoryReport,
+    StockBalance,
+)
 
 HOUSEHOLDS = 1500
 

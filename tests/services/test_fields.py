@@ -97,7 +97,8 @@ def test_a_three_dimensional_point_is_refused_naming_geometry():
     body = {"client_id": "abcdefgh-1", "kind": "landslide", "occurred_at": "2026-11-20T08:00:00+08:00",
             "geometry": {"type": "Point", "coordinates": [109.4, 30.2, 5]}}
     refused(lambda: parse.new_incident(body, now=NOW, max_vertices=10), "geometry")
-    flat = parse.new_incident({**body, "geometry": {"type": "Point", "coordinates": [109.4, 30.2]}}, now=NOW, max_vertices=10)
+    flat = parse.new_incident({**body, "geometry": {"type": "Point", "coordinates": [109.4, 30.2]}}, now=NOW,
+                              max_vertices=10)
     assert not flat.geom.has_z
 
 

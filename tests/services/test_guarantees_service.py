@@ -164,3 +164,25 @@ def test_recheck_without_standards_uses_the_version_in_force(register):
     with ctx.reading() as session:
         kept = session.get(GuaranteeStatus, "H1")
         assert kept.standards_version == "local-2" and kept.food == "at_risk"
+
+
+def test_rows_for_a_few_households_load_and_judge_as_the_frames_do(register):
+    with register.transaction() as unit:
+        _give_rice(unit, "H1", 1, NOW - timedelta(hours=2))
+    with register.reading() as session:
+        frames = guarantee_inputs.load_inputs(session, ["H1", "H2"], as_of=NOW, visit_window_days=7)
+        rows = guarantee_inputs.load_rows(session, ["H2", "H1"], as_of=NOW, visit_window_days=7)
+    assert [h["household_id"] for h in rows.households] == list(frames.households["household_id"])
+    assert rows.households[0]["lon"] == frames.households.loc[0, "lon"] and rows.occupancy == {"S1": 4.0}
+    assert rows.households[0]["kept_food"] is None and rows.households[0]["county_code"] == "422801"
+    assert rows.distributions[0]["distributed_at"] == NOW - timedelta(hours=2)
+    result = rules.evaluate(**frames.frames(), as_of=NOW, standards=register.standards)
+    few = rules.evaluate_few(**rows.rows(), as_of=NOW, standards=register.standards)
+    for verdict in few:
+        row = result.loc[verdict.household_id]
+        assert verdict.statuses == {g: row[g] for g in rules.GUARANTEES}
+        assert verdict.reason_codes == {g: row[f"reason_code_{g}"] for g in rules.GUARANTEES}
+        assert verdict.shortfalls["food"] == row["shortfall_food"]
+        assert verdict.medical_km == row["medical_km"]
+        assert verdict.food_covered_until == (None if pd.isna(row["food_covered_until"]) else row["food_covered_until"])
+    assert few[0].statuses["food"] == "at_risk" and few[1].statuses["food"] == "unmet"

@@ -11,8 +11,18 @@ from relief.domain.registers import validate_register
 from relief.errors import ImportRejected
 from relief.services import guarantees, importer
 from relief.store import bulk
-from relief.store.tables import (Area, AuditEntry, Distribution, Event, Facility, GuaranteeStatus, Household, Item,
-                                 MedicalVisit, Site)
+from relief.store.tables import (
+    Area,
+    AuditEntry,
+    Distribution,
+    Event,
+    Facility,
+    GuaranteeStatus,
+    Household,
+    Item,
+    MedicalVisit,
+    Site,
+)
 from tests.register_samples import AS_OF, COLD, EXPECTED, FAR, sample_register, write_register
 
 TABLES = (Area, AuditEntry, Distribution, Event, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site)

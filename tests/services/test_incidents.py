@@ -13,6 +13,7 @@ from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
+from relief.domain.standards import Standards
 from relief.errors import Conflict, Forbidden, NotFound, TransitionRefused, ValidationFailed
 from relief.services import incidents, statutory
 from relief.services.audit import entries
@@ -44,7 +45,8 @@ def as_role(store, tmp_path, make_user, published):
     def build(role: str) -> Context:
         user = make_user(role)
         return Context(store=store, actor=user.actor, publish=published.extend, clock=lambda: NOW,
-                       standards_loader=standards_loader(store), settings={"PHOTO_DIR": str(tmp_path / "photos")})
+                       standards_loader=standards_loader(store, Standards.bundled()),
+                       settings={"PHOTO_DIR": str(tmp_path / "photos")})
     return build
 
 
@@ -227,7 +229,8 @@ def test_field_report_on_closed_incident_is_refused_but_resends_still_answer(sto
 def test_fixed_clock_stamps_the_rows(store, as_role):
     ctx = dataclasses.replace(as_role("field_reporter"), clock=lambda: NOW + timedelta(minutes=5))
     made = incidents.create_incident(ctx, body())
-    assert made.body["incident"]["properties"]["reported_at"] == (NOW + timedelta(minutes=5)).astimezone(timezone.utc).isoformat()
+    assert made.body["incident"]["properties"]["reported_at"] == \
+        (NOW + timedelta(minutes=5)).astimezone(timezone.utc).isoformat()
 
 
 def test_photo_work_goes_through_the_contexts_offload(store, as_role, tmp_path):

@@ -15,6 +15,8 @@ from relief.services.context import Context
 from relief.services.standards import standards_loader
 from relief.store.tables import Incident, StatutoryReport
 
+BUNDLED = Standards.bundled()
+
 CST = timezone(timedelta(hours=8))
 OCCURRED = datetime(2026, 7, 1, 7, 30, tzinfo=CST)
 
@@ -41,8 +43,9 @@ def townships(store) -> None:
 @pytest.fixture
 def reporter(store, tmp_path, make_user, published) -> Context:
     user = make_user("field_reporter")
-    return Context(store=store, actor=user.actor, publish=published.extend, clock=lambda: OCCURRED + timedelta(minutes=30),
-                   standards_loader=standards_loader(store), settings={"PHOTO_DIR": str(tmp_path / "photos")})
+    return Context(store=store, actor=user.actor, publish=published.extend,
+                   clock=lambda: OCCURRED + timedelta(minutes=30),
+                   standards_loader=standards_loader(store, BUNDLED), settings={"PHOTO_DIR": str(tmp_path / "photos")})
 
 
 def at(ctx: Context, moment: datetime) -> Context:
@@ -60,9 +63,9 @@ def file(ctx: Context, iid: int, kind: str, township: str = "T1", **figures):
 
 
 def test_initial_report_with_the_incident_and_series_rule(reporter):
-    made = incidents.create_incident(reporter, {"client_id": str(uuid.uuid4()), "kind": "flood", "lat": 30.3, "lon": 109.5,
-                                                "occurred_at": OCCURRED.isoformat(), "township_code": "T1",
-                                                "indicators": {"affected": 12, "dead": 1}})
+    made = incidents.create_incident(reporter, {"client_id": str(uuid.uuid4()), "kind": "flood", "lat": 30.3,
+                                                "lon": 109.5, "occurred_at": OCCURRED.isoformat(),
+                                                "township_code": "T1", "indicators": {"affected": 12, "dead": 1}})
     assert made.body["statutory_report"]["kind"] == "initial"
     with pytest.raises(Conflict):
         file(reporter, made.body["id"], "initial", affected=3)
@@ -77,14 +80,15 @@ def test_level_just_under_at_and_over_the_default_thresholds(reporter, published
     assert answers == [None, "IV", "IV", "IV", "III"]
     levels = [e["payload"]["changed"]["response_level"] for e in published if e["kind"] == "incident.level_changed"]
     assert levels == [{"from": None, "to": "IV"}, {"from": "IV", "to": "III"}]
-    assert all(e["area_code"] is None and e["topic"] == "incidents" for e in published if e["kind"] == "incident.level_changed")
+    assert all(e["area_code"] is None and e["topic"] == "incidents"
+               for e in published if e["kind"] == "incident.level_changed")
 
 
 def test_rejecting_an_incident_drops_its_level(store, reporter, make_user, published):
     iid = new_incident(reporter)
     file(reporter, iid, "initial", affected=100, dead=25)
     verifier = Context(store=store, actor=make_user("verifier").actor, publish=published.extend,
-                       standards_loader=standards_loader(store))
+                       standards_loader=standards_loader(store, BUNDLED))
     published.clear()
     incidents.transition(verifier, iid, "reject", "false alarm")
     assert [e["kind"] for e in published] == ["incident.transitioned", "incident.level_changed"]
@@ -94,12 +98,12 @@ def test_local_table_relevels_every_incident(store, reporter, make_user, publish
     low = new_incident(reporter)
     file(reporter, low, "initial", affected=10, dead=2)
     admin = Context(store=store, actor=make_user("admin").actor, publish=published.extend, clock=reporter.clock,
-                    standards_loader=standards_loader(store))
+                    standards_loader=standards_loader(store, BUNDLED))
     table = {"levels": [{"level": "C2", "thresholds": {"dead_missing": 3}},
                         {"level": "C3", "thresholds": {"dead_missing": 2}}]}
     result = statutory.set_response_table(admin, table, reason="county plan")
     assert result["level_changes"] == [{"incident_id": low, "from": None, "to": "C3"}]
-    assert result["version"].startswith(Standards().version + "+local.")
+    assert result["version"].startswith(BUNDLED.version + "+local.")
     assert file(reporter, low, "continued", affected=10, dead=3).body["response_level"] == "C2"
 
 
@@ -144,7 +148,7 @@ def test_overdue_counts_by_county(reporter, store):
 def test_level_names_must_fit_the_column(store, make_user):
     from relief.errors import ValidationFailed
 
-    admin = Context(store=store, actor=make_user("admin").actor, standards_loader=standards_loader(store))
+    admin = Context(store=store, actor=make_user("admin").actor, standards_loader=standards_loader(store, BUNDLED))
     with pytest.raises(ValidationFailed) as err:
         statutory.set_response_table(admin, {"levels": [{"level": "county-II", "thresholds": {"dead_missing": 3}}]})
     assert err.value.field == "levels[0].level"

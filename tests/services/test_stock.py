@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -221,7 +221,7 @@ def test_balances_and_ledger_reads(place):
     assert rows == [{"holder_kind": "depot", "holder_id": "D1", "item_code": "RICE", "quantity": 7.0,
                      "holder_name": "Depot west", "item_name": "Rice", "item_unit": "kg"}]
     lines = stock.ledger_lines(ctx, holder_kind="site", holder_id="S1")["lines"]
-    assert [(l["kind"], l["quantity"]) for l in lines] == [("receipt", 2.0)]
+    assert [(line["kind"], line["quantity"]) for line in lines] == [("receipt", 2.0)]
     with pytest.raises(ValidationFailed) as bad:
         stock.balances(ctx, holder_kind="truck")
     assert bad.value.field == "holder_kind"

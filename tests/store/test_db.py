@@ -16,8 +16,8 @@ from relief.errors import StoreBusy
 from relief.store.busy import is_busy
 from relief.store.db import Store
 from relief.store.sqlite_engine import GAP_SECONDS, READ_BUSY_MS, STREAK_SECONDS, Turns
-from relief.store.write_gate import WriteGate
 from relief.store.tables import Item
+from relief.store.write_gate import WriteGate
 
 
 @pytest.fixture

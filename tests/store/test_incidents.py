@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from shapely.geometry import Point, box
 from sqlalchemy import text
 
-from relief.domain.incidents import TERMINAL_STATUSES
+from relief.domain.vocabulary import TERMINAL_STATUSES
 from relief.store import incidents as incident_store
 from relief.store.tables import Incident
 

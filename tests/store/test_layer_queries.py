@@ -25,13 +25,14 @@ def scattered(store):
     return points, squares
 
 
-@pytest.mark.parametrize("window", [(109.0, 29.8, 109.6, 30.4), (108.0, 29.0, 111.0, 32.0), (110.45, 31.25, 110.5, 31.3)])
+@pytest.mark.parametrize("window", [(109.0, 29.8, 109.6, 30.4), (108.0, 29.0, 111.0, 32.0),
+                                    (110.45, 31.25, 110.5, 31.3)])
 def test_bbox_filter_is_exact(store, scattered, window):
     points, squares = scattered
     query = box(*window)
     with store.read() as session:
-        got_points = {f["id"] for f in layer_queries.facilities(session, bbox=window, limit=10_000).features}
-        got_areas = {f["id"] for f in layer_queries.areas(session, bbox=window, limit=10_000).features}
+        got_points = {f.id for f in layer_queries.facilities(session, bbox=window, limit=10_000).rows}
+        got_areas = {a.code for a in layer_queries.areas(session, bbox=window, limit=10_000).rows}
     assert got_points == {k for k, g in points.items() if g.intersects(query)}
     assert got_areas == {k for k, g in squares.items() if g.intersects(query)}
 
@@ -41,8 +42,8 @@ def test_paging_walks_every_feature_once(store, scattered):
     seen, offset = [], 0
     with store.read() as session:
         while offset is not None:
-            page = layer_queries.facilities(session, offset=offset, limit=70).collection()
-            seen += [f["id"] for f in page["features"]]
-            assert page["page"]["total"] == len(points)
-            offset = page["page"]["next_offset"]
+            page = layer_queries.facilities(session, offset=offset, limit=70)
+            seen += [f.id for f in page.rows]
+            assert page.total == len(points)
+            offset = page.next_offset
     assert sorted(seen) == sorted(points) and len(seen) == len(set(seen))

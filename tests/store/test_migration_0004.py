@@ -5,6 +5,7 @@ import os
 from datetime import datetime, timezone
 
 import pytest
+
 from relief.store.db import Store
 from relief.store.migrate import upgrade
 from tests.conftest import PG_URL, _pg_database

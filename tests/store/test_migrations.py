@@ -9,7 +9,7 @@ from shapely.geometry import Point
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from relief.domain.incidents import TERMINAL_STATUSES
+from relief.domain.vocabulary import TERMINAL_STATUSES
 from relief.store import incidents as incident_store
 from relief.store.db import Store
 from relief.store.migrate import current_revision, head_revision, upgrade
@@ -61,7 +61,8 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
 def test_audit_trail_is_append_only(empty_store):
     upgrade(empty_store)
     with empty_store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO audit_log (at, actor_name, action, entity) VALUES (CURRENT_TIMESTAMP, 'x', 'a', 'e')"))
+        conn.execute(text("INSERT INTO audit_log (at, actor_name, action, entity) "
+                          "VALUES (CURRENT_TIMESTAMP, 'x', 'a', 'e')"))
     for statement in ("UPDATE audit_log SET action = 'changed'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"):
             with empty_store.engine.begin() as conn:

@@ -58,7 +58,8 @@ def serving(env: dict[str, str], *, port: int | None = None, timeout: float = 30
     log = Path(env["RELIEF_INSTANCE_PATH"]) / f"serve-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
-        process = subprocess.Popen([RELIEF, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([RELIEF, "serve", "--port", str(port)], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -81,6 +82,15 @@ def serving(env: dict[str, str], *, port: int | None = None, timeout: float = 30
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def demo_serving(folder: Path, name: str, *, households: int) -> Iterator[str]:
+    """``relief demo`` with ``households`` into a fresh database under ``folder``, then :func:`serving` it."""
+    env = relief_env(fresh_database_url(folder, name), folder / "instance")
+    run(env, "demo", "--households", str(households))
+    with serving(env) as base:
+        yield base
 
 
 def incident_body(client_id: str, **overrides) -> dict:

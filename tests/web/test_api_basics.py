@@ -18,8 +18,9 @@ def test_health_names_store_and_revision(client):
 
 def test_layers_are_rfc7946_lon_lat(client, store):
     with store.write() as session:
-        session.add(Site(id="S1", name="Enshi No.1 Middle School", kind="school", capacity_persons=300, covered_area_m2=1200,
-                         water_l_per_day=6000, provides_meals=True, medical_post=True, status="open", geom=Point(109.48, 30.28)))
+        session.add(Site(id="S1", name="Enshi No.1 Middle School", kind="school", capacity_persons=300,
+                         covered_area_m2=1200, water_l_per_day=6000, provides_meals=True, medical_post=True,
+                         status="open", geom=Point(109.48, 30.28)))
         session.add(Incident(kind="hail", title="hail", status="verified", occurred_at=datetime.now(timezone.utc),
                              geom=Point(109.9, 30.6)))
     sites = client.get("/api/sites").get_json()

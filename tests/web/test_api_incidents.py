@@ -15,8 +15,9 @@ from sqlalchemy import func, select, update
 
 from relief import live
 from relief.domain.cap import validate_cap
-from relief.domain.incidents import STATUSES, TRANSITIONS
+from relief.domain.incidents import TRANSITIONS
 from relief.domain.photos import GPS_IFD
+from relief.domain.vocabulary import INCIDENT_STATUSES
 from relief.services.audit import entries
 from relief.store.tables import Area, Event, FieldReport, Incident, IncidentTransition, Photo
 
@@ -174,7 +175,8 @@ def test_report_type_is_required_and_bad_fields_are_named(client, users):
         ("/api/incidents", report_body(indicators={"affected": 3, "dead": 1}), "township_code"),
         (f"/api/incidents/{incident['id']}/reports", {"client_id": str(uuid.uuid4())}, "type"),
         (f"/api/incidents/{incident['id']}/reports",
-         {"type": "statutory", "client_id": str(uuid.uuid4()), "kind": "final", "township_code": "T", "indicators": {}}, "kind"),
+         {"type": "statutory", "client_id": str(uuid.uuid4()), "kind": "final", "township_code": "T",
+          "indicators": {}}, "kind"),
     ]
     for url, body, field in cases:
         response = client.post(url, json=body, headers=headers)
@@ -223,7 +225,8 @@ def test_every_allowed_transition_records_history_audit_and_event(client, ctx, s
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["status"] == row.target
     with store.read() as session:
-        history = session.scalars(select(IncidentTransition).where(IncidentTransition.incident_id == incident["id"])).all()
+        history = session.scalars(select(IncidentTransition)
+                                  .where(IncidentTransition.incident_id == incident["id"])).all()
         saved = session.get(Incident, incident["id"])
         assert [(h.action, h.from_status, h.to_status, h.actor_id, h.reason) for h in history] == \
             [(row.action, source, row.target, users[role].id, "checked on site")]
@@ -232,7 +235,8 @@ def test_every_allowed_transition_records_history_audit_and_event(client, ctx, s
             assert saved.duplicate_of_id == original["id"]
         if row.target == "stabilised":
             assert saved.stabilised_at is not None
-    audit = [e for e in entries(ctx, entity="incident", entity_id=str(incident["id"])) if e["action"] == "incident.transition"]
+    audit = [e for e in entries(ctx, entity="incident", entity_id=str(incident["id"]))
+             if e["action"] == "incident.transition"]
     assert len(audit) == 1 and audit[0]["actor_id"] == users[role].id and audit[0]["reason"] == "checked on site"
     assert [e["kind"] for e in published] == ["incident.transitioned"]
     assert published[0]["payload"]["changed"]["status"] == {"from": source, "to": row.target}
@@ -246,7 +250,7 @@ def test_every_refused_transition_is_409_and_changes_nothing(client, store, user
     original = new_incident(client, users["field_reporter"], lat=LAT + 0.3)
     role = sorted(row.roles - {"admin"})[0]
     extra = {"duplicate_of": original["id"]} if row.action == "mark_duplicate" else {}
-    for status in sorted(set(STATUSES) - row.sources):
+    for status in sorted(set(INCIDENT_STATUSES) - row.sources):
         set_status(store, incident["id"], status)
         published.clear()
         response = transition(client, users[role], incident["id"], row.action, **extra)
@@ -271,7 +275,8 @@ def test_wrong_role_is_403(client, store, users, row):
 
 def test_transition_needs_a_reason_and_a_real_original(client, users):
     incident = new_incident(client, users["field_reporter"])
-    assert transition(client, users["verifier"], incident["id"], "verify", reason="").get_json()["error"]["field"] == "reason"
+    assert transition(client, users["verifier"], incident["id"], "verify",
+                      reason="").get_json()["error"]["field"] == "reason"
     missing = transition(client, users["verifier"], incident["id"], "mark_duplicate", duplicate_of=99999)
     assert missing.status_code == 400 and missing.get_json()["error"]["field"] == "duplicate_of"
     assert transition(client, users["verifier"], 99999, "verify").status_code == 404
@@ -363,13 +368,15 @@ def test_level_rises_when_continued_reports_cross_a_threshold(client, users, pub
     assert answer["response_level"] is None  # 19 dead + missing: just under level IV (20)
     answer = statutory(client, user, iid, "continued", "422801001", when(20), affected=500, dead=10, missing=10)
     assert answer["response_level"] == "IV"  # exactly at the threshold
-    assert answer["response_reason"][0]["indicator"] == "dead_missing" and answer["response_reason"][0]["threshold"] == 20
+    assert (answer["response_reason"][0]["indicator"] == "dead_missing"
+            and answer["response_reason"][0]["threshold"] == 20)
     changes = [e for e in published if e["kind"] == "incident.level_changed"]
     assert len(changes) == 1 and changes[0]["payload"]["changed"]["response_level"] == {"from": None, "to": "IV"}
     statutory(client, user, iid, "continued", "422801001", when(10), affected=500, dead=30, missing=21)
     detail = client.get(f"/api/incidents/{iid}").get_json()
     assert detail["response_level"] == "III" and detail["incident"]["properties"]["response_level"] == "III"
-    levels = [e["payload"]["changed"]["response_level"]["to"] for e in published if e["kind"] == "incident.level_changed"]
+    levels = [e["payload"]["changed"]["response_level"]["to"] for e in published
+              if e["kind"] == "incident.level_changed"]
     assert levels == ["IV", "III"]
 
 
@@ -437,7 +444,8 @@ def multipart(body: dict, *files) -> dict:
 
 def test_renamed_text_file_is_refused_naming_the_field(client, store, users):
     body = report_body()
-    response = client.post("/api/incidents", data=multipart(body, ("ok.jpg", jpeg()), ("slope.jpg", b"just some text\n" * 20)),
+    response = client.post("/api/incidents",
+                           data=multipart(body, ("ok.jpg", jpeg()), ("slope.jpg", b"just some text\n" * 20)),
                            headers=users["field_reporter"].headers, content_type="multipart/form-data")
     assert response.status_code == 415
     error = response.get_json()["error"]
@@ -469,11 +477,13 @@ def test_photo_public_copy_has_no_gps_and_the_record_keeps_it(client, store, use
 
 def test_base64_photo_in_json_takes_the_report_position_without_exif(client, users):
     encoded = "data:image/jpeg;base64," + base64.b64encode(jpeg()).decode()
-    response = client.post("/api/incidents", json=report_body(photos=[encoded]), headers=users["field_reporter"].headers)
+    response = client.post("/api/incidents", json=report_body(photos=[encoded]),
+                           headers=users["field_reporter"].headers)
     assert response.status_code == 201
     photo = response.get_json()["field_report"]["photos"][0]
     assert (photo["lat"], photo["lon"]) == (LAT, LON)
-    bad = client.post("/api/incidents", json=report_body(photos=["%%%not base64"]), headers=users["field_reporter"].headers)
+    bad = client.post("/api/incidents", json=report_body(photos=["%%%not base64"]),
+                      headers=users["field_reporter"].headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "photos[0]"
 
 

@@ -22,7 +22,8 @@ def region(store):
     """A county with two townships and three villages; five households, four of them judged."""
     with store.write() as session:
         session.add_all([
-            Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county", geom=MultiPolygon([box(109.0, 30.0, 110.0, 31.0)])),
+            Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county",
+                 geom=MultiPolygon([box(109.0, 30.0, 110.0, 31.0)])),
             Area(code="422801001", name_zh="舞阳坝街道", name_en="Wuyangba", level="township", parent_code="422801",
                  geom=MultiPolygon([box(109.0, 30.0, 109.5, 31.0)])),
             Area(code="422801002", name_zh="小渡船街道", name_en="Xiaoduchuan", level="township", parent_code="422801",
@@ -30,20 +31,21 @@ def region(store):
         ])
         session.flush()
         session.add_all([
-            Area(code="422801001001", name_zh="东村", name_en="Dongcun Village", level="village", parent_code="422801001",
-                 geom=MultiPolygon([box(109.0, 30.0, 109.5, 30.5)])),
+            Area(code="422801001001", name_zh="东村", name_en="Dongcun Village", level="village",
+                 parent_code="422801001", geom=MultiPolygon([box(109.0, 30.0, 109.5, 30.5)])),
             Area(code="422801001002", name_zh="西村", name_en="Xicun Village", level="village", parent_code="422801001",
                  geom=MultiPolygon([box(109.0, 30.5, 109.5, 31.0)])),
-            Area(code="422801002001", name_zh="南村", name_en="Nancun Village", level="village", parent_code="422801002",
-                 geom=MultiPolygon([box(109.5, 30.0, 110.0, 31.0)])),
+            Area(code="422801002001", name_zh="南村", name_en="Nancun Village", level="village",
+                 parent_code="422801002", geom=MultiPolygon([box(109.5, 30.0, 110.0, 31.0)])),
         ])
         session.flush()
         homes = [("H1", "422801001001", 109.1, 30.1), ("H2", "422801001001", 109.2, 30.2),
                  ("H3", "422801001002", 109.1, 30.7), ("H4", "422801002001", 109.7, 30.3),
                  ("H5", "422801002001", 109.8, 30.4)]
         for hid, village, lon, lat in homes:
-            session.add(Household(id=hid, head_name=f"Secret Name {hid}", phone="13800000000", id_number="420000199001011234",
-                                  members=3, village_code=village, county_code="422801", geom=Point(lon, lat)))
+            session.add(Household(id=hid, head_name=f"Secret Name {hid}", phone="13800000000",
+                                  id_number="420000199001011234", members=3, village_code=village, county_code="422801",
+                                  geom=Point(lon, lat)))
         session.flush()
         verdicts = {"H1": {**OK, "food": "unmet", "water": "at_risk"}, "H2": {**OK, "medical": "at_risk"}, "H3": OK,
                     "H4": dict(food="not_applicable", clothing="not_applicable", water="not_applicable",
@@ -90,7 +92,8 @@ def test_guarantee_summary_by_village_counts_worst_and_each_guarantee(client, re
     assert body["level"] == "village" and body["seq"] == 0 and "parents" not in body
     east, west, south = (body["areas"][c] for c in ("422801001001", "422801001002", "422801002001"))
     assert east == {"households": 2, "worst": {"unmet": 1, "at_risk": 1},
-                    "guarantees": {"food": {"unmet": 1, "met": 1}, "clothing": {"met": 2}, "water": {"at_risk": 1, "met": 1},
+                    "guarantees": {"food": {"unmet": 1, "met": 1}, "clothing": {"met": 2},
+                                   "water": {"at_risk": 1, "met": 1},
                                    "housing": {"met": 2}, "medical": {"met": 1, "at_risk": 1}}}
     assert west["worst"] == {"met": 1}
     assert south["worst"] == {"not_applicable": 1, "unknown": 1}
@@ -143,7 +146,8 @@ def test_area_search_by_either_name_larger_areas_first(client, region):
 def test_map_incidents_carry_marker_properties_and_an_anchor(client, store):
     with store.write() as session:
         session.add(Incident(kind="landslide", title="slope", description="long text " * 50, status="verified",
-                             occurred_at=NOW, geom=Polygon([(109.1, 30.1), (109.3, 30.1), (109.3, 30.3), (109.1, 30.3)])))
+                             occurred_at=NOW,
+                             geom=Polygon([(109.1, 30.1), (109.3, 30.1), (109.3, 30.3), (109.1, 30.3)])))
         session.add(Incident(kind="flood", title="river", status="reported", occurred_at=NOW, geom=Point(109.5, 30.5)))
     body = client.get("/api/map/incidents").get_json()
     polygon, point = body["features"]
@@ -156,7 +160,11 @@ def test_map_incidents_carry_marker_properties_and_an_anchor(client, store):
 
 
 def test_styles_endpoint_is_the_shared_table(client):
-    assert client.get("/api/map/styles").get_json() == json.loads(json.dumps(styles.as_dict()))
+    from relief.domain import vocabulary
+
+    words = {"guarantees": list(vocabulary.GUARANTEES), "guarantee_statuses": list(vocabulary.GUARANTEE_STATUSES),
+             "verdicts_worst_first": list(vocabulary.VERDICTS_WORST_FIRST), "topics": list(vocabulary.TOPICS)}
+    assert client.get("/api/map/styles").get_json() == {**json.loads(json.dumps(styles.as_dict())), **words}
 
 
 def test_large_answers_are_gzipped_when_accepted(client, region):
@@ -170,8 +178,8 @@ def test_export_map_is_an_offline_html_attachment(client, region, store):
     with store.write() as session:
         session.add(Incident(kind="hail", title="<b>hail</b> & wind", description="<script>alert(1)</script>",
                              status="verified", occurred_at=NOW, geom=Point(109.3, 30.3)))
-        session.add(Site(id="S1", name="School", kind="school", capacity_persons=100, covered_area_m2=400, status="open",
-                         geom=Point(109.4, 30.4)))
+        session.add(Site(id="S1", name="School", kind="school", capacity_persons=100, covered_area_m2=400,
+                         status="open", geom=Point(109.4, 30.4)))
         session.add(Depot(id="D1", name="Depot", geom=Point(109.6, 30.6)))
     response = client.get("/export/map.html")
     assert response.status_code == 200 and response.mimetype == "text/html"

@@ -95,10 +95,10 @@ def test_distribution_transfer_adjustment_and_reads(client, place, keeper, make_
     balances = client.get("/api/stock/balances?holder_kind=site&holder_id=S1", headers=viewer.headers).get_json()
     assert [(b["item_code"], b["quantity"]) for b in balances["balances"]] == [("RICE", 4.0)]
     lines = client.get("/api/stock/ledger?holder_kind=site&holder_id=S1&limit=2", headers=viewer.headers).get_json()
-    assert [l["kind"] for l in lines["lines"]] == ["adjustment", "distribution"] and lines["next_before_id"]
+    assert [line["kind"] for line in lines["lines"]] == ["adjustment", "distribution"] and lines["next_before_id"]
     older = client.get(f"/api/stock/ledger?holder_kind=site&holder_id=S1&before_id={lines['next_before_id']}",
                        headers=viewer.headers).get_json()
-    assert [l["kind"] for l in older["lines"]] == ["transfer_in"]
+    assert [line["kind"] for line in older["lines"]] == ["transfer_in"]
     bad = client.get("/api/stock/ledger?limit=0", headers=viewer.headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "limit"
 
@@ -157,7 +157,7 @@ def test_dispatch_plan_propose_read_accept(client, place, keeper, make_user):
     made = client.post("/api/dispatch/plans", headers=commander.headers)
     assert made.status_code == 201
     plan = made.get_json()
-    assert [(l["item_code"], l["quantity"]) for l in plan["lines"]] == [("RICE", 6.0)]
+    assert [(line["item_code"], line["quantity"]) for line in plan["lines"]] == [("RICE", 6.0)]
     assert {u["item_code"] for u in plan["unmet"]} == {"WATER5", "CLOTHES", "BLANKET"}
     bad = client.post("/api/dispatch/plans", json={"horizon_days": 0}, headers=commander.headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "horizon_days"

@@ -21,6 +21,7 @@ import pytest
 import relief
 from relief import live
 from relief.domain.audience import Audience
+from relief.domain.vocabulary import TOPICS
 from relief.services.guarantees import GUARANTEES
 from tests import world
 from tests.web.test_sockets import connect, events_of
@@ -155,7 +156,7 @@ def drive_changes(client, make_user) -> None:
 
 
 def catch_up(socket, since: int) -> list[dict]:
-    reply = socket.emit("catch_up", {"since": since, "topics": list(live.TOPICS)}, namespace=live.NAMESPACE,
+    reply = socket.emit("catch_up", {"since": since, "topics": list(TOPICS)}, namespace=live.NAMESPACE,
                         callback=True)
     assert reply["reload"] is False
     return reply["events"]

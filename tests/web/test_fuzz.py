@@ -37,7 +37,6 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from relief.services import standards as standards_service
 from relief.services.accounts import forget_cached_tokens
 from relief.store.db import Store
 from relief.store.tables import Area, Facility
@@ -236,8 +235,8 @@ class Fuzzing:
 
 def _build(url: str, instance: str) -> Fuzzing:
     from relief import create_app
-    from relief.services.accounts import create_user
     from relief.cli.app import cli_context
+    from relief.services.accounts import create_user
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance, "SECRET_KEY": "fuzz", "TESTING": True,
                       "REDIS_URL": None})
@@ -250,7 +249,8 @@ def _build(url: str, instance: str) -> Fuzzing:
     with store.write() as session:
         session.add(Area(code=TOWNSHIP, name_zh="某镇", name_en="A township", level="township",
                          parent_code=world.COUNTY))
-        session.add(Facility(id="F1", name="Clinic", kind="clinic", county_code=world.COUNTY, geom=Point(109.45, 30.28)))
+        session.add(Facility(id="F1", name="Clinic", kind="clinic", county_code=world.COUNTY,
+                             geom=Point(109.45, 30.28)))
     admin = create_user(cli_context(app), "fuzz-admin", "admin", password="pw-fuzz-admin")
     create_user(cli_context(app), "fuzz-viewer", "viewer", password="pw-fuzz-viewer")
     headers = {"Authorization": f"Bearer {admin.token}"}
@@ -278,14 +278,12 @@ def fuzzing(migrated_template, tmp_path_factory):
     else:
         shutil.copy(migrated_template, folder / "relief.db")
         url = f"sqlite:///{folder / 'relief.db'}"
-    standards_service.forget_cached()
     forget_cached_tokens()
     setup = _build(url, str(folder / "instance"))
     yield setup
     setup.store.dispose()
     if PG_URL:
         _truncate_all(migrated_template)
-    standards_service.forget_cached()
     forget_cached_tokens()
 
 

@@ -20,6 +20,7 @@ import requests
 
 from maps import styles
 from maps.situation import external_urls
+from relief.domain.vocabulary import GUARANTEES
 from tests.web.servers import fresh_database_url, incident_body, relief_env, run, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,7 +32,8 @@ def demo_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     env = relief_env(fresh_database_url(folder, "browser"), folder / "instance")
     run(env, "demo", "--households", "2000")
-    token = run(env, "users", "create", "browser-reporter", "--role", "field_reporter", "--password", "pw-browser").strip()
+    token = run(env, "users", "create", "browser-reporter", "--role", "field_reporter", "--password",
+                "pw-browser").strip()
     with serving(env) as base:
         yield {"base": base, "token": token, "user": "browser-reporter", "password": "pw-browser"}
 
@@ -67,8 +69,9 @@ class Watched:
         try:
             self.page.wait_for_function(f"() => ({expression})", timeout=timeout)
         except PlaywrightTimeout:
-            state = self.js("""() => ({zoom: relief.map.getZoom(), token: relief.households.token, mode: relief.households.mode,
-                                        summaries: Object.keys(relief.households.summaries), live: relief.live.state})""")
+            state = self.js("() => ({zoom: relief.map.getZoom(), token: relief.households.token, "
+                            "mode: relief.households.mode, "
+                            "summaries: Object.keys(relief.households.summaries), live: relief.live.state})")
             raise AssertionError(f"timed out waiting for {expression}; errors: {self.errors}; state: {state}; "
                                  f"console: {self.console[-8:]}; last requests: {self.requests[-5:]}") from None
 
@@ -141,7 +144,8 @@ def test_user_text_in_popups_and_the_panel_stays_text(watched, demo_server):
     watched.js(f"relief.openIncident({incident_id})")
     popup = watched.page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10000)
-    watched.page.wait_for_function("() => document.querySelector('.leaflet-popup-content').innerText.includes('onerror')")
+    watched.page.wait_for_function("() => document.querySelector('.leaflet-popup-content').innerText"
+                                   ".includes('onerror')")
     assert PROBE in popup.inner_text() and "<b>bold</b> title" in popup.inner_text()
     assert popup.locator("img, script, b").count() == 0
     watched.page.locator(f'[data-incident="{incident_id}"]').click()
@@ -157,13 +161,15 @@ def test_filters_and_layer_toggles_hide_and_show(watched, demo_server):
     page = watched.page
     shown = "() => [...relief.byId.incidents.values()].filter(r => relief.layers.incidents.hasLayer(r.marker)).length"
     total = watched.js(shown)
-    landslides = watched.js("[...relief.byId.incidents.values()].filter(r => r.feature.properties.kind === 'landslide' && "
+    landslides = watched.js("[...relief.byId.incidents.values()].filter(r => "
+                            "r.feature.properties.kind === 'landslide' && "
                             "!['rejected','duplicate'].includes(r.feature.properties.status)).length")
     page.uncheck('#filters input[data-kind="landslide"]')
     assert watched.js(shown) == total - landslides
     page.check('#filters input[data-kind="landslide"]')
     page.select_option("#time-window", "24")
-    recent = watched.js("[...relief.byId.incidents.values()].filter(r => Date.parse(r.feature.properties.occurred_at) > "
+    recent = watched.js("[...relief.byId.incidents.values()].filter(r => "
+                        "Date.parse(r.feature.properties.occurred_at) > "
                         "Date.now() - 864e5 && !['rejected','duplicate'].includes(r.feature.properties.status)).length")
     assert watched.js(shown) == recent
     page.select_option("#time-window", "0")
@@ -245,7 +251,7 @@ def test_guarantee_counts_recolour_the_choropleth_in_place(watched, demo_server)
     before = json.loads(watched.js(f"JSON.stringify({area}['{township}'])"))
     # staff's per-household form recolours points only: it moves no count (the public counts event does)
     change = {"household_id": "H-test", "village_code": village, "county_code": township[:6],
-              "before": dict.fromkeys(styles.GUARANTEES), "after": dict.fromkeys(styles.GUARANTEES, "unmet")}
+              "before": dict.fromkeys(GUARANTEES), "after": dict.fromkeys(GUARANTEES, "unmet")}
     watched.js("e => relief.households.apply(e)", {"seq": 10**9, "kind": "guarantee.changed", "topic": "guarantees",
                                                   "payload": {"changes": [change]}})
     assert watched.js(f"{area}['{township}'].worst") == before["worst"]
@@ -299,8 +305,8 @@ def test_the_downloaded_situation_map_opens_with_the_network_off(browser, demo_s
 
 
 def test_a_site_whose_own_water_meets_the_standard_shows_unlimited_water_cover(watched, demo_server):
-    cover = requests.get(f"{demo_server['base']}/api/cover", headers={"Authorization": f"Bearer {demo_server['token']}"},
-                         timeout=30).json()["sites"]
+    cover = requests.get(f"{demo_server['base']}/api/cover",
+                         headers={"Authorization": f"Bearer {demo_server['token']}"}, timeout=30).json()["sites"]
     site = next(s["site_id"] for s in cover if s["status"] == "open" and s["occupants"] > 0
                 and any(f["guarantee"] == "water" and f["supplied"] for f in s["forecast"]))
     watched.open_map(demo_server["base"])

@@ -31,7 +31,8 @@ class LiveServer:
         self.start()
 
     def start(self) -> None:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True, request_handler=OneRequestPerConnection)
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
+                                  request_handler=OneRequestPerConnection)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -132,7 +133,8 @@ def test_report_filed_offline_reaches_the_server_exactly_once(browser, live, sto
 
         page.select_option("#kind", "landslide")
         page.fill("#description", "山体滑坡，道路中断")
-        page.set_input_files("#photos", files=[{"name": "slope.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
+        page.set_input_files("#photos",
+                             files=[{"name": "slope.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
         page.click("#submit")
         item = page.wait_for_selector("#outbox li[data-status='queued']")
         client_id = item.get_attribute("data-client-id")
@@ -149,7 +151,8 @@ def test_report_filed_offline_reaches_the_server_exactly_once(browser, live, sto
         assert rows(store, Photo) == 1
         with store.read() as session:
             incident = session.scalar(select(Incident).where(Incident.client_id == client_id))
-            assert (incident.kind, incident.description, incident.reported_by) == ("landslide", "山体滑坡，道路中断", reporter.id)
+            assert (incident.kind, incident.description, incident.reported_by) == \
+                ("landslide", "山体滑坡，道路中断", reporter.id)
             assert incident.geom.y == pytest.approx(30.2955, abs=1e-5)
 
         # The answer was lost, say: the phone sends the same report again.

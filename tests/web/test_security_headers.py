@@ -16,7 +16,7 @@ import requests
 
 from relief import asset_folder
 from relief.web.security import page_policy, tile_source
-from tests.web.servers import fresh_database_url, relief_env, run, serving
+from tests.web.servers import demo_serving
 
 
 def policy(response) -> dict[str, str]:
@@ -154,10 +154,7 @@ document.addEventListener('securitypolicyviolation',
 
 @pytest.fixture(scope="module")
 def csp_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("csp")
-    env = relief_env(fresh_database_url(folder, "csp"), folder / "instance")
-    run(env, "demo", "--households", "400")
-    with serving(env) as base:
+    with demo_serving(tmp_path_factory.mktemp("csp"), "csp", households=400) as base:
         yield {"base": base, "user": "admin", "password": "admin-demo"}
 
 

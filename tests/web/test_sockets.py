@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from relief import live
 from relief.domain.audience import Audience
+from relief.domain.vocabulary import TOPICS
 from relief.store.tables import Event
 
 ENSHI, LICHUAN = "422801", "422802"
@@ -127,7 +128,7 @@ def test_catch_up_replays_what_a_reconnecting_client_missed(app, ctx):
     emit(ctx, area=ENSHI, audience=Audience.STAFF, payload={"id": 3})
     emit(ctx, "guarantee.counts", "guarantees", payload={"id": 4})
     again, _ = connect(app, areas=[ENSHI])
-    reply = again.emit("catch_up", {"since": since, "areas": [ENSHI], "topics": list(live.TOPICS)},
+    reply = again.emit("catch_up", {"since": since, "areas": [ENSHI], "topics": list(TOPICS)},
                        namespace=live.NAMESPACE, callback=True)
     assert reply["reload"] is False
     assert [e["payload"]["id"] for e in reply["events"]] == [1, 4]

@@ -10,8 +10,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from relief.domain.demo.incidents import _INCIDENT_SPECS
+from relief.domain.vocabulary import HOUSE_DAMAGE
 
-DAMAGE = np.array(["none", "general", "severe", "collapsed"], dtype=object)
+DAMAGE = np.array(HOUSE_DAMAGE, dtype=object)  # severity 0..3 is the index
 
 
 def _damage(rng: np.random.Generator, xy_m: np.ndarray, incidents_m: list[BaseGeometry]) -> tuple[np.ndarray, dict]:

@@ -18,6 +18,7 @@ from relief.domain.demo.names import _person_names
 from relief.domain.demo.people import _assistance, _composition, _id_numbers
 from relief.domain.demo.settlement import _household_points
 from relief.domain.geo import geometry_to_projected, project_xy
+from relief.domain.vocabulary import DISPERSED_KINDS
 
 
 def _check_in(want_site: np.ndarray, members: np.ndarray, xy_m: np.ndarray,
@@ -74,7 +75,7 @@ def _build_households(n: int, rng: np.random.Generator, counties, townships, vil
                        np.where(severity == 1, rng.binomial(c["members"], 0.01), 0))
 
     preference = rng.choice(np.array(["site", "dispersed", "none"], dtype=object), n, p=[0.6, 0.36, 0.04])
-    dispersed_kind = rng.choice(np.array(["host_family", "rented", "other"], dtype=object), n, p=[0.65, 0.25, 0.10])
+    dispersed_kind = rng.choice(np.array(DISPERSED_KINDS, dtype=object), n, p=[0.65, 0.25, 0.10])
     sites_xy_m = _projected(sites["geom"])
     site_idx = _check_in(evacuated & (preference == "site"), c["members"], xy_m, sites, sites_xy_m)
     shelter = np.where(~evacuated, "home", np.where(site_idx >= 0, "site",

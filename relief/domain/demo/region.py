@@ -25,6 +25,7 @@ from relief.domain.demo.places import _build_depots, _build_facilities, _build_s
 from relief.domain.demo.reports import _build_reports, _with_levels
 from relief.domain.demo.visits import _build_visits
 from relief.domain.standards import Standards
+from relief.domain.vocabulary import AREA_LEVELS
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +59,7 @@ class DemoRegion:
     def counts(self) -> dict[str, int]:
         """Row counts per table and area level, for reports and benchmarks."""
         levels = self.areas["level"].value_counts()
-        out = {f"areas.{lvl}": int(levels.get(lvl, 0)) for lvl in ("prefecture", "county", "township", "village")}
+        out = {f"areas.{lvl}": int(levels.get(lvl, 0)) for lvl in AREA_LEVELS}
         for name in ("households", "sites", "depots", "facilities", "incidents", "incident_transitions",
                      "statutory_reports", "items", "stock", "distributions", "medical_visits"):
             out[name] = len(getattr(self, name))

@@ -1,4 +1,8 @@
-"""ORM tables, one module per concern; importing this package registers them all."""
+"""ORM tables, one module per concern; importing this package registers them all.
+
+A column holding words names them as ``info={"choices": …}``, always a tuple from
+:mod:`relief.domain.vocabulary`: the words are defined there, never here.
+"""
 from .accounts import ApiToken, AuditEntry, Event, StandardsVersion, User
 from .areas import Area
 from .base import Base, bbox_of

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relief.domain.indicators import AMOUNT_INDICATORS, COUNT_INDICATORS
+from relief.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES, REPORT_KINDS, IncidentStatus
 
 from .base import Base, SpatialMixin, utcnow
 
@@ -17,10 +18,11 @@ class Incident(SpatialMixin, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(24), index=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True, info={"choices": INCIDENT_KINDS})
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True, default="reported")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=IncidentStatus.REPORTED.value,
+                                        info={"choices": INCIDENT_STATUSES})
     county_code: Mapped[str | None] = mapped_column(String(24), index=True)
     township_code: Mapped[str | None] = mapped_column(String(24), index=True)
     evacuate: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -42,8 +44,8 @@ class IncidentTransition(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     action: Mapped[str] = mapped_column(String(24))
-    from_status: Mapped[str] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str] = mapped_column(String(16), info={"choices": INCIDENT_STATUSES})
+    to_status: Mapped[str] = mapped_column(String(16), info={"choices": INCIDENT_STATUSES})
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str | None] = mapped_column(Text)
@@ -85,8 +87,6 @@ class Photo(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-REPORT_KINDS = ("initial", "continued", "verified")
-
 # The statutory indicators are defined once, in the domain; the columns below must match them.
 INDICATOR_COLUMNS = COUNT_INDICATORS
 AREA_INDICATOR_COLUMNS = AMOUNT_INDICATORS
@@ -102,7 +102,7 @@ class StatutoryReport(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     township_code: Mapped[str] = mapped_column(String(24), index=True)
     county_code: Mapped[str | None] = mapped_column(String(24), index=True)
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12), info={"choices": REPORT_KINDS})
     figures_to: Mapped[datetime] = mapped_column()
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -7,11 +7,16 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, SpatialMixin, utcnow
+from relief.domain.vocabulary import (
+    DISPERSED_KINDS,
+    GUARANTEE_STATUSES,
+    HOUSE_DAMAGE,
+    SHELTERS,
+    HouseDamage,
+    Shelter,
+)
 
-HOUSE_DAMAGE = ("none", "general", "severe", "collapsed")
-SHELTER = ("home", "site", "dispersed", "none")
-DISPERSED_KINDS = ("host_family", "rented", "other")
+from .base import Base, SpatialMixin, utcnow
 
 
 class Household(SpatialMixin, Base):
@@ -32,13 +37,14 @@ class Household(SpatialMixin, Base):
     injured: Mapped[int] = mapped_column(Integer, default=0)
     village_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
     county_code: Mapped[str | None] = mapped_column(String(24), index=True)
-    house_damage: Mapped[str] = mapped_column(String(12), default="none")
+    house_damage: Mapped[str] = mapped_column(String(12), default=HouseDamage.NONE.value,
+                                              info={"choices": HOUSE_DAMAGE})
     assistance_category: Mapped[str | None] = mapped_column(String(24))
     needs_living_aid: Mapped[bool] = mapped_column(Boolean, default=False)
     evacuated: Mapped[bool] = mapped_column(Boolean, default=False)
-    shelter: Mapped[str] = mapped_column(String(12), default="home")
+    shelter: Mapped[str] = mapped_column(String(12), default=Shelter.HOME.value, info={"choices": SHELTERS})
     site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), index=True)
-    dispersed_kind: Mapped[str | None] = mapped_column(String(16))
+    dispersed_kind: Mapped[str | None] = mapped_column(String(16), info={"choices": DISPERSED_KINDS})
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -59,11 +65,11 @@ class GuaranteeStatus(Base):
 
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), primary_key=True)
     village_code: Mapped[str | None] = mapped_column(String(24), index=True)
-    food: Mapped[str] = mapped_column(String(16))
-    clothing: Mapped[str] = mapped_column(String(16))
-    water: Mapped[str] = mapped_column(String(16))
-    housing: Mapped[str] = mapped_column(String(16))
-    medical: Mapped[str] = mapped_column(String(16))
+    food: Mapped[str] = mapped_column(String(16), info={"choices": GUARANTEE_STATUSES})
+    clothing: Mapped[str] = mapped_column(String(16), info={"choices": GUARANTEE_STATUSES})
+    water: Mapped[str] = mapped_column(String(16), info={"choices": GUARANTEE_STATUSES})
+    housing: Mapped[str] = mapped_column(String(16), info={"choices": GUARANTEE_STATUSES})
+    medical: Mapped[str] = mapped_column(String(16), info={"choices": GUARANTEE_STATUSES})
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON)
     shortfalls: Mapped[dict[str, Any]] = mapped_column(JSON)
     as_of: Mapped[datetime] = mapped_column()

@@ -4,10 +4,9 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, SpatialMixin
+from relief.domain.vocabulary import SITE_KINDS, SITE_STATUSES, SiteStatus
 
-SITE_KINDS = ("school", "gym", "tent_camp", "community_centre", "other")
-SITE_STATUSES = ("open", "closed")
+from .base import Base, SpatialMixin
 
 
 class Site(SpatialMixin, Base):
@@ -16,7 +15,7 @@ class Site(SpatialMixin, Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(160))
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(24), info={"choices": SITE_KINDS})
     county_code: Mapped[str | None] = mapped_column(String(24), index=True)
     township_code: Mapped[str | None] = mapped_column(String(24), index=True)
     capacity_persons: Mapped[int] = mapped_column(Integer)
@@ -24,7 +23,7 @@ class Site(SpatialMixin, Base):
     water_l_per_day: Mapped[float] = mapped_column(Float, default=0)
     provides_meals: Mapped[bool] = mapped_column(Boolean, default=False)
     medical_post: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=SiteStatus.OPEN.value, info={"choices": SITE_STATUSES})
 
 
 class Depot(SpatialMixin, Base):

@@ -7,11 +7,17 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from relief.domain.vocabulary import (
+    DISPATCH_PLAN_STATUSES,
+    DONATION_KINDS,
+    HOLDER_KINDS,
+    ITEM_GUARANTEES,
+    MOVEMENT_KINDS,
+    RECEIPT_SOURCES,
+    DispatchPlanStatus,
+)
 
-GUARANTEES = ("food", "water", "clothing", "bedding", "medical", "other")
-MOVEMENT_KINDS = ("receipt", "transfer_out", "transfer_in", "distribution", "adjustment")
-HOLDER_KINDS = ("depot", "site")
+from .base import Base, utcnow
 
 
 class Item(Base):
@@ -20,7 +26,7 @@ class Item(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(24))
-    guarantee: Mapped[str] = mapped_column(String(12))
+    guarantee: Mapped[str] = mapped_column(String(12), info={"choices": ITEM_GUARANTEES})
     kcal_per_unit: Mapped[float] = mapped_column(Float, default=0)
     litres_per_unit: Mapped[float] = mapped_column(Float, default=0)
     sets_per_unit: Mapped[float] = mapped_column(Float, default=0)
@@ -34,9 +40,9 @@ class StockMovement(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str | None] = mapped_column(String(16))
-    holder_kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16), info={"choices": MOVEMENT_KINDS})
+    source: Mapped[str | None] = mapped_column(String(16), info={"choices": RECEIPT_SOURCES})
+    holder_kind: Mapped[str] = mapped_column(String(8), info={"choices": HOLDER_KINDS})
     holder_id: Mapped[str] = mapped_column(String(40), index=True)
     item_code: Mapped[str] = mapped_column(ForeignKey("items.code"), index=True)
     quantity: Mapped[float] = mapped_column(Float)
@@ -58,7 +64,7 @@ class StockBalance(Base):
     __tablename__ = "stock_balances"
     __table_args__ = (CheckConstraint("quantity >= 0", name="not_negative"),)
 
-    holder_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    holder_kind: Mapped[str] = mapped_column(String(8), primary_key=True, info={"choices": HOLDER_KINDS})
     holder_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     item_code: Mapped[str] = mapped_column(ForeignKey("items.code"), primary_key=True)
     quantity: Mapped[float] = mapped_column(Float, default=0)
@@ -84,11 +90,11 @@ class Donation(Base):
     donor_name: Mapped[str] = mapped_column(String(160))
     donor_contact: Mapped[str | None] = mapped_column(String(160))
     consent_public: Mapped[bool] = mapped_column(Boolean, default=False)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(8), info={"choices": DONATION_KINDS})
     amount_yuan: Mapped[float | None] = mapped_column(Float)
     item_code: Mapped[str | None] = mapped_column(ForeignKey("items.code"))
     quantity: Mapped[float | None] = mapped_column(Float)
-    destination_kind: Mapped[str | None] = mapped_column(String(8))
+    destination_kind: Mapped[str | None] = mapped_column(String(8), info={"choices": HOLDER_KINDS})
     destination_id: Mapped[str | None] = mapped_column(String(40))
     movement_id: Mapped[int | None] = mapped_column(ForeignKey("stock_movements.id"))
 
@@ -98,7 +104,8 @@ class DispatchPlan(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(12), default="proposed")
+    status: Mapped[str] = mapped_column(String(12), default=DispatchPlanStatus.PROPOSED.value,
+                                        info={"choices": DISPATCH_PLAN_STATUSES})
     as_of: Mapped[datetime] = mapped_column()
     lines: Mapped[list[Any]] = mapped_column(JSON)
     unmet: Mapped[list[Any]] = mapped_column(JSON)
