@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from relief.domain.incidents import KIND_LABELS
 from relief.domain.standards import Standards
+from relief.domain.vocabulary import IncidentStatus
 from relief.errors import ValidationFailed
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -49,16 +50,18 @@ CATEGORY_BY_KIND: dict[str, str] = {
     "flood": "Met", "snow_ice": "Met", "hail": "Met", "drought": "Met",
     "other": "Other",
 }
+_S = IncidentStatus  # short, for the tables below
+
 #: A withdrawn incident cancels its alert; everything else alerts.
-MSG_TYPE_BY_STATUS: dict[str, str] = {"closed": "Cancel", "rejected": "Cancel", "duplicate": "Cancel"}
+MSG_TYPE_BY_STATUS: dict[str, str] = {_S.CLOSED: "Cancel", _S.REJECTED: "Cancel", _S.DUPLICATE: "Cancel"}
 URGENCY_BY_STATUS: dict[str, str] = {
-    "reported": "Immediate", "verifying": "Immediate", "verified": "Immediate", "responding": "Immediate",
-    "stabilised": "Past", "closed": "Past", "rejected": "Past", "duplicate": "Past",
+    _S.REPORTED: "Immediate", _S.VERIFYING: "Immediate", _S.VERIFIED: "Immediate", _S.RESPONDING: "Immediate",
+    _S.STABILISED: "Past", _S.CLOSED: "Past", _S.REJECTED: "Past", _S.DUPLICATE: "Past",
 }
 CERTAINTY_BY_STATUS: dict[str, str] = {
-    "reported": "Likely", "verifying": "Likely",
-    "verified": "Observed", "responding": "Observed", "stabilised": "Observed", "closed": "Observed",
-    "rejected": "Unlikely", "duplicate": "Unknown",
+    _S.REPORTED: "Likely", _S.VERIFYING: "Likely",
+    _S.VERIFIED: "Observed", _S.RESPONDING: "Observed", _S.STABILISED: "Observed", _S.CLOSED: "Observed",
+    _S.REJECTED: "Unlikely", _S.DUPLICATE: "Unknown",
 }
 #: National response level → severity; no level (or a local level name) is Unknown.
 SEVERITY_BY_LEVEL: dict[str, str] = {"I": "Extreme", "II": "Severe", "III": "Severe", "IV": "Moderate"}

@@ -43,13 +43,13 @@ from relief.domain.frames import moments_after, require_columns, times_ns, utc_n
 from relief.domain.geo import project_xy
 from relief.domain.standards import Standards
 from relief.domain.vocabulary import GUARANTEE_STATUSES as STATUSES
-from relief.domain.vocabulary import GUARANTEES, HOUSE_DAMAGE
+from relief.domain.vocabulary import GUARANTEES, HOUSE_DAMAGE, HouseDamage, Shelter, SiteStatus
 from relief.domain.vocabulary import SHELTERS as SHELTER
 from relief.errors import ValidationFailed
 
 MET, AT_RISK, UNMET, NOT_APPLICABLE = range(4)
-_HOME, _SITE, _DISPERSED = (SHELTER.index(s) for s in ("home", "site", "dispersed"))
-_SEVERE = HOUSE_DAMAGE.index("severe")  # severe and collapsed are the codes from here up
+_HOME, _SITE, _DISPERSED = (SHELTER.index(s) for s in (Shelter.HOME, Shelter.SITE, Shelter.DISPERSED))
+_SEVERE = HOUSE_DAMAGE.index(HouseDamage.SEVERE)  # severe and collapsed are the codes from here up
 _DAY_S = 86_400.0
 _OVERLAP_FROM = 10_000  # households; below this the check runs on one thread
 
@@ -948,7 +948,7 @@ def _sites_of(rows: Sequence[Row], hh: _Households, households: Sequence[Row],
                   np.array([_number(row["covered_area_m2"], 0.0) for row in rows], dtype=float),
                   np.array([_number(row["water_l_per_day"], 0.0) for row in rows], dtype=float),
                   flags("provides_meals"), flags("medical_post"),
-                  np.array([row["status"] == "open" for row in rows], dtype=bool))
+                  np.array([row["status"] == SiteStatus.OPEN for row in rows], dtype=bool))
 
 
 def _received_of(rows: Sequence[Row], items: Sequence[Row], hh: _Households, now_ns: int,

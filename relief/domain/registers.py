@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from relief.domain.vocabulary import HOUSE_DAMAGE, ITEM_GUARANTEES, SHELTERS, SITE_STATUSES
+from relief.domain.vocabulary import HOUSE_DAMAGE, ITEM_GUARANTEES, SHELTERS, SITE_STATUSES, Shelter
 from relief.errors import ImportRejected
 
 FLAGS = ("0", "1")
@@ -251,7 +251,7 @@ def _check_households(out: pd.DataFrame, problems: _Problems, done: dict[str, pd
         problems.add(counts > members, column, f"{column} cannot exceed members")
     ages = sum(out[c].to_numpy(dtype=float, na_value=0.0) for c in ("infants", "children", "elderly"))
     problems.add(ages > members, "members", "members must be at least infants + children + elderly")
-    at_site = (out["shelter"] == "site").to_numpy()
+    at_site = (out["shelter"] == Shelter.SITE.value).to_numpy()
     site = out["site_id"]
     problems.add(at_site & site.isna().to_numpy(), "site_id", "site_id is required when shelter is site")
     problems.add(~at_site & site.notna().to_numpy(), "site_id", "site_id is only for shelter = site")

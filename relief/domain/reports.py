@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from relief.domain.indicators import AMOUNT_INDICATORS, COUNT_INDICATORS, INDICATORS
-from relief.domain.vocabulary import DISCARDED_STATUSES, REPORT_KINDS, IncidentStatus
+from relief.domain.vocabulary import DISCARDED_STATUSES, REPORT_KINDS, IncidentStatus, ReportKind
 from relief.errors import Conflict, ValidationFailed
 
 # --- the series rule --------------------------------------------------------
@@ -32,9 +32,9 @@ def check_report_kind(existing_kinds: Iterable[str], new_kind: str) -> str:
         raise ValidationFailed(f"unknown report kind {new_kind!r}; expected one of {', '.join(REPORT_KINDS)}",
                                field="kind")
     existing = list(existing_kinds)
-    if "verified" in existing:
+    if ReportKind.VERIFIED in existing:
         raise Conflict(f"a verified report has already been filed; no {new_kind} report may follow it", field="kind")
-    if new_kind == "initial" and existing:
+    if new_kind == ReportKind.INITIAL and existing:
         raise Conflict("an initial report has already been filed; send a continued or verified report", field="kind")
     if new_kind != "initial" and "initial" not in existing:
         raise Conflict(f"the first report must be the initial report, not a {new_kind} report", field="kind")
@@ -71,7 +71,7 @@ def latest_reports(reports: pd.DataFrame) -> pd.DataFrame:
     if reports.empty:
         return reports.copy()
     ranked = reports.assign(
-        _verified=reports["kind"].eq("verified"),
+        _verified=reports["kind"].eq(ReportKind.VERIFIED.value),
         _figures_to=pd.to_datetime(reports["figures_to"], utc=True),
         _submitted=pd.to_datetime(reports["submitted_at"], utc=True),
     )
@@ -345,19 +345,19 @@ def _overdue_for(incident: Mapping[str, Any], township: _Township, status: Any, 
     items = []
     kinds = {kind for kind, _ in township.sent}
     due = occurred + parsed.initial
-    if now > due and "initial" not in kinds:
-        items.append(_item(incident, township, "initial", due, now, parsed.tz))
-    if status not in NO_CONTINUED_STATUSES and "verified" not in kinds:
+    if now > due and ReportKind.INITIAL not in kinds:
+        items.append(_item(incident, township, ReportKind.INITIAL, due, now, parsed.tz))
+    if status not in NO_CONTINUED_STATUSES and ReportKind.VERIFIED not in kinds:
         deadline = parsed.last_continued_before(now, occurred, incident.get("kind"))
         if deadline is not None:
             opened = deadline - timedelta(days=parsed.period(incident.get("kind")))
             if not any(at > opened for _, at in township.sent):
-                items.append(_item(incident, township, "continued", deadline, now, parsed.tz))
+                items.append(_item(incident, township, ReportKind.CONTINUED, deadline, now, parsed.tz))
     stabilised = _aware(incident.get("stabilised_at"))
-    if status in VERIFIED_DUE_STATUSES and stabilised is not None and "verified" not in kinds:
+    if status in VERIFIED_DUE_STATUSES and stabilised is not None and ReportKind.VERIFIED not in kinds:
         due = parsed.verified_due(stabilised)
         if now > due:
-            items.append(_item(incident, township, "verified", due, now, parsed.tz))
+            items.append(_item(incident, township, ReportKind.VERIFIED, due, now, parsed.tz))
     return items
 
 

@@ -15,6 +15,7 @@ reads stay on it; a page holds at most ``MAX_GUARANTEE_ROWS`` rows (config).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,7 +63,8 @@ def verdicts(ctx: Context, *, as_of: datetime | None = None, profile: str | None
 def _from_stored(stored: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, Any] = {"village_code": stored["village_code"].to_numpy(dtype=object),
                            "county_code": stored["county_code"].to_numpy(dtype=object)}
-    reasons, shortfalls = stored["reasons"].to_list(), stored["shortfalls"].to_list()
+    reasons = [json.loads(text) if text else None for text in stored["reasons_json"].to_list()]
+    shortfalls = [json.loads(text) if text else None for text in stored["shortfalls_json"].to_list()]
     for g in GUARANTEES:
         out[g] = stored[g].to_numpy(dtype=object)
         out[f"reason_{g}"] = np.array([(r or {}).get(g, {}).get("text") for r in reasons], dtype=object)
