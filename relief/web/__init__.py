@@ -36,13 +36,39 @@ def register(app) -> None:
     from relief.web import api_guarantees, dashboard_pages  # verdict lists and counts; the dashboard page
     app.register_blueprint(api_guarantees.bp)
     app.register_blueprint(dashboard_pages.bp)
+    for module in _page_modules():
+        app.register_blueprint(module.bp)
     for module in _api_write_modules():
         csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.gate.requires)
         app.register_blueprint(module.bp)
     sockets.init_app(app)
 
 
-def _api_write_modules():
-    from relief.web import api_admin, api_incidents, api_relocation, api_stock
+def _page_modules():
+    """The role screens: server-rendered pages whose scripts write through the JSON API."""
+    from relief.web import (
+        admin_pages,
+        dispatch_pages,
+        household_pages,
+        incident_pages,
+        reconstruction_pages,
+        site_pages,
+        stock_pages,
+    )
 
-    return [api_admin, api_incidents, api_relocation, api_stock]
+    return [admin_pages, dispatch_pages, household_pages, incident_pages, reconstruction_pages, site_pages,
+            stock_pages]
+
+
+def _api_write_modules():
+    from relief.web import (
+        api_admin,
+        api_dispatch,
+        api_households,
+        api_incidents,
+        api_reconstruction,
+        api_relocation,
+        api_stock,
+    )
+
+    return [api_admin, api_dispatch, api_households, api_incidents, api_reconstruction, api_relocation, api_stock]

@@ -1,0 +1,22 @@
+"""household details for the household pages (assistance category and what the household page edits)
+
+Revision ID: 0006
+Revises: 0005
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import relief.store.types  # noqa: F401
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

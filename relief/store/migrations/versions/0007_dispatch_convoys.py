@@ -1,0 +1,22 @@
+"""dispatch plans with the steps a convoy has (in transit, delivered at the site)
+
+Revision ID: 0007
+Revises: 0006
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import relief.store.types  # noqa: F401
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,22 @@
+"""post-disaster reconstruction: houses, their stages, inspections and subsidy payments
+
+Revision ID: 0008
+Revises: 0007
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import relief.store.types  # noqa: F401
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
