@@ -14,7 +14,7 @@ from relief.errors import NotAuthenticated, Throttled
 from relief.services import accounts
 from relief.web import security
 from relief.web.context import SESSION_KEY, base_context, current_actor, request_context, start_session
-from relief.web.gate import public
+from relief.web.gate import actor_may, public
 
 bp = Blueprint("pages", __name__)
 
@@ -38,7 +38,7 @@ def map_settings() -> dict:
 @bp.app_context_processor
 def page_globals() -> dict:
     return {"current_actor": current_actor, "map_strings": map_strings, "get_locale": get_locale,
-            "role_label": role_label}
+            "role_label": role_label, "may": actor_may}
 
 
 def role_label(role: str) -> str:
