@@ -84,6 +84,33 @@ BASE: dict[str, Any] = {
 #: Zoom levels at which the household layer changes shape (township < village < points).
 HOUSEHOLD_ZOOM = {"village": 10, "points": 13}
 
+#: Reconstruction: house stage → point colour (greys before work, purple signed, warm while building or
+#: repairing, greens when done); a stalled house gets a dark outline.
+HOUSE_STAGE_COLOURS: dict[str, str] = {
+    "assessed": "#9e9e9e", "eligible": "#90a4ae", "excluded": "#37474f", "agreement_signed": "#7e57c2",
+    "started": "#e53935", "foundation": "#f4511e", "main_structure": "#fb8c00", "roofed": "#fdd835",
+    "completed": "#7cb342", "repair_started": "#ff7043", "repair_completed": "#9ccc65", "moved_in": "#2e7d32",
+}
+HOUSE_STALLED_STROKE = "#b71c1c"
+#: Township progress (share of enrolled houses completed) for the choropleth zoomed out: a rate below
+#: ``PROGRESS_BREAKS[i]`` takes ``PROGRESS_COLOURS[i]``, from the last break up the last colour; no enrolled
+#: house: ``PROGRESS_NONE``.
+PROGRESS_BREAKS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
+PROGRESS_COLOURS: tuple[str, ...] = ("#fff3e0", "#ffe0b2", "#c5e1a5", "#7cb342", "#33691e")
+PROGRESS_NONE = "#eceff1"
+#: Zoom level from which the reconstruction layer shows houses instead of township progress.
+RECONSTRUCTION_ZOOM = {"points": 11}
+
+
+def progress_colour(rate: float | None) -> str:
+    """The choropleth colour of a township's completion rate (None: no enrolled house)."""
+    if rate is None:
+        return PROGRESS_NONE
+    for limit, colour in zip(PROGRESS_BREAKS, PROGRESS_COLOURS):
+        if rate < limit:
+            return colour
+    return PROGRESS_COLOURS[-1]
+
 
 def worst_status(statuses: Iterable[str | None], worst_first: Iterable[str]) -> str:
     """A household's worst verdict over its guarantees (the first of ``worst_first`` it has); ``unknown`` when none."""
@@ -151,4 +178,7 @@ def as_dict() -> dict[str, Any]:
         "depot_low_days": DEPOT_LOW_DAYS, "depot_low_items": DEPOT_LOW_ITEMS,
         "depot_state_colours": DEPOT_STATE_COLOURS,
         "facility_colours": FACILITY_COLOURS, "base": BASE, "household_zoom": HOUSEHOLD_ZOOM,
+        "house_stage_colours": HOUSE_STAGE_COLOURS, "house_stalled_stroke": HOUSE_STALLED_STROKE,
+        "progress_breaks": list(PROGRESS_BREAKS), "progress_colours": list(PROGRESS_COLOURS),
+        "progress_none": PROGRESS_NONE, "reconstruction_zoom": RECONSTRUCTION_ZOOM,
     }

@@ -6,9 +6,12 @@ point the app at their own database.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def default_instance_path() -> Path:
@@ -45,6 +48,28 @@ def _positive(value: str | None, default: float, name: str, unit: str = "seconds
     return number
 
 
+#: Where relief shows times unless ``RELIEF_TIMEZONE`` says otherwise (Beijing time).
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$")
+
+
+def time_zone(value: str | None) -> tzinfo:
+    """``RELIEF_TIMEZONE`` as a tzinfo: an IANA name (``Asia/Shanghai``) or a fixed offset (``+08:00``, ``+8``)."""
+    text = (value or DEFAULT_TIMEZONE).strip()
+    match = _OFFSET.match(text)
+    if match:
+        sign, hours, minutes = match.groups()
+        offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if offset >= timedelta(hours=24) or int(minutes or 0) >= 60:
+            raise ValueError(f"RELIEF_TIMEZONE offset out of range: {value!r}")
+        return timezone(-offset if sign == "-" else offset)
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"RELIEF_TIMEZONE must be an IANA zone name (Asia/Shanghai) or an offset (+08:00), "
+                         f"not {value!r}") from error
+
+
 def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     overrides = dict(overrides or {})
     instance = Path(overrides.get("INSTANCE_PATH") or default_instance_path())
@@ -68,7 +93,7 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "EVENT_CATCHUP_LIMIT": int(env("RELIEF_EVENT_CATCHUP_LIMIT") or 500),
-        "TIMEZONE": env("RELIEF_TIMEZONE") or "+08:00",
+        "TIMEZONE": env("RELIEF_TIMEZONE") or DEFAULT_TIMEZONE,
         "SCHEDULER": _switch(env("RELIEF_SCHEDULER"), "RELIEF_SCHEDULER"),
         "SCHEDULER_SECONDS": _positive(env("RELIEF_SCHEDULER_SECONDS"), 15.0, "RELIEF_SCHEDULER_SECONDS"),
         "ALLOWED_ORIGINS": env("RELIEF_ALLOWED_ORIGINS") or "",
@@ -80,9 +105,11 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_LIMIT": env("RELIEF_LOGIN_LIMIT") or "10 per 15 minutes",
         "LOGIN_ADDRESS_LIMIT": env("RELIEF_LOGIN_ADDRESS_LIMIT") or "50 per 15 minutes",
         "BAD_TOKEN_LIMIT": env("RELIEF_BAD_TOKEN_LIMIT") or "30 per 5 minutes",
+        "OBJECTION_LIMIT": env("RELIEF_OBJECTION_LIMIT") or "5 per hour",
         "SESSION_DAYS": _positive(env("RELIEF_SESSION_DAYS"), 14.0, "RELIEF_SESSION_DAYS", unit="days"),
     }
     config.update(overrides)
+    time_zone(config["TIMEZONE"])  # a zone nobody can read is a mistake worth stopping for
     instance.mkdir(parents=True, exist_ok=True)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _secret_key(instance)

@@ -2,11 +2,13 @@
 
 Every ``seconds`` (``RELIEF_SCHEDULER_SECONDS``, 15) a tick takes or renews
 the lease in the database and, if this process holds it, runs
-:func:`relief.services.aging.rejudge_due` and
-:func:`relief.services.aging.announce_overdue`. When a verdict changes
+:func:`relief.services.aging.rejudge_due`,
+:func:`relief.services.aging.announce_overdue` and
+:func:`relief.services.reconstruction.announce_stalled`. When a verdict
+changes, or a house's stage outlives its limit (``houses.stalls_at``),
 sooner than the next tick, the leader sleeps only until then, so a
-household whose food runs out at 18:00 turns unmet at 18:00, not up to a
-tick later.
+household whose food runs out at 18:00 turns unmet at 18:00, and a house
+stalled at 18:00 is announced at 18:00, not up to a tick later.
 
 Several processes may run it (each ``relief serve`` worker, ``relief
 worker``): the lease makes one act per tick. It lasts three ticks (at least
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol
 
-from relief.services import aging
+from relief.services import aging, reconstruction
 from relief.services.context import Context
 
 DEFAULT_SECONDS = 15.0
@@ -55,6 +57,7 @@ class Tick:
     leader: bool = False
     rejudged: dict[str, Any] | None = None
     overdue: dict[str, Any] | None = None
+    stalled: dict[str, Any] | None = None
     failed: list[str] = field(default_factory=list)
     ended_at: datetime | None = None
 
@@ -70,6 +73,9 @@ class Tick:
             parts.append(f"verdicts: {r['due']} re-judged, {r['changed']} changed; next change at {upcoming}")
         if self.overdue is not None:
             parts.append(f"overdue reports: {self.overdue['announced']} announced ({self.overdue['overdue']} overdue)")
+        if self.stalled is not None:
+            upcoming = self.stalled["next_stall_at"].isoformat() if self.stalled["next_stall_at"] else "none"
+            parts.append(f"stalled houses: {self.stalled['announced']} announced; next stall at {upcoming}")
         if self.failed:
             parts.append(f"failed: {', '.join(self.failed)}")
         return f"{self.at.isoformat() if self.at else '?'} " + "; ".join(parts)
@@ -97,7 +103,8 @@ class Scheduler:
             log.exception("scheduler: could not take the lease")
             return Tick(at=None, failed=["lease"])
         if tick.leader:
-            for name, job in (("rejudged", aging.rejudge_due), ("overdue", aging.announce_overdue)):
+            for name, job in (("rejudged", aging.rejudge_due), ("overdue", aging.announce_overdue),
+                              ("stalled", reconstruction.announce_stalled)):
                 try:
                     setattr(tick, name, job(ctx))
                 except Exception:
@@ -107,11 +114,12 @@ class Scheduler:
         return tick
 
     def pause_after(self, tick: Tick) -> float:
-        """Seconds until the next tick: the interval, or less when a verdict changes sooner."""
-        upcoming = (tick.rejudged or {}).get("next_change_at")
-        if not tick.leader or upcoming is None or tick.ended_at is None:
+        """Seconds until the next tick: the interval, or less when a verdict changes or a house stalls sooner."""
+        moments = [m for m in ((tick.rejudged or {}).get("next_change_at"), (tick.stalled or {}).get("next_stall_at"))
+                   if m is not None]
+        if not tick.leader or not moments or tick.ended_at is None:
             return self.seconds
-        until = (upcoming - tick.ended_at).total_seconds()
+        until = (min(moments) - tick.ended_at).total_seconds()
         return min(max(until, MIN_PAUSE_SECONDS), self.seconds)
 
     def run(self, stop: Stopper) -> None:
@@ -134,4 +142,5 @@ class Scheduler:
 
 
 def _did_something(tick: Tick) -> bool:
-    return bool((tick.rejudged or {}).get("due") or (tick.overdue or {}).get("announced"))
+    return bool((tick.rejudged or {}).get("due") or (tick.overdue or {}).get("announced")
+                or (tick.stalled or {}).get("announced"))

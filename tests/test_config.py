@@ -27,3 +27,10 @@ def test_a_malformed_setting_is_refused_naming_it(monkeypatch, tmp_path, name, v
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         config.load({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"})
+
+
+def test_the_objection_limit_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("RELIEF_OBJECTION_LIMIT", raising=False)
+    assert config.load({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"})["OBJECTION_LIMIT"] == "5 per hour"
+    monkeypatch.setenv("RELIEF_OBJECTION_LIMIT", "2 per day")
+    assert config.load({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k"})["OBJECTION_LIMIT"] == "2 per day"

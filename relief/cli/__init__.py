@@ -18,6 +18,9 @@ COMMANDS = {
     "import": "relief.cli.importer:import_command",
     "guarantees": "relief.cli.guarantees:guarantees_command",
     "worker": "relief.cli.worker:worker",
+    "reconstruction": "relief.cli.reconstruction:reconstruction_command",
+    "sitrep": "relief.cli.sitrep:sitrep_command",
+    "assistance": "relief.cli.assistance:assistance_group",
 }
 
 

@@ -16,10 +16,20 @@ unimodular, so whole-unit gaps and stocks give whole-unit lines.
 
 Distances are straight lines in UTM 49N (``relief.domain.geo``): a
 stand-in until road distances are available.
+
+A kept plan then goes the steps a convoy has, one table, :data:`STEPS`:
+``proposed → accepted → in_transit → delivered``, or ``cancelled`` before
+it leaves. Each step names the permissions (``relief.domain.roles``) whose
+holders may take it: a commander accepts (``dispatch.plan``), the depot's
+warehouse keeper (``stock.move``) or a commander sends the convoy, and the
+site manager (``site.manage``) confirms at the site what arrived
+(:func:`received_quantities`: a short delivery is recorded, the default is
+what was sent).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,7 +38,9 @@ from scipy.optimize import linprog
 
 from relief.domain.frames import require_columns
 from relief.domain.geo import project_xy
-from relief.errors import ValidationFailed
+from relief.domain.roles import PERMISSIONS
+from relief.domain.vocabulary import DISPATCH_ACTIONS, DISPATCH_PLAN_STATUSES, DispatchAction, DispatchPlanStatus
+from relief.errors import Forbidden, TransitionRefused, ValidationFailed
 
 #: Quantities are multiples of this (~1e-6): whole units stay whole, and
 #: floats add multiples of a power of two exactly, in any order.
@@ -174,3 +186,89 @@ def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
                              for c in columns})
     out = pd.concat(parts, ignore_index=True)[columns]
     return out.sort_values([c for c in ("item_code", "site_id", "depot_id") if c in columns], ignore_index=True)
+
+
+# --- the steps a plan goes ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the plan's lifecycle: ``action`` moves ``sources`` → ``target``, for ``permissions``' holders."""
+
+    action: str
+    sources: frozenset[str]
+    target: str
+    permissions: frozenset[str]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role holding one of the step's permissions (admin holds them all in the roles table)."""
+        return frozenset().union(*(PERMISSIONS[p] for p in self.permissions))
+
+
+def _step(action: str, sources: Iterable[str], target: str, permissions: Iterable[str]) -> Step:
+    permissions = frozenset(permissions)
+    unknown = permissions - set(PERMISSIONS)
+    if unknown:
+        raise ValueError(f"unknown permissions {sorted(unknown)}")
+    return Step(action, frozenset(sources), target, permissions)
+
+
+_S, _A = DispatchPlanStatus, DispatchAction
+
+#: The plan's lifecycle. Stock moves with two of the steps (the service books them): at ``dispatch`` the
+#: lines leave their depots, at ``deliver`` what arrived enters the sites. Cancelling is possible only
+#: while nothing has left.
+STEPS: tuple[Step, ...] = (
+    _step(_A.ACCEPT, {_S.PROPOSED}, _S.ACCEPTED, {"dispatch.plan"}),
+    _step(_A.DISPATCH, {_S.ACCEPTED}, _S.IN_TRANSIT, {"stock.move", "dispatch.plan"}),
+    _step(_A.DELIVER, {_S.IN_TRANSIT}, _S.DELIVERED, {"site.manage"}),
+    _step(_A.CANCEL, {_S.PROPOSED, _S.ACCEPTED}, _S.CANCELLED, {"dispatch.plan"}),
+)
+_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
+#: Statuses no step leaves.
+FINAL_STATUSES: frozenset[str] = frozenset(DISPATCH_PLAN_STATUSES) - {s for row in STEPS for s in row.sources}
+
+
+def allowed_steps(status: str, role: str | None) -> list[str]:
+    """The actions ``role`` may take on a plan in ``status``, in table order."""
+    return [s.action for s in STEPS if status in s.sources and role in s.roles]
+
+
+def take_step(status: str, action: str, role: str | None) -> str:
+    """The status after ``role`` takes ``action`` on a plan in ``status``.
+
+    Raises :class:`Forbidden` when the role may never take the action (whatever the plan's state), and
+    :class:`TransitionRefused` when it could, but not from this status; its detail names the status and
+    the actions the role has there.
+    """
+    if status not in DISPATCH_PLAN_STATUSES:
+        raise ValidationFailed(f"unknown dispatch plan status {status!r}", field="status")
+    row = _BY_ACTION.get(action)
+    if row is None:
+        raise ValidationFailed(f"unknown action {action!r}; expected one of {', '.join(DISPATCH_ACTIONS)}",
+                               field="action")
+    if role not in row.roles:
+        raise Forbidden(f"role {role!r} may not {action} a dispatch plan", field="role")
+    if status not in row.sources:
+        options = allowed_steps(status, role)
+        raise TransitionRefused(f"cannot {action} a dispatch plan that is {status}; allowed: "
+                                f"{', '.join(options) if options else 'none'}", field="plan_id",
+                                detail={"status": status, "action": action, "allowed_actions": options})
+    return row.target
+
+
+def received_quantities(sent: Sequence[float], received: Mapping[int, float]) -> list[float]:
+    """What arrived per line: ``received[line]`` where given, else all that was sent.
+
+    A line number outside the plan, or a quantity below zero or above what was sent, is refused naming
+    ``received[<line>]``: more cannot arrive than left, and a loss is recorded as a short delivery.
+    """
+    out = [float(q) for q in sent]
+    for line, quantity in received.items():
+        field = f"received[{line}]"
+        if not (isinstance(line, int) and 0 <= line < len(out)):
+            raise ValidationFailed(f"the plan has no line {line!r} (lines 0 to {len(out) - 1})", field=field)
+        if not np.isfinite(quantity) or quantity < 0 or quantity > out[line]:
+            raise ValidationFailed(f"{field} must be between 0 and {out[line]:g}, the quantity sent", field=field)
+        out[line] = float(quantity)
+    return out

@@ -33,7 +33,7 @@ from relief.errors import Forbidden, TransitionRefused, ValidationFailed
 __all__ = [
     "KIND_LABELS", "INITIAL_STATUS",
     "ROLES", "REPORT_ROLES", "Transition", "TRANSITIONS", "ACTIONS", "NEEDS_ORIGINAL",
-    "check_kind", "can_report", "allowed_actions", "transition", "duplicate_candidates", "METRIC_CRS",
+    "check_kind", "can_report", "allowed_actions", "action_choices", "transition", "duplicate_candidates", "METRIC_CRS",
 ]
 
 # --- kinds ---------------------------------------------------------------
@@ -117,6 +117,19 @@ def can_report(role: str) -> bool:
 def allowed_actions(status: str, role: str) -> list[str]:
     """The actions ``role`` may take on an incident in ``status``, in table order."""
     return [t.action for t in TRANSITIONS if status in t.sources and role in t.roles]
+
+
+def action_choices(status: str, role: str | None) -> list[dict[str, Any]]:
+    """What a page offers ``role`` on an incident in ``status``: one entry per allowed action, in table order.
+
+    Each entry is ``{"action", "to", "needs_original"}`` (the status it leads to, and whether the
+    action must name the original incident). A role without ``incident.transition`` is offered
+    nothing, whatever the table says, so a page never shows a button the gate would refuse.
+    """
+    if role is None or role not in PERMISSIONS["incident.transition"] or status not in INCIDENT_STATUSES:
+        return []
+    return [{"action": t.action, "to": t.target, "needs_original": t.action in NEEDS_ORIGINAL}
+            for t in TRANSITIONS if status in t.sources and role in t.roles]
 
 
 def transition(

@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from relief.domain.vocabulary import HOUSE_DAMAGE, ITEM_GUARANTEES, SHELTERS, SITE_STATUSES, Shelter
+from relief.domain.vocabulary import (
+    ASSISTANCE_CATEGORIES,
+    HOUSE_DAMAGE,
+    ITEM_GUARANTEES,
+    SHELTERS,
+    SITE_STATUSES,
+    Shelter,
+)
 from relief.errors import ImportRejected
 
 FLAGS = ("0", "1")
@@ -46,6 +53,8 @@ class Column:
     maximum: float | None = None
     max_length: int | None = None
     default: Any = None
+    #: The file may leave the column out; then the stored values are kept (the column is not written).
+    optional: bool = False
 
 
 def _id(name: str) -> Column:
@@ -79,7 +88,9 @@ SPECS: dict[str, tuple[Column, ...]] = {
                    _count("disabled"), _count("chronic"), _count("pregnant"), _count("injured"),
                    Column("house_damage", "choice", choices=HOUSE_DAMAGE), Column("needs_living_aid", "flag"),
                    Column("shelter", "choice", choices=SHELTERS),
-                   Column("site_id", "id", required=False, max_length=40), Column("evacuated", "flag")),
+                   Column("site_id", "id", required=False, max_length=40), Column("evacuated", "flag"),
+                   Column("assistance_category", "choice", required=False, choices=ASSISTANCE_CATEGORIES,
+                          optional=True)),
     "distributions": (Column("household_id", "id", max_length=40), Column("item_code", "id", max_length=40),
                       Column("quantity", "number", minimum=0), Column("distributed_at", "time")),
     "medical_visits": (Column("household_id", "id", max_length=40), Column("visited_at", "time")),
@@ -145,8 +156,9 @@ def validate_register(raw: Mapping[str, pd.DataFrame], known: Known | None = Non
 
 def _validate_file(stem: str, name: str, frame: pd.DataFrame, done: dict[str, pd.DataFrame],
                    known: Known) -> pd.DataFrame:
-    spec = SPECS[stem]
-    _check_header(name, list(frame.columns), [c.name for c in spec])
+    spec = tuple(c for c in SPECS[stem] if not c.optional or c.name in frame.columns)
+    _check_header(name, list(frame.columns), [c.name for c in spec],
+                  [c.name for c in SPECS[stem] if c.optional and c not in spec])
     problems = _Problems(name, {c.name: i for i, c in enumerate(spec)})
     typed: dict[str, Any] = {}
     for column in spec:
@@ -161,10 +173,11 @@ def _validate_file(stem: str, name: str, frame: pd.DataFrame, done: dict[str, pd
     return out.reset_index(drop=True)
 
 
-def _check_header(name: str, present: list[str], expected: list[str]) -> None:
+def _check_header(name: str, present: list[str], expected: list[str], optional: Iterable[str] = ()) -> None:
     for column in present:
         if column not in expected:
-            raise ImportRejected(f"unknown column {column!r}; expected {', '.join(expected)}", file=name,
+            known = ", ".join([*expected, *(f"{c} (optional)" for c in optional)])
+            raise ImportRejected(f"unknown column {column!r}; expected {known}", file=name,
                                  row=HEADER_ROW, column=column)
     for column in expected:
         if column not in present:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from relief.errors import ValidationFailed
 
@@ -26,7 +26,7 @@ def default_document() -> dict[str, Any]:
 
 
 #: Sections added after the first published versions, which an older document may lack (or lack figures of).
-LATER_SECTIONS = ("duplicates", "photos", "geometry", "cap")
+LATER_SECTIONS = ("duplicates", "photos", "geometry", "cap", "reconstruction", "assistance", "edxl_sitrep", "hxl")
 
 
 def completed(document: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,6 +102,42 @@ class Standards:
     def geometry(self) -> Mapping[str, Any]:
         return self.document["geometry"]
 
+    @property
+    def edxl_sitrep(self) -> Mapping[str, Any]:
+        """§4: EDXL-SitRep 1.0: namespace, report types and which sitrep figure fills which field."""
+        return self.document["edxl_sitrep"]
+
+    @property
+    def reconstruction(self) -> Mapping[str, Any]:
+        """§5: entitlement per damage class × household category, tranche plans, inspected milestones,
+        stage limits (read through ``relief.domain.reconstruction.Figures``)."""
+        return self.document["reconstruction"]
+
+    @property
+    def assistance(self) -> Mapping[str, Any]:
+        """§6: living-assistance programmes, the notice period and the food cost per person per day
+        (read through ``relief.domain.assistance.Figures``)."""
+        return self.document["assistance"]
+
+    def hxl_tags(self, table: str, columns: Iterable[str]) -> list[str]:
+        """§4: the HXL hashtag of each of ``columns`` of the export ``table`` ("" for a column without one)."""
+        section = self.document.get("hxl") or {}
+        own = (section.get("tables") or {}).get(table) or {}
+        common = section.get("columns") or {}
+        return [own.get(column) or common.get(column) or "" for column in columns]
+
+    def stage_limit_days(self, stage: str) -> float | None:
+        """Days a house may stay in ``stage`` before it counts as stalled; None for a stage without a limit."""
+        limit = self.reconstruction["stage_limit_days"].get(stage)
+        return None if limit is None else float(limit)
+
+    def entitlement_yuan(self, damage: str, category: str | None) -> float:
+        """One house's subsidy: its damage class × its household's category (``default`` for any other)."""
+        by_category = self.reconstruction["entitlement_yuan"].get(damage)
+        if not by_category:
+            return 0.0
+        return float(by_category.get(category or "default", by_category["default"]))
+
 
 #: The width of ``standards_versions.version``.
 MAX_VERSION_LENGTH = 40
@@ -148,4 +184,47 @@ def validate_document(document: Any) -> dict[str, Any]:
         raise ValidationFailed("profiles must include 'normal'", field="profiles.normal")
     for profile in document["profiles"]:
         Standards(document).figures(profile)
+    if "reconstruction" in document:
+        validate_reconstruction(document["reconstruction"])
+    if "assistance" in document:
+        from relief.domain.assistance import Figures as AssistanceFigures  # it reads this module
+        AssistanceFigures.from_section(document["assistance"])
     return document
+
+
+def validate_reconstruction(section: Any) -> Mapping[str, Any]:
+    """The ``reconstruction`` section (§5): what relief reads of it, each refusal naming the part."""
+    where = "reconstruction"
+    if not isinstance(section, dict):
+        raise ValidationFailed("reconstruction must be a JSON object", field=where)
+    for key in ("entitlement_yuan", "tranches", "inspected_milestones", "stage_limit_days"):
+        if key not in section:
+            raise ValidationFailed(f"reconstruction lacks {key!r}", field=f"{where}.{key}")
+    for damage, by_category in section["entitlement_yuan"].items():
+        if not isinstance(by_category, dict) or "default" not in by_category:
+            raise ValidationFailed("each damage class needs amounts by household category with a 'default'",
+                                   field=f"{where}.entitlement_yuan.{damage}")
+        for category, amount in by_category.items():
+            if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 <= amount < float("inf"):
+                raise ValidationFailed("an entitlement must be a non-negative number of yuan",
+                                       field=f"{where}.entitlement_yuan.{damage}.{category}")
+    if not isinstance(section["tranches"], dict) or not section["tranches"]:
+        raise ValidationFailed("tranches must map a plan name to its tranches", field=f"{where}.tranches")
+    for plan, tranches in section["tranches"].items():
+        field = f"{where}.tranches.{plan}"
+        if not isinstance(tranches, list) or not tranches or not all(
+                isinstance(t, dict) and isinstance(t.get("tranche"), str) and isinstance(t.get("milestone"), str)
+                and isinstance(t.get("share"), (int, float)) and not isinstance(t.get("share"), bool)
+                and 0 < t["share"] <= 1 for t in tranches):
+            raise ValidationFailed("each tranche needs a name, a milestone and a share in (0, 1]", field=field)
+        if abs(sum(t["share"] for t in tranches) - 1) > 1e-9:
+            raise ValidationFailed("the shares of a tranche plan must add up to 1", field=field)
+        if len({t["tranche"] for t in tranches}) != len(tranches):
+            raise ValidationFailed("tranche names must differ within a plan", field=field)
+    if not isinstance(section["inspected_milestones"], list):
+        raise ValidationFailed("inspected_milestones must be a list of stages", field=f"{where}.inspected_milestones")
+    limits = section["stage_limit_days"]
+    if not isinstance(limits, dict) or not all(
+            not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v < float("inf") for v in limits.values()):
+        raise ValidationFailed("stage limits must be positive numbers of days", field=f"{where}.stage_limit_days")
+    return section

@@ -130,6 +130,23 @@ RELOCATED_SHELTERS = (Shelter.SITE.value, Shelter.DISPERSED.value)
 CHECKOUT_DESTINATIONS = (Shelter.HOME.value, Shelter.DISPERSED.value, Shelter.NONE.value)
 
 
+class AssistanceCategory(StrEnum):
+    """A household's standing in social assistance (standards §5–6): the programmes that raise its subsidies.
+
+    ``none``: checked and in no programme (an empty column means not recorded).
+    """
+
+    NONE = "none"
+    DIBAO = "dibao"  # 城乡低保: minimum living guarantee
+    WUBAO = "wubao"  # 农村五保供养: rural five-guarantee support
+    TEKUN = "tekun"  # 特困人员供养: support for people in extreme poverty
+    LOW_INCOME = "low_income"  # 低收入家庭
+    OTHER = "other"
+
+
+ASSISTANCE_CATEGORIES = values(AssistanceCategory)
+
+
 # --- places ------------------------------------------------------------------
 
 class AreaLevel(StrEnum):
@@ -195,8 +212,22 @@ class DonationKind(StrEnum):
 
 
 class DispatchPlanStatus(StrEnum):
+    """A plan's steps, as a convoy has them (the order and who may take each: ``dispatch.STEPS``)."""
+
     PROPOSED = "proposed"
     ACCEPTED = "accepted"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class DispatchAction(StrEnum):
+    """What moves a dispatch plan from one status to the next."""
+
+    ACCEPT = "accept"
+    DISPATCH = "dispatch"
+    DELIVER = "deliver"
+    CANCEL = "cancel"
 
 
 HOLDER_KINDS = values(HolderKind)
@@ -205,6 +236,7 @@ ITEM_GUARANTEES = values(ItemGuarantee)
 RECEIPT_SOURCES = values(ReceiptSource)
 DONATION_KINDS = values(DonationKind)
 DISPATCH_PLAN_STATUSES = values(DispatchPlanStatus)
+DISPATCH_ACTIONS = values(DispatchAction)
 
 
 # --- aid ---------------------------------------------------------------------
@@ -224,6 +256,99 @@ class PurposeClass(StrEnum):
 PURPOSE_CLASSES = values(PurposeClass)
 
 
+# --- reconstruction ------------------------------------------------------------
+
+class HouseStage(StrEnum):
+    """Where a damaged house stands, from the damage ledger to the family moving back in."""
+
+    ASSESSED = "assessed"
+    ELIGIBLE = "eligible"
+    EXCLUDED = "excluded"
+    AGREEMENT_SIGNED = "agreement_signed"
+    STARTED = "started"
+    FOUNDATION = "foundation"
+    MAIN_STRUCTURE = "main_structure"
+    ROOFED = "roofed"
+    COMPLETED = "completed"
+    REPAIR_STARTED = "repair_started"
+    REPAIR_COMPLETED = "repair_completed"
+    MOVED_IN = "moved_in"
+
+
+class RebuildMode(StrEnum):
+    """How a house is rebuilt (原址重建, 统规自建, 统规统建, a purchased flat), or repaired."""
+
+    IN_PLACE = "in_place"
+    PLANNED_SELF_BUILD = "planned_self_build"
+    PLANNED_BUILT = "planned_built"
+    PURCHASE = "purchase"
+    REPAIR = "repair"
+
+
+class InspectionResult(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+HOUSE_STAGES = values(HouseStage)
+REBUILD_MODES = values(RebuildMode)
+INSPECTION_RESULTS = values(InspectionResult)
+#: The damage classes a house in the reconstruction ledger can have (never ``none``).
+RECONSTRUCTION_DAMAGE = (HouseDamage.COLLAPSED.value, HouseDamage.SEVERE.value, HouseDamage.GENERAL.value)
+
+
+# --- living assistance ---------------------------------------------------------
+
+class CaseStage(StrEnum):
+    """Where an assistance case stands on its way from application to payout (standards §6)."""
+
+    APPLIED = "applied"
+    VILLAGE_REVIEWED = "village_reviewed"  # 村民代表会评议
+    ON_NOTICE = "on_notice"  # 村务公开栏公示
+    OBJECTION = "objection"  # an objection raised during the notice waits to be heard
+    TOWNSHIP_CHECKED = "township_checked"  # 乡镇审核
+    APPROVED = "approved"  # 县审批
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+class CaseAction(StrEnum):
+    """What moves a case from one stage to the next (the order and who may: ``assistance.STEPS``)."""
+
+    APPLY = "apply"
+    REVIEW = "review"
+    PUBLISH = "publish"
+    CHECK = "check"
+    APPROVE = "approve"
+    PAY = "pay"
+    REJECT = "reject"
+    OBJECT = "object"
+    UPHOLD = "uphold"
+    DISMISS = "dismiss"
+    PAYMENT_FAILED = "payment_failed"
+
+
+class ObjectionOutcome(StrEnum):
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class PayoutStatus(StrEnum):
+    """A payout line: sent to the bank, then paid or failed as the bank's confirmation says."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+CASE_STAGES = values(CaseStage)
+CASE_ACTIONS = values(CaseAction)
+OBJECTION_OUTCOMES = values(ObjectionOutcome)
+PAYOUT_STATUSES = values(PayoutStatus)
+#: What a payout confirmation may say of a line.
+PAYOUT_RESULTS = (PayoutStatus.PAID.value, PayoutStatus.FAILED.value)
+
+
 # --- live events -------------------------------------------------------------
 
 class Topic(StrEnum):
@@ -234,6 +359,38 @@ class Topic(StrEnum):
     GUARANTEES = "guarantees"
     DISPATCH = "dispatch"
     AREAS = "areas"
+    HOUSEHOLDS = "households"
+    RECONSTRUCTION = "reconstruction"
+    ASSISTANCE = "assistance"
 
 
 TOPICS = values(Topic)
+
+
+# --- exports -----------------------------------------------------------------
+
+class ExportTable(StrEnum):
+    """What ``relief export`` and ``GET /api/export/<what>.<ext>`` write: one table each."""
+
+    INCIDENTS = "incidents"
+    FIELD_REPORTS = "field_reports"
+    SITES = "sites"
+    HOUSEHOLDS = "households"
+    GUARANTEES = "guarantees"
+    DISTRIBUTIONS = "distributions"
+    STOCK_BALANCES = "stock_balances"
+    STOCK_MOVEMENTS = "stock_movements"
+    HOUSES = "houses"
+    CASES = "cases"
+
+
+class ExportFormat(StrEnum):
+    GEOJSON = "geojson"
+    CSV = "csv"
+    HXL = "hxl"
+    GPKG = "gpkg"
+    XLSX = "xlsx"
+
+
+EXPORT_TABLES = values(ExportTable)
+EXPORT_FORMATS = values(ExportFormat)

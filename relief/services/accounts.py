@@ -296,3 +296,22 @@ def revoke_tokens_of(ctx: Context, user: int | str) -> list[int]:
 def list_users(ctx: Context) -> list[dict]:
     with ctx.reading() as session:
         return [user_view(u) for u in store.list_users(session)]
+
+
+def set_role(ctx: Context, user: int | str, role: Any) -> dict:
+    """Give a user another role; their sessions and tokens act with it from the next call (audited).
+
+    An administrator cannot change their own role (nobody locks the last admin out by a slip).
+    """
+    if not isinstance(role, str) or role not in ROLES:
+        raise ValidationFailed(f"unknown role; roles: {', '.join(ROLES)}", field="role")
+    with ctx.transaction() as unit:
+        row = _user(unit.session, user)
+        if row.id == ctx.actor.id and row.role != role:
+            raise Conflict("you cannot change your own role", field="role")
+        if row.role != role:
+            unit.audit("user.role", "user", row.id, detail={"name": row.name, "from": row.role, "to": role})
+            row.role = role
+        view = user_view(row)
+    forget_cached_tokens()
+    return view

@@ -7,13 +7,16 @@ from typing import Callable
 
 from relief.domain.audience import Audience
 from relief.domain.demo import DemoRegion, build_demo, demo_clock, load_admin
+from relief.domain.demo.houses import build_houses
 from relief.domain.roles import ROLES
 from relief.domain.vocabulary import Topic
 from relief.errors import Conflict
 from relief.services.accounts import create_user
 from relief.services.context import Context
+from relief.services.demo_assistance import load_assistance
 from relief.services.guarantees import recompute_all
 from relief.store import bulk
+from relief.store import reconstruction as house_store
 from relief.store.accounts import user_by_name
 
 Progress = Callable[[str], None]
@@ -77,6 +80,7 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
     as_of = demo_clock(as_of or ctx.now().replace(second=0, microsecond=0))
     progress(f"generating Enshi with {households:,} households (seed {seed}) as of {as_of.isoformat()}…")
     region = build_demo(load_admin(), standards=ctx.standards, seed=seed, households=households, as_of=as_of)
+    houses = build_houses(region.households, standards=ctx.standards, seed=seed, as_of=region.now)
     with ctx.transaction() as unit:
         if reset:
             progress("removing the previous operational data…")
@@ -87,11 +91,21 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
         for table in LOAD_ORDER:
             count = bulk.insert_named(unit.session, table, frames[table])
             progress(f"  {table:<20} {count:>8,}")
+        _load_houses(unit.session, houses, progress)
+        cases = load_assistance(unit, ctx, region, seed=seed, progress=progress)
         unit.audit("demo.load", "demo", seed, detail={"households": households, "as_of": region.now.isoformat(),
                                                       "counts": region.counts()})
         unit.emit("areas.reloaded", Topic.AREAS, {"reason": "demo loaded"}, audience=Audience.PUBLIC)
     recompute_all(ctx, as_of=region.now)  # verdicts at the demo's moment, so the map opens on a mix
-    return DemoResult(True, region.counts(), accounts, region.now)
+    return DemoResult(True, {**region.counts(), **houses.counts(), **cases}, accounts, region.now)
+
+
+def _load_houses(session, houses, progress: Progress) -> None:
+    """The reconstruction ledger (houses, inspections, history, payments), after the households it names."""
+    for table, frame in houses.frames().items():
+        count = (house_store.insert_houses(session, frame) if table == "houses"
+                 else house_store.insert_records(session, table, frame))
+        progress(f"  {table:<20} {count:>8,}")
 
 
 def _ensure_accounts(ctx: Context) -> list[DemoAccount]:

@@ -46,11 +46,18 @@ EVENT_KIND = "guarantee.changed"
 EVENT_TOPIC = Topic.GUARANTEES
 
 
+def _food_cash(standards: Standards, fig: rules.Figures) -> inputs.FoodCash | None:
+    """Paid living cash counts toward food (§6) at the standards' food cost per person per day; None without it."""
+    yuan = (standards.document.get("assistance") or {}).get("food_yuan_per_person_day")
+    return inputs.FoodCash(float(yuan), fig.food_kcal) if yuan else None
+
+
 def _judge(session, standards: Standards, *, as_of: datetime, profile: str,
            household_ids: Iterable[str] | None = None) -> tuple[pd.DataFrame, inputs.GuaranteeInputs]:
     """(verdicts indexed by household_id, the inputs they were judged from) for all or some households."""
-    window = rules.Figures.read(standards, profile).visit_days
-    loaded = inputs.load_inputs(session, household_ids, as_of=as_of, visit_window_days=window)
+    fig = rules.Figures.read(standards, profile)
+    loaded = inputs.load_inputs(session, household_ids, as_of=as_of, visit_window_days=fig.visit_days,
+                                food_cash=_food_cash(standards, fig))
     result = rules.evaluate(**loaded.frames(), as_of=as_of, standards=standards, profile=profile)
     return result, loaded
 
@@ -58,8 +65,9 @@ def _judge(session, standards: Standards, *, as_of: datetime, profile: str,
 def _judge_few(session, standards: Standards, *, as_of: datetime, profile: str,
                household_ids: Iterable[str]) -> tuple[list[rules.Verdict], list[dict[str, Any]]]:
     """(a verdict per known household, their rows with area codes and kept verdicts), in one order."""
-    window = rules.Figures.read(standards, profile).visit_days
-    loaded = inputs.load_rows(session, household_ids, as_of=as_of, visit_window_days=window)
+    fig = rules.Figures.read(standards, profile)
+    loaded = inputs.load_rows(session, household_ids, as_of=as_of, visit_window_days=fig.visit_days,
+                              food_cash=_food_cash(standards, fig))
     return rules.evaluate_few(**loaded.rows(), as_of=as_of, standards=standards, profile=profile), loaded.households
 
 

@@ -5,6 +5,9 @@ Files: ``sites``, ``facilities``, ``items``, ``households``,
 any may be absent. Values are checked by :mod:`relief.domain.registers`
 before anything is written; the first bad one refuses the whole import with
 :class:`relief.errors.ImportRejected` naming file, row and column.
+The households file may carry an ``assistance_category`` column (the words
+of ``vocabulary.ASSISTANCE_CATEGORIES``; an empty cell clears it); a file
+without the column leaves the stored categories as they are.
 
 Re-importing is safe:
 
@@ -37,7 +40,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from relief.domain import registers
 from relief.errors import ImportRejected
-from relief.services import guarantees
+from relief.services import assistance_import, guarantees, reconstruction_import
 from relief.services.context import Context
 from relief.store import registers as store
 
@@ -65,13 +68,14 @@ def read_register(folder: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
         if path.suffix.lower() not in SUFFIXES or path.name.startswith((".", "~$")):
             continue
         stem = path.stem
-        if stem not in registers.SPECS:
+        if (stem not in registers.SPECS and stem not in reconstruction_import.FILES
+                and stem not in assistance_import.FILES):
             raise ImportRejected(f"unknown register file; expected {', '.join(registers.FILE_ORDER)} "
                                  f"(.csv or .xlsx)", file=path.name)
         if stem in raw:
             raise ImportRejected(f"both {names[stem]} and {path.name} are present; keep one", file=path.name)
         raw[stem], names[stem] = _read(path), path.name
-    if not raw:
+    if not raw and not (folder / assistance_import.PROGRAMMES_FILE).is_file():
         raise ImportRejected(f"no register files ({', '.join(s + '.csv' for s in registers.FILE_ORDER)})",
                              file=str(folder))
     return raw, names
@@ -136,6 +140,8 @@ def _cell_text(value: Any) -> str:
 def import_register(ctx: Context, folder: str | Path, *, profile: str = "normal") -> ImportResult:
     """Validate and store a register folder in one transaction; recheck the affected guarantees."""
     raw, names = read_register(folder)
+    houses = reconstruction_import.take(raw)  # houses, inspections, house_payments
+    assistance_files = assistance_import.take(raw, folder)  # programmes.json, cases, accounts
     standards = ctx.standards
     with ctx.transaction() as unit:
         session = unit.session
@@ -154,6 +160,8 @@ def import_register(ctx: Context, folder: str | Path, *, profile: str = "normal"
                 rows = _new_only(to_rows(checked[stem], unit.actor.id), stored(session, checked[stem]["household_id"]))
                 inserted[stem] = store.insert_rows(session, stem, rows)
                 skipped[stem] = len(checked[stem]) - len(rows)
+        reconstruction_import.import_into(unit, houses, names, standards, inserted, updated, skipped)
+        assistance_import.import_into(unit, ctx, assistance_files, names, inserted, updated, skipped)
         judged, changed = guarantees.recheck(unit, _affected(session, checked), profile=profile, standards=standards)
         unit.audit("register.import", "register", None, reason=f"import of {', '.join(names.values())}",
                    detail={"files": names, "inserted": inserted, "updated": updated, "skipped": skipped})

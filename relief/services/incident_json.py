@@ -124,8 +124,14 @@ def detail_view(incident: Incident, *, names: Mapping[str, Mapping[str, str]], f
                 statutory_reports: Iterable[StatutoryReport],
                 transitions: Iterable[tuple[IncidentTransition, str | None]], field_reports: Iterable[FieldReport],
                 photos: list[Photo], candidates: list[dict[str, Any]],
-                allowed_actions: list[str], staff: bool) -> dict[str, Any]:
-    """Everything about one incident, as ``GET /api/incidents/<id>`` answers it."""
+                allowed_actions: list[str], staff: bool, townships: Iterable[Mapping[str, str]] = (),
+                actions: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Everything about one incident, as ``GET /api/incidents/<id>`` answers it.
+
+    ``area_names`` names every area code the answer holds (``{code: {"zh", "en"}}``); ``townships``
+    lists the townships of the incident's county (where its statutory figures are reported);
+    ``actions`` are the lifecycle actions the caller may take now (``domain.incidents.action_choices``).
+    """
     by_report: dict[int | None, list[Photo]] = {}
     for photo in photos:
         by_report.setdefault(photo.field_report_id, []).append(photo)
@@ -143,4 +149,8 @@ def detail_view(incident: Incident, *, names: Mapping[str, Mapping[str, str]], f
         "possible_duplicates": candidates,
         "duplicate_of": incident.duplicate_of_id,
         "allowed_actions": allowed_actions,
+        "actions": [dict(a) for a in actions],
+        "townships": [dict(t) for t in townships],
+        "area_names": {**{t["code"]: {"zh": t["name_zh"], "en": t["name_en"]} for t in townships},
+                       **{code: dict(name) for code, name in names.items()}},
     }

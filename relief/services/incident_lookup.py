@@ -44,6 +44,7 @@ def detail(ctx: Context, incident_id: int) -> dict[str, Any]:
         codes = [incident.county_code, incident.township_code, *frame["county_code"].dropna().unique(),
                  *frame["township_code"].dropna().unique()]
         names = area_store.names(session, [c for c in codes if c])
+        townships = area_store.children(session, incident.county_code) if incident.county_code else []
         return detail_view(
             incident, names=names, figures=figures_view(frame, names),
             statutory_reports=store.statutory_reports(session, incident.id),
@@ -52,7 +53,8 @@ def detail(ctx: Context, incident_id: int) -> dict[str, Any]:
             photos=store.photos(session, incident_id=incident.id),
             candidates=_candidates(session, incident.possible_duplicates),
             allowed_actions=domain.allowed_actions(incident.status, ctx.actor.role) if ctx.actor.id else [],
-            staff=staff)
+            staff=staff, townships=townships,
+            actions=domain.action_choices(incident.status, ctx.actor.role) if ctx.may("incident.transition") else [])
 
 
 def cap_xml(ctx: Context, incident_id: int) -> str:
@@ -82,3 +84,9 @@ def export_geojson(ctx: Context, **filters: Any) -> dict[str, Any]:
     with ctx.reading() as session:
         page = layer_queries.incidents(session, offset=0, limit=EXPORT_LIMIT, **filters)
         return geojson.collection(incident_feature(i) for i in page.rows)
+
+
+def area_names(ctx: Context, codes) -> dict[str, dict[str, str]]:
+    """``{code: {"zh", "en"}}`` for the area codes a page shows (lists name places, never code them)."""
+    with ctx.reading() as session:
+        return area_store.names(session, [c for c in codes if c])

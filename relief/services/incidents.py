@@ -196,14 +196,14 @@ def transition(ctx: Context, incident_id: int, action: Any, reason: Any, duplica
         why = parse.text({"reason": reason}, "reason", limit=MAX_REASON, required=True)
         original = _original(session, incident, duplicate_of) if action in domain.NEEDS_ORIGINAL else None
         before = incident.status
-        incident.status = target
-        incident.updated_at = unit.now
+        changes: dict[str, Any] = {"status": target, "updated_at": unit.now}
         if original is not None:
-            incident.duplicate_of_id = original.id
+            changes["duplicate_of_id"] = original.id
         if target == IncidentStatus.STABILISED:
-            incident.stabilised_at = unit.now
+            changes["stabilised_at"] = unit.now
         if target == IncidentStatus.CLOSED:
-            incident.closed_at = unit.now
+            changes["closed_at"] = unit.now
+        store.update_incident(session, incident, changes)
         row = store.add_transition(session, incident, action=action, from_status=before, to_status=target,
                                    actor_id=unit.actor.id, at=unit.now, reason=why)
         unit.audit("incident.transition", "incident", incident.id, reason=why,

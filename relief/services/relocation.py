@@ -46,14 +46,14 @@ from relief.domain.vocabulary import (
     Topic,
 )
 from relief.errors import CapacityExceeded, Conflict, NotFound, ValidationFailed
-from relief.services import fields
+from relief.services import fields, geojson
 from relief.services.context import Context, Unit
 from relief.services.guarantees import recheck_households
-from relief.services.map_layers import site_feature
+from relief.services.map_layers import site_properties
 from relief.store import areas as area_store
 from relief.store import households as household_store
 from relief.store import sites as site_store
-from relief.store.layer_queries import site_occupancy
+from relief.store.guarantee_inputs import site_persons
 
 if TYPE_CHECKING:
     from relief.store.tables import Household, Site
@@ -88,7 +88,7 @@ class _Room:
         for site_id in sorted(set(site_ids)):
             if site_id not in sites:
                 raise NotFound(f"no site {site_id!r}", field=field_of[site_id])
-        return cls(sites, {k: int(v) for k, v in site_occupancy(session, list(sites)).items()}, set())
+        return cls(sites, _persons(session, sites), set())
 
     def check_in(self, household: Household, site_id: str, *, field: str, now: datetime) -> bool:
         """Move the household to the site; False when it is there already."""
@@ -130,11 +130,22 @@ def _place(household: Household, placement: dict[str, Any], *, now: datetime) ->
     household.updated_at = now
 
 
+def _persons(session, site_ids: Iterable[str]) -> dict[str, int]:
+    """Persons checked in at each of the sites (one statement, built once, for all of them)."""
+    return {site_id: int(n) for site_id, n in site_persons(session, sorted(set(site_ids))).items()}
+
+
 def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """Emit ``site.occupancy_changed`` for each site (after the moves are flushed); returns the features."""
+    """Emit ``site.occupancy_changed`` for each site (after the moves are flushed); returns the features.
+
+    Each feature is the site as ``GET /api/sites`` shows it (``map_layers.site_feature``), the occupancy of
+    all the sites counted at once.
+    """
     features = []
-    for site in site_store.sites_after_moves(unit.session, site_ids):
-        feature = site_feature(unit.session, site)
+    sites = site_store.sites_after_moves(unit.session, site_ids)
+    persons = _persons(unit.session, [site.id for site in sites])
+    for site in sites:
+        feature = geojson.row_feature(site, site_properties(site, persons.get(site.id, 0)))
         unit.emit("site.occupancy_changed", Topic.SITES, {"feature": feature, "site_id": site.id},
                   area_code=site.county_code, audience=Audience.PUBLIC)
         features.append(feature)
@@ -142,7 +153,7 @@ def announce_sites(unit: Unit, site_ids: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def _locked_household(session, household_id: str) -> Household:
-    household = household_store.lock_households(session, [household_id]).get(household_id)
+    household = household_store.lock_household(session, household_id)
     if household is None:
         raise NotFound(f"no household {household_id!r}", field="household_id")
     return household

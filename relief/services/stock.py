@@ -24,7 +24,6 @@ from relief.services.guarantees import recheck_households
 from relief.store import aid as aid_store
 from relief.store import households as household_store
 from relief.store import ledger
-from relief.store import sites as site_store
 from relief.store import stock_queries as queries
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ class Holder:
 
 
 def find_holder(session, kind: str, holder_id: str, *, field: str) -> Holder:
-    row = site_store.site(session, holder_id) if kind == HolderKind.SITE else site_store.depot(session, holder_id)
+    row = ledger.holder(session, HolderKind.SITE if kind == HolderKind.SITE else HolderKind.DEPOT, holder_id)
     if row is None:
         raise NotFound(f"no {kind} {holder_id!r}", field=field)
     return Holder(kind, row.id, row.name, row.county_code)
@@ -125,7 +124,7 @@ def distribute(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     quantity = fields.number(body, "quantity", positive=True)
     with ctx.transaction() as unit:
         distributed_at = fields.moment(body, "distributed_at", now=unit.now)
-        if household_store.household(unit.session, household_id) is None:
+        if not household_store.household_exists(unit.session, household_id):
             raise NotFound(f"no household {household_id!r}", field="household_id")
         holder = find_holder(unit.session, kind, holder_id, field="holder_id")
         movement = record_movement(unit, holder, item_code, -quantity, MovementKind.DISTRIBUTION, at=distributed_at,

@@ -115,3 +115,10 @@ def names(session: Session, codes: Iterable[str]) -> dict[str, dict[str, str]]:
 def parents(session: Session) -> dict[str, str]:
     """Area code → parent code (village → township → county), for counting by level."""
     return dict(session.execute(select(Area.code, Area.parent_code).where(Area.parent_code.is_not(None))).all())
+
+
+def children(session: Session, parent_code: str) -> list[dict[str, str]]:
+    """``[{"code", "name_zh", "name_en"}]`` of the areas right under ``parent_code`` (a county's townships), by code."""
+    rows = session.execute(select(Area.code, Area.name_zh, Area.name_en).where(Area.parent_code == parent_code)
+                           .order_by(Area.code))
+    return [{"code": code, "name_zh": zh, "name_en": en} for code, zh, en in rows]

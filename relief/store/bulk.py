@@ -87,7 +87,15 @@ def _sync_sequence(session: Session, model, rows: list[dict[str, Any]]) -> None:
 
 
 def delete_operational(session: Session) -> None:
-    """Remove the operational picture (not users, audit trail, events or standards)."""
+    """Remove the operational picture (not users, audit trail, events or standards).
+
+    Reconstruction and assistance rows go first: houses and cases belong to households, and their history
+    and payments name inspections and cases.
+    """
+    from relief.store import assistance, reconstruction  # they import this module for their bulk inserts
+
+    reconstruction.delete_all(session)
+    assistance.delete_all(session)  # cases name households
     session.execute(Area.__table__.update().values(parent_code=None))
     for model in OPERATIONAL_TABLES:
         session.execute(delete(model))

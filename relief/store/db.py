@@ -103,9 +103,10 @@ class Store:
 
     @contextmanager
     def _write_session(self, deadline: float) -> Iterator[Session]:
-        bind = self.engine.execution_options(relief_write_deadline=deadline) if self.is_sqlite else self.engine
-        session = Session(bind, expire_on_commit=False, info={"memo": self.memo})
+        session = Session(self.engine, expire_on_commit=False, info={"memo": self.memo})
         try:
+            if self.is_sqlite:  # begin now, on a connection that carries the deadline to ``begin_immediate``
+                session.connection(execution_options={"relief_write_deadline": deadline})
             yield session
             session.commit()
         except (exc.OperationalError, exc.TimeoutError) as error:

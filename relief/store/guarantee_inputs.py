@@ -15,6 +15,13 @@ sites' posts and facilities), which are few and decide medical reach.
 :func:`relief.domain.guarantees.evaluate_few` (a recheck after one write):
 building a frame costs more than the query itself there.
 
+Paid living cash counts toward food (§6): given :class:`FoodCash` (the
+standards' food cost per person per day and the kcal of that day), each paid
+case of a ``living_cash`` programme joins the distributions as food received
+at its period start, worth ``min(amount / (cost × members), period days)``
+days of the household's food, under the item :data:`FOOD_CASH_ITEM` (added
+to the items frame, 1 kcal per unit; never a stored item).
+
 The statements are built once per store (``Store.memo``) and shared with
 :mod:`relief.store.verdicts`, which keeps the verdicts.
 """
@@ -31,8 +38,18 @@ from sqlalchemy import LargeBinary, String, and_, bindparam, func, or_, select, 
 from sqlalchemy.orm import Session
 
 from relief.domain.vocabulary import GUARANTEES as GUARANTEE_COLUMNS
-from relief.domain.vocabulary import Shelter, SiteStatus
-from relief.store.tables import Distribution, Facility, GuaranteeStatus, Household, Item, MedicalVisit, Site
+from relief.domain.vocabulary import CaseStage, Guarantee, PurposeClass, Shelter, SiteStatus
+from relief.store.tables import (
+    AssistanceCase,
+    AssistanceProgramme,
+    Distribution,
+    Facility,
+    GuaranteeStatus,
+    Household,
+    Item,
+    MedicalVisit,
+    Site,
+)
 
 IN_CHUNK = 5000  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
@@ -302,6 +319,96 @@ def medical_visits_frame(session: Session, ids: Sequence[str] | None = None, *, 
                    {"visited_at": "time"})
 
 
+#: The item paid living cash is received as in the inputs (1 kcal per unit); never a stored item.
+FOOD_CASH_ITEM = "~living_cash"
+_DAY_NS = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class FoodCash:
+    """What paid living cash is worth in food (§6): the standards' food cost of one person's day
+    (``assistance.food_yuan_per_person_day``) and the kcal of that day (the profile's ``food_kcal_per_person_day``)."""
+
+    yuan_per_person_day: float
+    kcal_per_person_day: float
+
+
+_C, _P = AssistanceCase.__table__.c, AssistanceProgramme.__table__.c
+
+
+def food_cash_rows(session: Session, ids: Sequence[str] | None, food_cash: FoodCash, *,
+                   until: datetime | None = None) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:
+    """Paid living-cash cases (of ``ids``) as food: ``(household ids, kcal, period starts in ns, start values)``.
+
+    A case counts once paid (``paid_at`` up to ``until``) from its period start (up to ``until``); it covers
+    ``amount / (yuan_per_person_day × members)`` days of the household's food (members as the register says
+    now, as the food check divides by them), at most its period's days. Flushes first: a payment confirmed in
+    this transaction counts in the same transaction's recheck.
+    """
+    session.flush()
+
+    def build(postgres: bool):
+        query = (select(_C.household_id, _C.amount, _H.members, raw_time(postgres, _C.period_start).label("start"),
+                        raw_time(postgres, _C.period_end).label("end"))
+                 .select_from(AssistanceCase.__table__.join(AssistanceProgramme.__table__, _P.id == _C.programme_id)
+                              .join(Household.__table__, _H.id == _C.household_id))
+                 .where(_C.stage == CaseStage.PAID.value, _P.purpose == PurposeClass.LIVING_CASH.value))
+        if until is not None:
+            query = query.where(_C.period_start <= bindparam("until"),
+                                 func.coalesce(_C.paid_at, _C.period_start) <= bindparam("until"))
+        return query if ids is None else query.where(_C.household_id.in_(_ids_param()))
+
+    query = statement(session, ("food_cash", ids is None, until is None), build)
+    rows = fetch(session, query, {"until": until}, ids=ids)
+    if not rows:
+        return [], np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    who, amount, members, start, end = zip(*rows)
+    members_ = np.array([np.nan if m is None else m for m in members], dtype=float)
+    start_ns = _utc(start).as_unit("ns").asi8  # PostgreSQL's datetimes parse to microseconds
+    days_in_period = (_utc(end).as_unit("ns").asi8 // _DAY_NS - start_ns // _DAY_NS + 1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days = np.minimum(np.array(amount, dtype=float) / (food_cash.yuan_per_person_day * members_), days_in_period)
+    kcal = days * members_ * food_cash.kcal_per_person_day
+    keep = (members_ > 0) & (kcal > 0)
+    return ([w for w, k in zip(who, keep) if k], kcal[keep], start_ns[keep], np.array(start, dtype=object)[keep])
+
+
+def _food_cash_item() -> dict[str, Any]:
+    return {"item_code": FOOD_CASH_ITEM, "guarantee": Guarantee.FOOD.value, "kcal_per_unit": 1.0,
+            "litres_per_unit": 0.0, "sets_per_unit": 0.0, "pieces_per_unit": 0.0}
+
+
+def with_food_cash_frames(session: Session, ids: Sequence[str] | None, food_cash: FoodCash | None,
+                          distributions: pd.DataFrame, items: pd.DataFrame, *,
+                          until: datetime | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``distributions`` and ``items`` with paid living cash added as food (unchanged when there is none)."""
+    if food_cash is None:
+        return distributions, items
+    who, kcal, start_ns, _ = food_cash_rows(session, ids, food_cash, until=until)
+    if not len(who):
+        return distributions, items
+    cash = pd.DataFrame({"household_id": np.array(who, dtype=object),
+                         "item_code": np.full(len(who), FOOD_CASH_ITEM, dtype=object), "quantity": kcal,
+                         "distributed_at": pd.DatetimeIndex(start_ns, tz="UTC")})
+    extra = pd.DataFrame([_food_cash_item()])
+    return (pd.concat([distributions, cash], ignore_index=True) if len(distributions) else cash,
+            pd.concat([items, extra], ignore_index=True) if len(items) else extra)
+
+
+def with_food_cash_rows(session: Session, ids: Sequence[str], food_cash: FoodCash | None,
+                        distributions: list[dict[str, Any]], items: list[dict[str, Any]], *,
+                        until: datetime | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`with_food_cash_frames` for rows."""
+    if food_cash is None:
+        return distributions, items
+    who, kcal, _, starts = food_cash_rows(session, ids, food_cash, until=until)
+    if not len(who):
+        return distributions, items
+    cash = [{"household_id": h, "item_code": FOOD_CASH_ITEM, "quantity": float(k), "distributed_at": _aware(t)}
+            for h, k, t in zip(who, kcal.tolist(), starts)]
+    return distributions + cash, items + [_food_cash_item()]
+
+
 def site_persons(session: Session, site_ids: Sequence[str]) -> dict[str, float]:
     """Persons recorded at each of ``site_ids``, summed over all their occupants in SQL."""
     query = statement(session, ("occupancy",), lambda postgres: (
@@ -319,46 +426,54 @@ def site_occupancy(session: Session, site_ids: Sequence[str]) -> pd.Series:
 
 
 def load_inputs(session: Session, household_ids: Iterable[str] | None = None, *, as_of: datetime | None = None,
-                visit_window_days: float | None = None) -> GuaranteeInputs:
+                visit_window_days: float | None = None, food_cash: FoodCash | None = None) -> GuaranteeInputs:
     """Everything ``evaluate`` needs for all households, or for ``household_ids`` only.
 
     ``as_of`` drops distributions and visits recorded after it (they cannot
-    count); ``visit_window_days`` also drops visits too old to count.
+    count); ``visit_window_days`` also drops visits too old to count;
+    ``food_cash`` adds paid living cash to the food received (none without it).
     """
     since = None
     if as_of is not None and visit_window_days is not None:
         since = as_of - timedelta(days=visit_window_days)
     if household_ids is None:
+        distributions, items = with_food_cash_frames(
+            session, None, food_cash, distributions_frame(session, until=as_of), items_frame(session), until=as_of)
         return GuaranteeInputs(
             households=households_frame(session), sites=sites_frame(session), facilities=facilities_frame(session),
-            distributions=distributions_frame(session, until=as_of), items=items_frame(session),
+            distributions=distributions, items=items,
             medical_visits=medical_visits_frame(session, since=since, until=as_of))
     ids = sorted(set(household_ids))
     households = households_frame(session, ids)
     at_site = (households["shelter"].to_numpy() == Shelter.SITE) & pd.notna(households["site_id"].to_numpy())
     site_ids = sorted(set(households["site_id"].to_numpy()[at_site]))
+    distributions, items = with_food_cash_frames(
+        session, ids, food_cash, distributions_frame(session, ids, until=as_of), items_frame(session), until=as_of)
     return GuaranteeInputs(
         households=households,
         sites=sites_frame(session, site_ids, medical_posts=True),
         facilities=facilities_frame(session),
-        distributions=distributions_frame(session, ids, until=as_of),
-        items=items_frame(session),
+        distributions=distributions,
+        items=items,
         medical_visits=medical_visits_frame(session, ids, since=since, until=as_of),
         occupancy=site_occupancy(session, site_ids))
 
 
 def load_rows(session: Session, household_ids: Iterable[str], *, as_of: datetime,
-              visit_window_days: float | None = None) -> GuaranteeRows:
+              visit_window_days: float | None = None, food_cash: FoodCash | None = None) -> GuaranteeRows:
     """What ``evaluate_few`` needs for ``household_ids``: the same selects as :func:`load_inputs`, as dicts."""
     since = None if visit_window_days is None else as_of - timedelta(days=visit_window_days)
     ids = sorted(set(household_ids))
     households = households_frame(session, ids, records=True)
     site_ids = sorted({h["site_id"] for h in households if h["shelter"] == Shelter.SITE and h["site_id"] is not None})
+    distributions, items = with_food_cash_rows(
+        session, ids, food_cash, distributions_frame(session, ids, until=as_of, records=True),
+        items_frame(session, records=True), until=as_of)
     return GuaranteeRows(
         households=households,
         sites=sites_frame(session, site_ids, medical_posts=True, records=True),
         facilities=facilities_frame(session, records=True),
-        distributions=distributions_frame(session, ids, until=as_of, records=True),
-        items=items_frame(session, records=True),
+        distributions=distributions,
+        items=items,
         medical_visits=medical_visits_frame(session, ids, since=since, until=as_of, records=True),
         occupancy=site_persons(session, site_ids))

@@ -12,20 +12,24 @@ it is kept on the session, so :func:`balance` right after a move in the same
 transaction needs no query: the move's row lock (PostgreSQL) or the write
 lock (SQLite) keeps that quantity true until commit. The statements a move
 runs are built once (module constants): they take every value as a bound
-parameter, and building them per call cost more than running them.
+parameter, and building them per call cost more than running them. They run
+on the session's connection (Core, not the ORM's execution path), and the
+ledger line is a plain ``INSERT … RETURNING id``: the movement returned is a
+record of that line, not an object the session tracks.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relief.domain.vocabulary import HolderKind
 from relief.errors import InsufficientStock, NotFound
-from relief.store.tables import Item, StockBalance, StockMovement
+from relief.store.tables import Depot, Item, Site, StockBalance, StockMovement
 
 _B = StockBalance.__table__.c
 _KEY = and_(_B.holder_kind == bindparam("b_holder_kind"), _B.holder_id == bindparam("b_holder_id"),
@@ -42,6 +46,9 @@ for _dialect, _insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
     _DEPOSITS[_dialect] = _statement.on_conflict_do_update(
         index_elements=["holder_kind", "holder_id", "item_code"],
         set_={"quantity": _B.quantity + _statement.excluded.quantity}).returning(_B.quantity)
+_INSERT_MOVEMENT = insert(StockMovement.__table__).returning(StockMovement.__table__.c.id)
+_HOLDERS = {kind: select(table.c.id, table.c.name, table.c.county_code).where(table.c.id == bindparam("holder_id"))
+            for kind, table in ((HolderKind.SITE, Site.__table__), (HolderKind.DEPOT, Depot.__table__))}
 _AFTER_MOVES = "ledger.balances"  # session.info: (transaction, {(holder_kind, holder_id, item_code): quantity})
 
 
@@ -59,8 +66,13 @@ def balance(session: Session, holder_kind: str, holder_id: str, item_code: str) 
     moved = _moved(session)
     if key in moved:
         return moved[key]
-    value = session.scalar(_BALANCE, _key_params(*key))
+    value = session.connection().execute(_BALANCE, _key_params(*key)).scalar()
     return float(value or 0.0)
+
+
+def holder(session: Session, holder_kind: str, holder_id: str) -> Row | None:
+    """A depot's or site's ``id``, ``name`` and ``county_code`` (what a movement needs of its holder), or None."""
+    return session.connection().execute(_HOLDERS[holder_kind], {"holder_id": holder_id}).first()
 
 
 def _key_params(holder_kind: str, holder_id: str, item_code: str) -> dict[str, str]:
@@ -71,13 +83,15 @@ def move(session: Session, *, holder_kind: str, holder_id: str, item_code: str, 
          actor_id: int | None, source: str | None = None, reason: str | None = None, household_id: str | None = None,
          transfer_id: str | None = None, dispatch_plan_id: int | None = None) -> StockMovement:
     """Record one signed movement; raises InsufficientStock rather than go below zero."""
+    session.flush()  # what the session holds goes first, as an ORM query's autoflush would
+    connection = session.connection()
     params = {**_key_params(holder_kind, holder_id, item_code), "b_delta": delta}
-    if session.scalar(_ITEM, params) is None:
+    if connection.execute(_ITEM, params).first() is None:
         raise NotFound(f"no item {item_code!r} in the catalogue", field="item_code")
     if delta >= 0:
-        after = session.execute(_DEPOSITS[session.get_bind().dialect.name], params).scalar_one()
+        after = connection.execute(_DEPOSITS[connection.dialect.name], params).scalar_one()
     else:
-        after = session.execute(_WITHDRAW, params).scalar()
+        after = connection.execute(_WITHDRAW, params).scalar()
         if after is None:
             available = balance(session, holder_kind, holder_id, item_code)
             raise InsufficientStock(
@@ -85,12 +99,11 @@ def move(session: Session, *, holder_kind: str, holder_id: str, item_code: str, 
                 field="quantity", detail={"item_code": item_code, "holder_kind": holder_kind, "holder_id": holder_id,
                                           "requested": -delta, "available": available})
     _moved(session)[(holder_kind, holder_id, item_code)] = float(after)
-    movement = StockMovement(at=at, kind=kind, source=source, holder_kind=holder_kind, holder_id=holder_id,
-                             item_code=item_code, quantity=delta, household_id=household_id, transfer_id=transfer_id,
-                             dispatch_plan_id=dispatch_plan_id, reason=reason, actor_id=actor_id)
-    session.add(movement)
-    session.flush()
-    return movement
+    line = {"at": at, "kind": kind, "source": source, "holder_kind": holder_kind, "holder_id": holder_id,
+            "item_code": item_code, "quantity": delta, "household_id": household_id, "transfer_id": transfer_id,
+            "dispatch_plan_id": dispatch_plan_id, "reason": reason, "actor_id": actor_id}
+    movement_id = connection.execute(_INSERT_MOVEMENT, line).scalar_one()
+    return StockMovement(id=movement_id, **line)
 
 
 def balances(session: Session, *, holder_kind: str | None = None, holder_id: str | None = None) -> list[dict[str, Any]]:

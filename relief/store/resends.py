@@ -22,7 +22,7 @@ _FIND = select(_TABLE.c.operation, _TABLE.c.fingerprint, _TABLE.c.answer).where(
 
 def find(session: Session, client_id: str) -> Row | None:
     """The kept ``operation``, ``fingerprint`` and ``answer`` of a client id (a plain row: every write asks this)."""
-    return session.execute(_FIND, {"client_id": client_id}).first()
+    return session.connection().execute(_FIND, {"client_id": client_id}).first()
 
 
 def record(session: Session, *, client_id: str, operation: str, fingerprint: str, answer: dict[str, Any],

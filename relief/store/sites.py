@@ -6,7 +6,7 @@ on either store.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from relief.domain.vocabulary import Shelter, SiteStatus
 from relief.store.layer_queries import site_occupancy
-from relief.store.tables import Depot, Facility, Household, Site
+from relief.store.tables import AuditEntry, Depot, Facility, Household, Site
 
 SITE_FRAME_COLUMNS = ("site_id", "name", "county_code", "capacity_persons", "covered_area_m2", "water_l_per_day",
                       "status", "lon", "lat")
@@ -95,3 +95,29 @@ def sites_after_moves(session: Session, site_ids: Iterable[str | None]) -> list[
     session.flush()
     return [row for row in (site(session, site_id) for site_id in sorted({s for s in site_ids if s}))
             if row is not None]
+
+
+def all_sites(session: Session) -> list[Site]:
+    """Every site, by county, township, name and id (the order of the site list)."""
+    query = select(Site).order_by(Site.county_code, Site.township_code, Site.name, Site.id)
+    return list(session.scalars(query))
+
+
+def occupants(session: Session, site_id: str, *, checkin_action: str) -> list[dict[str, Any]]:
+    """The households at a site, each with when it was last checked in (``None`` when no audit row says so).
+
+    The moment is the newest ``checkin_action`` audit row of the household;
+    a household placed some other way (an import, the demo) has none.
+    """
+    here = select(Household.id).where(Household.shelter == Shelter.SITE, Household.site_id == site_id)
+    last = (select(AuditEntry.entity_id.label("household_id"), func.max(AuditEntry.at).label("at"))
+            .where(AuditEntry.action == checkin_action, AuditEntry.entity == "household",
+                   AuditEntry.entity_id.in_(here))
+            .group_by(AuditEntry.entity_id).subquery())
+    query = (select(Household.id, Household.head_name, Household.members, Household.village_code, last.c.at)
+             .outerjoin(last, last.c.household_id == Household.id)
+             .where(Household.shelter == Shelter.SITE, Household.site_id == site_id)
+             .order_by(last.c.at.desc().nulls_last(), Household.head_name, Household.id))
+    return [{"household_id": hid, "name": name, "members": int(members), "village_code": village,
+             "checked_in_at": at}
+            for hid, name, members, village, at in session.execute(query)]

@@ -17,13 +17,14 @@ interval before its next writer, when someone waits.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 
 from relief.errors import StoreBusy
-from relief.store.busy import is_busy
+from relief.store.busy import SQLITE_BUSY_CODES
 
 #: SQLite's own busy wait, for the rare read that meets a lock (WAL readers almost never do); it blocks the loop.
 READ_BUSY_MS = 50
@@ -74,25 +75,46 @@ class Turns:
 
 
 def begin_immediate(conn, deadline: float, turns: Turns) -> None:
-    """Take SQLite's write lock, polling with cooperative sleeps rather than SQLite's blocking busy wait."""
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    """Take SQLite's write lock, polling with cooperative sleeps rather than SQLite's blocking busy wait.
+
+    The statements go straight to the driver's connection: every write begins here, and SQLAlchemy's
+    execution path for three statements cost more than the statements. ``busy_timeout`` stays 0 for the
+    write (it holds the lock from here on, so it never waits); the next read puts its own back
+    (:func:`_begin_deferred`).
+    """
+    raw = conn.connection.driver_connection
+    _busy_timeout(conn, raw, 0)
     pause = POLL_FIRST_SECONDS
-    try:
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except exc.OperationalError as error:
-                if not is_busy(error):
-                    raise
-                if time.monotonic() + pause > deadline:
-                    raise StoreBusy("another process holds the store's write lock; nothing was written, "
-                                    "retry in a moment") from None
-            turns.mark_waiting()
-            time.sleep(pause)  # gevent's sleep under `relief serve`: the loop runs on meanwhile
-            pause = min(pause * 2, POLL_MAX_SECONDS)
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={READ_BUSY_MS}")
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in SQLITE_BUSY_CODES:
+                raise exc.DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
+            if time.monotonic() + pause > deadline:
+                raise StoreBusy("another process holds the store's write lock; nothing was written, "
+                                "retry in a moment") from None
+        turns.mark_waiting()
+        time.sleep(pause)  # gevent's sleep under `relief serve`: the loop runs on meanwhile
+        pause = min(pause * 2, POLL_MAX_SECONDS)
+
+
+def _begin_deferred(conn) -> None:
+    """A read: SQLite's short busy wait back on (for the rare read that meets a lock), then ``BEGIN``."""
+    raw = conn.connection.driver_connection
+    _busy_timeout(conn, raw, READ_BUSY_MS)
+    raw.execute("BEGIN DEFERRED")
+
+
+_BUSY_TIMEOUT = "relief.busy_timeout_ms"  # the connection's current busy_timeout, kept in its pool record
+
+
+def _busy_timeout(conn, raw, ms: int) -> None:
+    info = conn.connection.info
+    if info.get(_BUSY_TIMEOUT) != ms:
+        raw.execute(f"PRAGMA busy_timeout={ms}")
+        info[_BUSY_TIMEOUT] = ms
 
 
 def database_path(url: str) -> str | None:
@@ -116,12 +138,13 @@ def sqlite_engine(url: str, echo: bool, pool_timeout: float, turns: Turns) -> En
         cur.execute(f"PRAGMA busy_timeout={READ_BUSY_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        _record.info[_BUSY_TIMEOUT] = READ_BUSY_MS
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
         deadline = conn.get_execution_options().get("relief_write_deadline")
         if deadline is None:
-            conn.exec_driver_sql("BEGIN DEFERRED")
+            _begin_deferred(conn)
         else:
             begin_immediate(conn, deadline, turns)
 

@@ -25,6 +25,8 @@ def register(app) -> None:
     params.init_app(app)  # before any blueprint: its converter bounds every <int:…> path id
     errors.init_app(app)
     csrf.init_app(app)
+    from relief.web import times  # the |local_time filter and time_zone() for every template
+    times.init_app(app)
     if "static" in app.view_functions:
         public(app.view_functions["static"])  # the app's own scripts, styles and images
     for blueprint in (api_layers.bp, pages.bp, report_pages.bp):
@@ -37,6 +39,7 @@ def register(app) -> None:
     app.register_blueprint(api_guarantees.bp)
     app.register_blueprint(dashboard_pages.bp)
     for module in _page_modules():
+        csrf.exempt(module.bp)  # their few JSON writes are checked by web.gate.requires, as the API's are
         app.register_blueprint(module.bp)
     for module in _api_write_modules():
         csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.gate.requires)
@@ -48,22 +51,27 @@ def _page_modules():
     """The role screens: server-rendered pages whose scripts write through the JSON API."""
     from relief.web import (
         admin_pages,
+        assistance_pages,
+        case_pages,
         dispatch_pages,
         household_pages,
         incident_pages,
         reconstruction_pages,
         site_pages,
+        sitrep_pages,
         stock_pages,
     )
 
-    return [admin_pages, dispatch_pages, household_pages, incident_pages, reconstruction_pages, site_pages,
-            stock_pages]
+    return [admin_pages, assistance_pages, case_pages, dispatch_pages, household_pages, incident_pages,
+            reconstruction_pages, site_pages, sitrep_pages, stock_pages]
 
 
 def _api_write_modules():
     from relief.web import (
         api_admin,
+        api_assistance,
         api_dispatch,
+        api_export,
         api_households,
         api_incidents,
         api_reconstruction,
@@ -71,4 +79,5 @@ def _api_write_modules():
         api_stock,
     )
 
-    return [api_admin, api_dispatch, api_households, api_incidents, api_reconstruction, api_relocation, api_stock]
+    return [api_admin, api_assistance, api_dispatch, api_export, api_households, api_incidents, api_reconstruction,
+            api_relocation, api_stock]

@@ -72,6 +72,18 @@ def activate_user(user_id: str):
     return _set_active(user_id, True)
 
 
+@bp.post("/users/<user_id>/role")
+@requires("users.manage")
+def change_role(user_id: str):
+    """Body ``{"role": …, "client_id": …}``; a resend answers the first answer again."""
+    uid = _path_id(user_id, "user_id")
+    body = params.json_body()
+    answer = answer_once("user.role", body, lambda ctx: {"user": accounts.set_role(ctx, uid, body.get("role"))},
+                         scope=uid, status=200)
+    accounts.forget_cached_tokens()  # again after the commit: a token read before it keeps no old role
+    return answer
+
+
 @bp.get("/users/<user_id>/tokens")
 @requires("users.manage")
 def user_tokens(user_id: str):

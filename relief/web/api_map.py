@@ -7,6 +7,7 @@
 - ``GET /api/map/incidents`` — same filters as ``/api/incidents``, marker properties only
 - ``GET /api/map/styles`` — the colour tables shared with the exported map and the word lists every page iterates
   (also in the map page)
+- ``GET /api/key-figures`` — the map's key-figure strip: counts only (``services/key_figures.py``)
 - ``GET /export/map.html`` — the situation map as one offline HTML file
 
 Answers are compact JSON (UTF-8, no padding) and gzip-compressed when the
@@ -24,12 +25,13 @@ from maps import styles
 from relief.domain.vocabulary import (
     GUARANTEE_STATUSES,
     GUARANTEES,
+    HOUSE_STAGES,
     INCIDENT_KINDS,
     INCIDENT_STATUSES,
     TOPICS,
     VERDICTS_WORST_FIRST,
 )
-from relief.services import live_map, situation
+from relief.services import key_figures, live_map, situation
 from relief.web import json as strict_json
 from relief.web import params
 from relief.web.context import base_context
@@ -102,13 +104,23 @@ def style_answer() -> dict[str, Any]:
     """The colour tables of ``maps.styles`` and the word lists pages iterate, taken from the vocabulary here
     because ``maps`` imports nothing of relief: every page reads both from this one answer."""
     return {**styles.as_dict(), "guarantees": list(GUARANTEES), "guarantee_statuses": list(GUARANTEE_STATUSES),
-            "verdicts_worst_first": list(VERDICTS_WORST_FIRST), "topics": list(TOPICS)}
+            "verdicts_worst_first": list(VERDICTS_WORST_FIRST), "topics": list(TOPICS),
+            "house_stages": list(HOUSE_STAGES)}
 
 
 @bp.app_context_processor
 def style_globals() -> dict:
     """``map_styles()`` in templates: the map page carries the tables itself (one request fewer)."""
     return {"map_styles": style_answer}
+
+
+@bp.get("/api/key-figures")
+@public
+def key_figure_strip():
+    """Counts anyone may see: incidents by level, people relocated, households unmet, sites full, stock running out."""
+    response = compact_json(key_figures.key_figures(base_context()))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/export/map.html")

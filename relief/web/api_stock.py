@@ -1,4 +1,4 @@
-"""Stock API: receipts, transfers, distributions, adjustments, balances, ledger, cover, donations, dispatch.
+"""Stock API: receipts, transfers, distributions, adjustments, balances, ledger, cover, donations.
 
 A movement that would take a balance below zero is a 409
 ``insufficient_stock`` whose ``detail`` names the item, the holder, the
@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from relief.errors import ValidationFailed
 from relief.services import cover as cover_service
-from relief.services import dispatch, donations, stock
+from relief.services import donations, stock
 from relief.web import params
 from relief.web.context import request_context
 from relief.web.gate import requires
@@ -87,24 +87,3 @@ def cover():
 def record_donation():
     body = params.json_body()
     return answer_once("donation", body, lambda ctx: donations.record_donation(ctx, body))
-
-
-@bp.post("/dispatch/plans")
-@requires("dispatch.plan")
-def propose_plan():
-    body = optional_body()
-    return answer_once("dispatch.propose", body, lambda ctx: dispatch.propose_plan(ctx, body))
-
-
-@bp.get("/dispatch/plans/<int:plan_id>")
-@requires("staff.read")
-def get_plan(plan_id: int):
-    return jsonify(dispatch.get_plan(request_context(), plan_id))
-
-
-@bp.post("/dispatch/plans/<int:plan_id>/accept")
-@requires("dispatch.plan")
-def accept_plan(plan_id: int):
-    body = optional_body()
-    return answer_once("dispatch.accept", body, lambda ctx: dispatch.accept_plan(ctx, plan_id, body), scope=plan_id,
-                       status=200)

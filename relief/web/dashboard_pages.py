@@ -5,6 +5,8 @@ The page is a shell; ``static/js/dashboard.js`` fills it from the JSON APIs
 credentials, which the browser session supplies). Every word shown is
 translated here with Flask-Babel and handed to the script; the guarantees,
 verdicts and colours it iterates come from ``GET /api/map/styles``, as on the map.
+Reasons are worded here too (``web/wording.py``, for every standards profile): the
+script shows ``reasonWords[profile][g][reason_codes[g]]``, never the API's English text.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from relief.web import wording
+from relief.web.context import request_context
 from relief.web.gate import actor_may, public
 
 bp = Blueprint("dashboard_pages", __name__)
@@ -28,7 +32,7 @@ def dashboard_strings() -> dict[str, str]:
         "days_water": _("Days of water"), "loading": _("Loading…"), "failed": _("Could not load"),
         "login_needed": _("Log in as staff to see households and plans."),
         "no_unmet": _("No household has an unmet guarantee."), "propose": _("Propose a dispatch plan"),
-        "accept": _("Accept this plan"), "accepted": _("Plan accepted: stock is on its way."),
+        "accept": _("Accept this plan"), "accepted": _("Plan accepted: the depot sends the convoy next."),
         "plan_empty": _("Nothing to dispatch: every open site is covered."), "depot": _("Depot"),
         "item": _("Item"), "quantity": _("Quantity"), "distance_km": _("Distance (km)"),
         "still_short": _("Still short after the plan"), "area": _("Area"), "unknown_area": _("outside known areas"),
@@ -46,5 +50,12 @@ def dashboard():
         "urls": {"guarantees": url_for("api_guarantees.list_guarantees"), "sites": "/api/sites",
                  "cover": "/api/cover", "plans": "/api/dispatch/plans"},
         "strings": dashboard_strings(), "locale": str(get_locale()),
+        "reasonWords": wording.reason_words_by_profile(request_context().standards),
     }
     return render_template("dashboard.html", settings=settings)
+
+
+@bp.app_context_processor
+def wording_globals() -> dict:
+    """``reason_words_by_profile()`` in templates: the map page hands it to the household popups."""
+    return {"reason_words_by_profile": lambda: wording.reason_words_by_profile(request_context().standards)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, request
+from flask import g, jsonify, redirect, request, url_for
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -77,3 +77,16 @@ def actor_may(permission: str) -> bool:
     """Whether this request's caller holds ``permission``: for routes that answer staff and public differently."""
     return current_actor().may(_known(permission))
 
+
+
+def browsers_log_in_first(blueprint) -> None:
+    """Staff pages: a browser's navigation without a session goes to the login page and comes back.
+
+    Only a navigation (it asks for ``text/html``) is redirected; scripts, API clients and ``.json`` reads
+    get the gate's 401 as every other route does.
+    """
+    @blueprint.errorhandler(NotAuthenticated)
+    def _log_in_first(error: NotAuthenticated):
+        if "text/html" not in request.headers.get("Accept", "") or request.path.endswith(".json"):
+            return jsonify({"error": error.to_dict()}), error.status
+        return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))

@@ -49,6 +49,7 @@ def role_label(role: str) -> str:
         "site_manager": _("site manager"), "reconstruction_officer": _("reconstruction officer"),
         "viewer": _("viewer"),
     }
+    labels.update({"village_committee": _("village committee"), "township_clerk": _("township clerk")})
     return labels.get(role, role)
 
 

@@ -12,12 +12,16 @@ from flask import Blueprint, current_app, render_template, request, send_from_di
 from flask_babel import gettext as _
 
 from relief.domain.vocabulary import INCIDENT_KINDS
-from relief.services import statutory
+from relief.services import incident_lookup, statutory
 from relief.web import params
 from relief.web.context import current_actor, request_context
 from relief.web.gate import public
+from relief.web.incident_pages import area_namer
 
 bp = Blueprint("report_pages", __name__)
+
+#: The boundaries the report form draws and places a position in (the service worker keeps a copy for offline use).
+AREA_URLS = ("/api/map/areas?level=county", "/api/map/areas?level=township")
 
 #: The few indicators a field team can give on the spot (the full set goes through the API).
 FIELD_INDICATORS = ("affected", "dead", "missing", "collapsed_households", "relocated_centralised")
@@ -36,6 +40,9 @@ def report_strings() -> dict[str, str]:
         "token_saved": _("Token saved on this phone."), "incident": _("Incident"),
         "network_wait": _("waiting for the network"), "server_busy": _("server unavailable; will retry"),
         "photos": _("photos"), "need_kind": _("Choose what happened."),
+        "township_from_position": _("Township from the position: %(name)s", name="{name}"),
+        "outside_areas": _("The position is outside our boundaries: choose the township by hand."),
+        "areas_unavailable": _("Boundaries not loaded yet: choose the township when the network returns."),
     }
 
 
@@ -48,6 +55,7 @@ def report_form():
         "tileUrl": current_app.config.get("TILE_URL"),
         "tileAttribution": current_app.config.get("TILE_ATTRIBUTION"),
         "indicators": list(FIELD_INDICATORS),
+        "areas": {"county": AREA_URLS[0], "township": AREA_URLS[1]},
     }
     return render_template("report.html", settings=settings, strings=report_strings(), kinds=INCIDENT_KINDS,
                            indicators=FIELD_INDICATORS)
@@ -66,5 +74,10 @@ def report_service_worker():
 @public
 def overdue_page():
     as_of: datetime | None = params.query_time("as_of")
-    listing = statutory.overdue(request_context(), as_of)
-    return render_template("overdue.html", listing=listing, as_of_given=request.args.get("as_of", ""))
+    ctx = request_context()
+    listing = statutory.overdue(ctx, as_of)
+    codes = {code for row in (*listing["items"], *listing["by_county"])
+             for code in (row.get("county_code"), row.get("township_code")) if code}
+    return render_template("overdue.html", listing=listing, as_of_given=request.args.get("as_of", ""),
+                           area=area_namer(incident_lookup.area_names(ctx, codes)))
+

@@ -15,12 +15,14 @@
   allowed, nothing loaded from anywhere but the file itself (and the tile
   server), and ``sandbox allow-scripts`` so that, opened in place, its scripts
   run in an opaque origin without the user's session.
-- **Throttles** (Flask-Limiter's storage and moving-window strategy; Redis when
-  ``RELIEF_REDIS_URL`` is set, so every worker counts together, else memory):
-  failed logins per account name and per address, bad bearer tokens per
-  address. Only failures count, but once a key is over its limit every attempt
-  is refused (429 with ``Retry-After``) until the window has moved on — the
-  right password too, so guessing gains nothing.
+- **Throttles** (the ``limits`` storage and moving-window strategy that
+  Flask-Limiter is built on; Redis when ``RELIEF_REDIS_URL`` is set, so every
+  worker counts together, else memory): failed logins per account name and
+  per address, bad bearer tokens per address. Only failures count, but once a
+  key is over its limit every attempt is refused (429 with ``Retry-After``)
+  until the window has moved on — the right password too, so guessing gains
+  nothing. No route has a limit of its own, so Flask-Limiter's extension (a
+  hook on every request, ~60 µs) is not installed; only its address helper is used.
 - **Addresses** are the client's: ``RELIEF_PROXY_HOPS`` trusted proxies'
   ``X-Forwarded-*`` headers are honoured (werkzeug's ProxyFix), none by default.
 """
@@ -35,11 +37,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -198,11 +199,8 @@ def init_app(app) -> None:
             app.view_functions[endpoint] = _with_policy(app.view_functions[endpoint], self_contained_policy(config))
 
     prefix = f"{config.get('SOCKETIO_CHANNEL') or 'relief'}-limits"
-    limiter = Limiter(get_remote_address, storage_uri=config.get("REDIS_URL") or "memory://",
-                      strategy="moving-window", key_prefix=prefix, in_memory_fallback_enabled=True)
-    limiter.init_app(app)
-    app.extensions["relief.limiter"] = limiter
-    app.extensions["relief.throttle"] = Throttle(limiter.limiter, _limits(config),
+    storage = storage_from_string(config.get("REDIS_URL") or "memory://")
+    app.extensions["relief.throttle"] = Throttle(MovingWindowRateLimiter(storage), _limits(config),
                                                  MovingWindowRateLimiter(MemoryStorage()), prefix)
 
 
@@ -215,3 +213,17 @@ def _with_policy(view, policy: dict[str, str]):
 
     answer.talisman_view_options = {"content_security_policy": policy}
     return answer
+
+
+def spend(kind: str, limit: str, *, field: str | None = None) -> None:
+    """Count one use of ``kind`` from the client's address against ``limit`` ('10 per hour'); 429 once over it.
+
+    Unlike the login throttles every use counts (a public form that writes, such as an objection).
+    """
+    guard = throttle()
+    item = parse(limit)
+    key = client_address()
+    if not guard._use(lambda s, *a: s.hit(*a), item, guard.prefix, kind, key):
+        reset_at, _remaining = guard._use(lambda s, *a: s.get_window_stats(*a), item, guard.prefix, kind, key)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise Throttled(f"too many requests; retry in {retry_after} s", retry_after=retry_after, field=field)

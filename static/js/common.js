@@ -50,8 +50,13 @@
   }
 
   async function postJSON(url, body) {
+    return sendJSON("POST", url, body);
+  }
+
+  /* A write with any method (POST, PUT, PATCH, DELETE): JSON body, the CSRF token, the answer's JSON. */
+  async function sendJSON(method, url, body) {
     const response = await fetch(url, {
-      method: "POST", credentials: "same-origin", body: JSON.stringify(body || {}),
+      method, credentials: "same-origin", body: JSON.stringify(body || {}),
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
     });
     const answer = await response.json().catch(() => null);
@@ -65,12 +70,67 @@
     return Number(n).toLocaleString(locale, digits === undefined ? {} : { maximumFractionDigits: digits });
   }
 
-  /* A moment (ISO 8601 text or Date) in the page's language and the browser's time zone. */
+  /* A moment (ISO 8601 text or Date) in the server's zone (<meta name="relief-time-zone">, RELIEF_TIMEZONE:
+   * Asia/Shanghai unless configured), to the minute: "2026-11-20 09:00" ({timeOnly}: "09:00"), the
+   * pattern the server's |local_time filter writes. Without the meta (or a zone the browser lacks), the
+   * browser's own zone. */
+  const zoneMeta = document.querySelector('meta[name="relief-time-zone"]');
+  const timeZone = (zoneMeta && zoneMeta.content) || undefined;
+  let timeParts = null;
+  function partsOf(d) {
+    if (!timeParts) {
+      const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+        hourCycle: "h23" };
+      try { timeParts = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone }, options)); } catch (e) {
+        timeParts = new Intl.DateTimeFormat("en-GB", options);
+      }
+    }
+    const out = {};
+    timeParts.formatToParts(d).forEach((p) => { out[p.type] = p.value; });
+    return out;
+  }
   function fmtTime(value, { timeOnly = false } = {}) {
     if (value === null || value === undefined || value === "") return "";
-    const d = new Date(value);
+    const d = value instanceof Date ? value : new Date(value);
     if (isNaN(d)) return String(value);
-    return timeOnly ? d.toLocaleTimeString(locale) : d.toLocaleString(locale);
+    const p = partsOf(d);
+    const time = `${p.hour}:${p.minute}`;
+    return timeOnly ? time : `${p.year}-${p.month}-${p.day} ${time}`;
+  }
+
+  /* ---- writes made on a phone: an id of the phone's own, kept until the server answers ------- */
+  function newId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  /* An outbox in IndexedDB (database ``name``, store "outbox", keyed by client_id): what a page
+   * could not send yet survives a reload or a closed tab, and is resent with the same id. */
+  function outbox(name) {
+    const ready = new Promise((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "client_id" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    async function withStore(mode, action) {
+      const db = await ready;
+      return new Promise((resolve, reject) => {
+        const tx = db.transaction("outbox", mode);
+        const request = action(tx.objectStore("outbox"));
+        tx.oncomplete = () => resolve(request.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    }
+    return {
+      all: () => withStore("readonly", (s) => s.getAll()),
+      save: (record) => withStore("readwrite", (s) => s.put(record)),
+      drop: (clientId) => withStore("readwrite", (s) => s.delete(clientId)),
+    };
   }
 
   function debounce(fn, ms) {
@@ -101,7 +161,24 @@
     return loading;
   }
 
+  /* ---- the top bar's menu on narrow screens (templates/base.html: button.menu-button) ---------- */
+  document.documentElement.classList.add("js");
+  function menu() {
+    const button = document.querySelector(".topbar .menu-button");
+    const bar = button && button.closest(".topbar");
+    if (!bar) return;
+    const close = () => { bar.classList.remove("open"); button.setAttribute("aria-expanded", "false"); };
+    button.addEventListener("click", () => {
+      const open = bar.classList.toggle("open");
+      button.setAttribute("aria-expanded", String(open));
+    });
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+    document.addEventListener("click", (e) => { if (!bar.contains(e.target)) close(); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", menu); else menu();
+
   const relief = window.relief = Object.assign(window.relief || {}, {
-    zh, locale, el, csrfToken, getJSON, postJSON, fmtNumber, fmtTime, debounce, loadStyles, styles: null,
+    zh, locale, timeZone, el, csrfToken, getJSON, postJSON, sendJSON, fmtNumber, fmtTime, debounce, loadStyles,
+    newId, outbox, styles: null,
   });
 })();

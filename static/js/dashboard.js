@@ -138,6 +138,13 @@
 
   /* --- households with unmet guarantees (staff) --------------------------- */
 
+  /* A reason in the page's language: the server's words for the code (settings.reasonWords, by profile). */
+  function reasonText(profile, g, h) {
+    var words = settings.reasonWords[profile || "normal"] || settings.reasonWords.normal || {};
+    var code = (h.reason_codes || {})[g];
+    return ((words[g] || {})[code]) || code || "";
+  }
+
   function showUnmet() {
     var box = document.getElementById("unmet");
     if (!settings.staff) return message(box, S.login_needed);
@@ -150,7 +157,7 @@
           el("td", {}, h.household_id),
           el("td", {}, areaLabel(h.village_code)),
           el("td", {}, [el("ul", { "class": "reasons" }, unmet.map(function (g) {
-            return el("li", {}, [el("strong", {}, S[g] + ": "), el("span", {}, h.reasons[g])]);
+            return el("li", {}, [el("strong", {}, S[g] + ": "), el("span", {}, reasonText(body.profile, g, h))]);
           }))])
         ]);
       });
@@ -219,7 +226,8 @@
     var table = el("table", { "class": "list" }, [el("thead", {}, [el("tr", {}, [el("th", {}, S.depot),
       el("th", {}, S.site), el("th", {}, S.item), el("th", {}, S.quantity), el("th", {}, S.distance_km)])]),
       el("tbody", {}, lines.map(function (l) {
-        return el("tr", {}, [el("td", {}, l.depot_id), el("td", {}, l.site_id), el("td", {}, l.item_code),
+        return el("tr", {}, [el("td", {}, l.depot_name || l.depot_id), el("td", {}, l.site_name || l.site_id),
+          el("td", {}, l.item_name || l.item_code),
           el("td", { "class": "num" }, fmt(l.quantity, 1)), el("td", { "class": "num" }, fmt(l.distance_km, 1))]);
       }))]);
     var accept = el("button", { type: "button", "class": "button" }, S.accept);

@@ -96,10 +96,23 @@
     const n = cluster.getChildCount(), size = n < 50 ? 30 : n < 500 ? 36 : 42;
     return L.divIcon({ className: "relief-cluster", iconSize: [size, size], html: R.disc(S().area_class_colours[R.areaClass(worst)], n) });
   }
+  /* The server's words for reason codes (map.html #relief-reasons: {profile: {guarantee: {code: sentence}}}). */
+  const reasonWords = (() => {
+    const inline = document.getElementById("relief-reasons");
+    return inline ? JSON.parse(inline.textContent) : {};
+  })();
+  function reasonLines(box, answer) {
+    const words = reasonWords[answer.profile] || reasonWords.normal || {};
+    const rows = guarantees().filter((g) => answer[g] === "unmet" || answer[g] === "at_risk")
+      .map((g) => [word(g), ((words[g] || {})[answer.reason_codes[g]]) || answer.reason_codes[g]]);
+    if (rows.length) box.appendChild(R.table(rows));
+  }
   function householdPopup(id, marker) {
     const box = el("div", { class: "popup" });
     box.appendChild(el("strong", {}, `${word("household")} ${id}`));
     box.appendChild(R.table([[word("worst"), R.badge(word(marker.options.worst), S().guarantee_colours[marker.options.worst])]]));
+    R.getJSON(`/api/households/${encodeURIComponent(id)}/guarantees`).then((answer) => reasonLines(box, answer))
+      .catch((e) => console.warn("household reasons", e));
     return box;
   }
   async function loadPoints(token) {

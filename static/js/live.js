@@ -102,6 +102,9 @@
       case "dispatch":
         reloadSoon("depots");
         break;
+      case "reconstruction":  // house.changed, house.stalled (staff): reconstruction_layer.js recolours the house
+        if (R.reconstruction && R.reconstruction.apply) R.reconstruction.apply(event);
+        break;
       case "areas":
         reloadAll(["areas", ...LIVE_LAYERS]);
         break;

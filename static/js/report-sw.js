@@ -3,11 +3,13 @@
  * The page itself is network-first (a fresh page carries a fresh CSRF token
  * and the logged-in user), falling back to the cached copy; its scripts and
  * styles are cache-first and refreshed in the background. Nothing else is
- * touched: API calls, and every POST, go straight to the network, because
- * the page's own outbox (IndexedDB) decides what to retry. */
+ * touched but the boundaries the form places a position in (AREAS: served from
+ * the cache, refreshed in the background, matched with their query): other API
+ * calls, and every POST, go straight to the network, because the page's own
+ * outbox (IndexedDB) decides what to retry. */
 "use strict";
 
-const CACHE = "relief-report-v2";
+const CACHE = "relief-report-v4";
 const PAGE = "/report";
 const ASSETS = [
   "/static/js/common.js",
@@ -17,10 +19,13 @@ const ASSETS = [
   "/static/vendor/leaflet/leaflet.js",
   "/static/vendor/leaflet/leaflet.css",
 ];
+const AREAS = ["/api/map/areas?level=county", "/api/map/areas?level=township"];
 const PAGE_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll([PAGE, ...ASSETS])).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll([PAGE, ...ASSETS]).then(() => cache.addAll(AREAS).catch(() => undefined)))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
@@ -52,9 +57,9 @@ async function pageFirstFromNetwork(request) {
   }
 }
 
-async function assetFromCache(request, event) {
+async function assetFromCache(request, event, { ignoreSearch = true } = {}) {
   const cache = await caches.open(CACHE);
-  const cached = await cache.match(request, { ignoreSearch: true });
+  const cached = await cache.match(request, { ignoreSearch });
   const refresh = fetch(request).then((response) => {
     if (response.ok) return cache.put(request, response.clone()).then(() => response);
     return response;
@@ -75,5 +80,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(pageFirstFromNetwork(request));
   } else if (ASSETS.includes(url.pathname)) {
     event.respondWith(assetFromCache(request, event));
+  } else if (AREAS.includes(url.pathname + url.search)) {
+    event.respondWith(assetFromCache(request, event, { ignoreSearch: false }));
   }
 });

@@ -9,7 +9,8 @@
  * Text typed by users is only ever inserted with textContent (relief.el, common.js). */
 (function () {
   "use strict";
-  const { el, csrfToken, fmtTime } = window.relief;
+  const R = window.relief;
+  const { el, csrfToken, fmtTime } = R;
   const $ = (id) => document.getElementById(id);
   const settings = JSON.parse($("report-settings").textContent);
   const t = JSON.parse($("report-i18n").textContent);
@@ -32,34 +33,10 @@
   }
 
   /* --- the outbox in IndexedDB ----------------------------------------------------- */
-  const dbReady = new Promise((resolve, reject) => {
-    const request = indexedDB.open("relief-report", 1);
-    request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "client_id" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  const outbox = window.relief.outbox("relief-report");
+  const allReports = outbox.all, saveReport = outbox.save, dropReport = outbox.drop;
 
-  async function withStore(mode, action) {
-    const db = await dbReady;
-    return new Promise((resolve, reject) => {
-      const tx = db.transaction("outbox", mode);
-      const request = action(tx.objectStore("outbox"));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  }
-  const allReports = () => withStore("readonly", (s) => s.getAll());
-  const saveReport = (record) => withStore("readwrite", (s) => s.put(record));
-  const dropReport = (clientId) => withStore("readwrite", (s) => s.delete(clientId));
-
-  function newId() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
+  const newId = window.relief.newId;
 
   /* --- sending ------------------------------------------------------------------------ */
   let flushing = false;
@@ -178,6 +155,7 @@
     $("lat").value = lat.toFixed(6);
     $("lon").value = lon.toFixed(6);
     note(`${how}: ${lat.toFixed(5)}, ${lon.toFixed(5)}`);
+    placeInTownship(lat, lon);
     if (!map) return;
     if (marker) marker.setLatLng([lat, lon]);
     else marker = L.circleMarker([lat, lon], { radius: 8, color: "#c0392b", fillOpacity: 0.8 }).addTo(map);
@@ -198,6 +176,67 @@
     map = L.map("pick-map", { zoomControl: true, attributionControl: Boolean(settings.tileUrl) }).setView([30.3, 109.5], 8);
     if (settings.tileUrl) L.tileLayer(settings.tileUrl, { attribution: settings.tileAttribution || "", maxZoom: 18 }).addTo(map);
     map.on("click", (e) => setPosition(e.latlng.lat, e.latlng.lng, t.picked));
+  }
+
+  /* --- townships: our own boundaries (GET /api/map/areas, kept offline by report-sw.js) -------------- */
+  const areas = { county: [], township: [] };
+  const nameOf = (f) => (R.zh ? f.properties.name_zh : (f.properties.name_en || f.properties.name_zh)) || f.id;
+
+  /* Point in polygon (ray casting) over a GeoJSON Polygon or MultiPolygon, holes included. */
+  function inRing(ring, x, y) {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i], [xj, yj] = ring[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function covers(geometry, x, y) {
+    if (!geometry) return false;
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates]
+      : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+    return polygons.some((rings) => inRing(rings[0], x, y) && !rings.slice(1).some((hole) => inRing(hole, x, y)));
+  }
+
+  function fillTownships(countyCode) {
+    const select = $("township_code"), keep = select.value;
+    const listed = areas.township.filter((f) => !countyCode || f.properties.parent_code === countyCode)
+      .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    select.replaceChildren(select.options[0], ...listed.map((f) => el("option", { value: f.id }, nameOf(f))));
+    if (listed.some((f) => String(f.id) === keep)) select.value = keep;
+  }
+
+  function placeInTownship(lat, lon) {
+    if (!areas.township.length) return;
+    const found = areas.township.find((f) => covers(f.geometry, lon, lat));
+    if (!found) { $("township-hint").textContent = t.outside_areas; return; }
+    $("county").value = found.properties.parent_code || "";
+    fillTownships(found.properties.parent_code);
+    $("township_code").value = found.id;
+    $("township-hint").textContent = t.township_from_position.replace("{name}", nameOf(found));
+    document.body.setAttribute("data-township", found.id);
+  }
+
+  async function loadAreas() {
+    try {
+      const [counties, townships] = await Promise.all([R.getJSON(settings.areas.county),
+        R.getJSON(settings.areas.township)]);
+      areas.county = counties.features || [];
+      areas.township = townships.features || [];
+    } catch (error) {
+      $("township-hint").textContent = t.areas_unavailable;
+      return;
+    }
+    $("county").replaceChildren($("county").options[0],
+      ...areas.county.map((f) => el("option", { value: f.id }, nameOf(f))));
+    fillTownships("");
+    if (map) {
+      L.geoJSON({ type: "FeatureCollection", features: areas.township }, { interactive: false,
+        style: { color: "#3c6e91", weight: 1, opacity: 0.6, fill: false } }).addTo(map);
+      L.geoJSON({ type: "FeatureCollection", features: areas.county }, { interactive: false,
+        style: { color: "#12304a", weight: 2, opacity: 0.8, fill: false } }).addTo(map);
+    }
+    if ($("lat").value && $("lon").value) placeInTownship(Number($("lat").value), Number($("lon").value));
   }
 
   /* --- the form ---------------------------------------------------------------------------------- */
@@ -222,7 +261,7 @@
     });
     if (Object.keys(indicators).length) {
       payload.indicators = indicators;
-      if ($("township_code").value.trim()) payload.township_code = $("township_code").value.trim();
+      if ($("township_code").value) payload.township_code = $("township_code").value;
     }
     return payload;
   }
@@ -277,6 +316,9 @@
     window.addEventListener("offline", showNetwork);
     showNetwork();
     startMap();
+    $("county").addEventListener("change", () => { fillTownships($("county").value); $("township-hint").textContent = ""; });
+    $("township_code").addEventListener("change", () => { $("township-hint").textContent = ""; });
+    const areasLoaded = loadAreas();
     locate();
     // A send cut off by closing the page is safe to repeat: the id makes it the same report.
     for (const r of await allReports()) {
@@ -289,6 +331,7 @@
       navigator.serviceWorker.register("/report-sw.js", { scope: "/report" })
         .catch((error) => console.warn("offline support unavailable", error));
     }
+    await areasLoaded;
     document.body.setAttribute("data-report-ready", "1");
   }
 

@@ -181,7 +181,7 @@ def test_household_composition_is_consistent(region):
         assert (h[column] >= 0).all() and (h[column] <= h["members"]).all()
     assert set(h["house_damage"]) <= {"none", "general", "severe", "collapsed"}
     assert (h["house_damage"] == "none").mean() > 0.8
-    assert set(h["assistance_category"].dropna()) <= {"低保", "五保", "特困"}
+    assert set(h["assistance_category"].dropna()) <= {"dibao", "wubao", "tekun"}
     assert h["assistance_category"].map(lambda v: v is None or isinstance(v, str)).all()
     assert set(h["shelter"]) <= {"home", "site", "dispersed", "none"}
     assert (h.loc[~h["evacuated"], "shelter"] == "home").all()
@@ -359,3 +359,101 @@ def test_columns_are_those_of_the_orm_tables(region):
         columns = set(table.__table__.columns.keys())
         extra = set(getattr(region, name).columns) - columns
         assert not extra, f"{name} has columns the table lacks: {sorted(extra)}"
+
+
+# --- the reconstruction ledger (relief/domain/demo/houses.py) ------------------------------------
+
+@pytest.fixture(scope="module")
+def houses(region):
+    from relief.domain.demo.houses import build_houses
+
+    return build_houses(region.households, standards=STANDARDS, seed=42, as_of=region.now)
+
+
+def test_houses_are_deterministic_and_move_with_the_moment(region, houses):
+    from relief.domain.demo.houses import build_houses
+
+    again = build_houses(region.households, standards=STANDARDS, seed=42, as_of=region.now)
+    for name, frame in houses.frames().items():
+        pd.testing.assert_frame_equal(_plain(frame), _plain(again.frames()[name]))
+    other = build_houses(region.households, standards=STANDARDS, seed=7, as_of=region.now)
+    assert not other.houses["stage"].equals(houses.houses["stage"])
+    shift = LATER - DEMO_NOW
+    later = build_houses(region.households, standards=STANDARDS, seed=42, as_of=LATER)
+    assert (later.houses["stage"] == houses.houses["stage"]).all()
+    for column in ("assessed_at", "stage_since"):
+        assert (pd.to_datetime(later.houses[column], utc=True) - pd.to_datetime(houses.houses[column], utc=True)
+                == shift).all()
+
+
+def test_one_house_per_damaged_household_placed_in_its_areas(region, houses):
+    h, hh = houses.houses, region.households.set_index("id")
+    damaged = hh[hh["house_damage"].isin(["collapsed", "severe", "general"])]
+    assert sorted(h["household_id"]) == sorted(damaged.index) and h["id"].is_unique
+    assert (h["damage"].to_numpy() == damaged.loc[h["household_id"], "house_damage"].to_numpy()).all()
+    assert (h["village_code"].to_numpy() == damaged.loc[h["household_id"], "village_code"].to_numpy()).all()
+    areas = region.areas.set_index("code")
+    assert set(h["township_code"]) <= set(areas.index[areas["level"] == "township"])
+    assert (areas.loc[h["village_code"], "parent_code"].to_numpy() == h["township_code"].to_numpy()).all()
+    assert set(h["county_code"]) <= set(areas.index[areas["level"] == "county"])
+    points = shapely.points(damaged.loc[h["household_id"]].geometry.apply(lambda g: (g.x, g.y)).tolist())
+    assert shapely.equals(np.asarray(h["geom"], dtype=object), points).all()
+
+
+def test_houses_spread_over_the_stages_with_a_few_stalled_and_a_few_in_correction(houses):
+    from relief.domain import reconstruction as rc
+
+    h = houses.houses
+    figures = rc.Figures.of(STANDARDS)
+    assert h["stage"].nunique() >= 9
+    for early, late in (("assessed", "moved_in"), ("eligible", "agreement_signed")):
+        assert (h["stage"] == early).any() and (h["stage"] == late).any()
+    stalled = [rc.is_stalled(s, since, DEMO_NOW, figures) for s, since in zip(h["stage"], h["stage_since"])]
+    assert 1 <= sum(stalled) <= 0.15 * len(h)
+    assert h.loc[stalled, "stall_announced_at"].notna().all()  # announced when it happened, not again on load
+    assert h.loc[[not s for s in stalled], "stall_announced_at"].isna().all()
+    assert 1 <= h["correction_required"].sum() <= 0.15 * len(h)
+    assert ((h["stage"] == "excluded") == h["exclusion_reason"].notna()).all()
+    assert h["rebuild_mode"].isna().eq(h["stage"].isin(["assessed", "eligible", "excluded"])).all()
+    assert (h.loc[h["damage"] == "general", "rebuild_mode"].dropna() == "repair").all()
+    assert (h.loc[h["damage"] != "general", "rebuild_mode"].dropna() != "repair").all()
+
+
+def test_houses_history_inspections_and_payments_hold_together(houses):
+    from relief.domain import reconstruction as rc
+
+    figures = rc.Figures.of(STANDARDS)
+    h = houses.houses.set_index("id")
+    moves, checks, paid = houses.house_transitions, houses.inspections, houses.house_payments
+    moments = [*h["assessed_at"], *h["stage_since"], *moves["at"], *checks["inspected_at"], *paid["paid_at"]]
+    assert max(moments) <= DEMO_NOW
+    last = moves.sort_values("id").groupby("house_id").last()
+    assert (last.loc[h.index, "to_stage"] == h["stage"]).all() and (last.loc[h.index, "at"] == h["stage_since"]).all()
+    passes = checks[checks["result"] == "pass"].set_index("id")
+    inspected_moves = moves[moves["to_stage"].isin(figures.inspected)]
+    assert inspected_moves["inspection_id"].notna().all()  # no inspected milestone without its passing inspection
+    named = passes.loc[inspected_moves["inspection_id"].astype(int)]
+    assert (named["house_id"].to_numpy() == inspected_moves["house_id"].to_numpy()).all()
+    assert (named["milestone"].to_numpy() == inspected_moves["to_stage"].to_numpy()).all()
+    for house_id, row in h[h["correction_required"]].iterrows():
+        upcoming = rc.next_milestone(row["stage"], row["damage"], row["rebuild_mode"], figures)
+        mine = checks[(checks["house_id"] == house_id) & (checks["milestone"] == upcoming)]
+        assert rc.correction_required(list(mine.sort_values("inspected_at")["result"]))
+    assert len(paid) and not paid.duplicated(["house_id", "tranche"]).any()
+    for _, payment in paid.iterrows():
+        house = h.loc[payment["house_id"]]
+        plan = {t.name: t for t in figures.plans[rc.path_of(house["damage"], house["rebuild_mode"], figures)]}
+        milestone = plan[payment["tranche"]].milestone
+        assert rc.reached(house["stage"], milestone, rc.path_of(house["damage"], house["rebuild_mode"], figures))
+        if milestone in figures.inspected:
+            assert passes.loc[payment["inspection_id"], "milestone"] == milestone
+        else:
+            assert payment["inspection_id"] is None
+
+
+def test_house_frames_have_the_columns_of_their_tables(houses):
+    tables = pytest.importorskip("relief.store.tables")
+    pairs = {"houses": tables.House, "house_transitions": tables.HouseTransition, "inspections": tables.Inspection,
+             "house_payments": tables.HousePayment}
+    for name, frame in houses.frames().items():
+        assert set(frame.columns) <= set(pairs[name].__table__.columns.keys()), name

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from relief.domain import dispatch as dispatch_rules
 from relief.domain.dispatch import plan_dispatch
 from relief.domain.geo import project_xy, unproject_xy
-from relief.errors import ValidationFailed
+from relief.errors import Forbidden, TransitionRefused, ValidationFailed
 
 ORIGIN = (109.48, 30.27)
 
@@ -120,3 +121,82 @@ def test_no_gaps_give_an_empty_plan_of_the_same_shape():
     assert plan.lines.empty and list(plan.lines.columns) == ["depot_id", "site_id", "item_code", "quantity",
                                                              "distance_km"]
     assert plan.remainder.empty and list(plan.remainder.columns) == ["site_id", "item_code", "quantity"]
+
+
+# --- the steps a plan goes: status × action × role against a list written out by hand ------------------
+
+STATUSES = ["proposed", "accepted", "in_transit", "delivered", "cancelled"]
+ACTIONS = ["accept", "dispatch", "deliver", "cancel"]
+ROLES = ["admin", "commander", "verifier", "field_reporter", "warehouse_keeper", "site_manager",
+         "reconstruction_officer", "viewer"]
+#: (status, action) → the roles that may take it there, and where it leads. Everything else is refused.
+ALLOWED = {
+    ("proposed", "accept"): ({"admin", "commander"}, "accepted"),
+    ("accepted", "dispatch"): ({"admin", "commander", "warehouse_keeper", "site_manager"}, "in_transit"),
+    ("in_transit", "deliver"): ({"admin", "commander", "site_manager"}, "delivered"),
+    ("proposed", "cancel"): ({"admin", "commander"}, "cancelled"),
+    ("accepted", "cancel"): ({"admin", "commander"}, "cancelled"),
+}
+
+
+def _ever_allowed(action: str, role: str) -> bool:
+    return any(role in roles for (_, a), (roles, _) in ALLOWED.items() if a == action)
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_status_action_and_role(status, action, role):
+    roles, target = ALLOWED.get((status, action), (set(), None))
+    if role in roles:
+        assert dispatch_rules.take_step(status, action, role) == target
+        assert action in dispatch_rules.allowed_steps(status, role)
+    elif _ever_allowed(action, role):
+        with pytest.raises(TransitionRefused) as refused:
+            dispatch_rules.take_step(status, action, role)
+        assert refused.value.detail["status"] == status
+        assert refused.value.detail["allowed_actions"] == dispatch_rules.allowed_steps(status, role)
+        assert action not in dispatch_rules.allowed_steps(status, role)
+    else:
+        with pytest.raises(Forbidden):
+            dispatch_rules.take_step(status, action, role)
+        assert action not in dispatch_rules.allowed_steps(status, role)
+
+
+def test_the_table_covers_the_vocabulary_and_ends_in_delivered_or_cancelled():
+    assert sorted(dispatch_rules.DISPATCH_PLAN_STATUSES) == sorted(STATUSES)
+    assert sorted(dispatch_rules.DISPATCH_ACTIONS) == sorted(ACTIONS)
+    assert dispatch_rules.FINAL_STATUSES == {"delivered", "cancelled"}
+    for status in ("delivered", "cancelled"):
+        assert all(dispatch_rules.allowed_steps(status, role) == [] for role in ROLES)
+    assert {s.action: sorted(s.permissions) for s in dispatch_rules.STEPS} == {
+        "accept": ["dispatch.plan"], "dispatch": ["dispatch.plan", "stock.move"], "deliver": ["site.manage"],
+        "cancel": ["dispatch.plan"]}
+
+
+def test_anonymous_takes_no_step_and_unknown_words_name_their_field():
+    assert dispatch_rules.allowed_steps("proposed", None) == []
+    with pytest.raises(Forbidden):
+        dispatch_rules.take_step("proposed", "accept", None)
+    with pytest.raises(ValidationFailed) as status:
+        dispatch_rules.take_step("lost", "accept", "admin")
+    assert status.value.field == "status"
+    with pytest.raises(ValidationFailed) as action:
+        dispatch_rules.take_step("proposed", "teleport", "admin")
+    assert action.value.field == "action"
+
+
+def test_received_defaults_to_what_was_sent_and_records_a_short_line():
+    assert dispatch_rules.received_quantities([6.0, 27.0], {}) == [6.0, 27.0]
+    assert dispatch_rules.received_quantities([6.0, 27.0], {1: 20.0}) == [6.0, 20.0]
+    assert dispatch_rules.received_quantities([6.0, 27.0], {0: 0.0, 1: 27.0}) == [0.0, 27.0]
+
+
+@pytest.mark.parametrize("received, field", [
+    ({1: 27.5}, "received[1]"), ({0: -1.0}, "received[0]"), ({0: float("nan")}, "received[0]"),
+    ({2: 1.0}, "received[2]"), ({-1: 1.0}, "received[-1]"),
+])
+def test_received_out_of_range_names_the_line(received, field):
+    with pytest.raises(ValidationFailed) as refused:
+        dispatch_rules.received_quantities([6.0, 27.0], received)
+    assert refused.value.field == field

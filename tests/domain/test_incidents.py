@@ -40,7 +40,7 @@ EXPECTED_ROLES = {
 }
 ALL_STATUSES = ["reported", "verifying", "verified", "responding", "stabilised", "closed", "rejected", "duplicate"]
 ALL_ROLES = ["admin", "commander", "verifier", "field_reporter", "warehouse_keeper",
-             "site_manager", "reconstruction_officer", "viewer"]
+             "site_manager", "reconstruction_officer", "viewer", "village_committee", "township_clerk"]
 ALL_ACTIONS = list(EXPECTED_ROLES)
 
 
@@ -78,6 +78,29 @@ def test_every_transition(status, action, role):
 def test_allowed_actions(status, role):
     expected = {a for (s, a) in EXPECTED_MOVES if s == status and role in EXPECTED_ROLES[a]}
     assert set(inc.allowed_actions(status, role)) == expected
+
+
+@pytest.mark.parametrize("status,role", list(itertools.product(ALL_STATUSES, ALL_ROLES)))
+def test_action_choices_are_what_the_transition_would_accept(status, role):
+    choices = inc.action_choices(status, role)
+    assert [c["action"] for c in choices] == [a for a in ALL_ACTIONS if (status, a) in EXPECTED_MOVES
+                                               and role in EXPECTED_ROLES[a]]
+    for choice in choices:
+        dup = 99 if choice["needs_original"] else None
+        assert choice["needs_original"] == (choice["action"] == "mark_duplicate")
+        assert inc.transition(status, choice["action"], role, duplicate_of=dup) == choice["to"]
+
+
+def test_action_choices_need_the_transition_permission(monkeypatch):
+    assert [c["action"] for c in inc.action_choices("reported", "verifier")] == \
+        ["start_verification", "verify", "reject", "mark_duplicate"]
+    assert inc.action_choices("verified", "commander")[0] == {"action": "respond", "to": "responding",
+                                                               "needs_original": False}
+    assert inc.action_choices("reported", None) == [] and inc.action_choices("no-such-status", "admin") == []
+    # the permission table decides first: a role the lifecycle names but the gate refuses is offered nothing
+    monkeypatch.setitem(inc.PERMISSIONS, "incident.transition", frozenset({"admin", "commander"}))
+    assert inc.action_choices("reported", "verifier") == []
+    assert inc.action_choices("reported", "admin")
 
 
 def test_refusal_names_status_and_allowed_actions():

@@ -7,6 +7,7 @@ and no module spells a vocabulary set out again as a literal.
 from __future__ import annotations
 
 import ast
+import inspect
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,6 +29,7 @@ COLUMN_WORDS = {
     ("households", "house_damage"): vocabulary.HOUSE_DAMAGE,
     ("households", "shelter"): vocabulary.SHELTERS,
     ("households", "dispersed_kind"): vocabulary.DISPERSED_KINDS,
+    ("households", "assistance_category"): vocabulary.ASSISTANCE_CATEGORIES,
     **{("guarantee_status", g): vocabulary.GUARANTEE_STATUSES for g in vocabulary.GUARANTEES},
     ("incidents", "kind"): vocabulary.INCIDENT_KINDS,
     ("incidents", "status"): vocabulary.INCIDENT_STATUSES,
@@ -42,6 +44,20 @@ COLUMN_WORDS = {
     ("donations", "kind"): vocabulary.DONATION_KINDS,
     ("donations", "destination_kind"): vocabulary.HOLDER_KINDS,
     ("dispatch_plans", "status"): vocabulary.DISPATCH_PLAN_STATUSES,
+    ("houses", "damage"): vocabulary.RECONSTRUCTION_DAMAGE,
+    ("houses", "stage"): vocabulary.HOUSE_STAGES,
+    ("houses", "rebuild_mode"): vocabulary.REBUILD_MODES,
+    ("house_transitions", "from_stage"): vocabulary.HOUSE_STAGES,
+    ("house_transitions", "to_stage"): vocabulary.HOUSE_STAGES,
+    ("assistance_programmes", "purpose"): vocabulary.PURPOSE_CLASSES,
+    ("assistance_cases", "stage"): vocabulary.CASE_STAGES,
+    ("assistance_case_transitions", "action"): vocabulary.CASE_ACTIONS,
+    ("assistance_case_transitions", "from_stage"): vocabulary.CASE_STAGES,
+    ("assistance_case_transitions", "to_stage"): vocabulary.CASE_STAGES,
+    ("assistance_objections", "outcome"): vocabulary.OBJECTION_OUTCOMES,
+    ("assistance_payout_lines", "status"): vocabulary.PAYOUT_STATUSES,
+    ("inspections", "milestone"): vocabulary.HOUSE_STAGES,
+    ("inspections", "result"): vocabulary.INSPECTION_RESULTS,
 }
 
 
@@ -103,7 +119,13 @@ def test_each_tuple_is_its_enum_in_order():
              (v.HOLDER_KINDS, v.HolderKind), (v.MOVEMENT_KINDS, v.MovementKind), (v.ITEM_GUARANTEES, v.ItemGuarantee),
              (v.RECEIPT_SOURCES, v.ReceiptSource), (v.DONATION_KINDS, v.DonationKind),
              (v.DISPATCH_PLAN_STATUSES, v.DispatchPlanStatus), (v.PURPOSE_CLASSES, v.PurposeClass),
-             (v.TOPICS, v.Topic)]
+             (v.TOPICS, v.Topic), (v.HOUSE_STAGES, v.HouseStage), (v.REBUILD_MODES, v.RebuildMode),
+             (v.INSPECTION_RESULTS, v.InspectionResult), (v.ASSISTANCE_CATEGORIES, v.AssistanceCategory),
+             (v.DISPATCH_ACTIONS, v.DispatchAction)]
+    pairs += [(v.CASE_STAGES, v.CaseStage), (v.CASE_ACTIONS, v.CaseAction),
+              (v.OBJECTION_OUTCOMES, v.ObjectionOutcome), (v.PAYOUT_STATUSES, v.PayoutStatus)]
+    pairs += [(v.EXPORT_TABLES, v.ExportTable), (v.EXPORT_FORMATS, v.ExportFormat)]
+    assert len(pairs) == inspect.getsource(vocabulary).count(" = values("), "a word tuple without its pair here"
     for words, enum in pairs:
         assert issubclass(enum, StrEnum)
         assert words == tuple(m.value for m in enum) and all(type(w) is str for w in words), enum.__name__

@@ -138,6 +138,42 @@ def test_the_gate_is_one_lock_per_store():
         pass
 
 
+def test_the_gate_lets_waiting_writers_in_in_the_order_they_came():
+    """A slot given up goes to the writer that has waited longest, never to one that came later."""
+    gate = WriteGate(5.0)
+    order: list[int] = []
+
+    def writer(n: int) -> None:
+        with gate.held():
+            order.append(n)
+
+    threads = []
+    with gate.held():
+        for n in range(5):
+            thread = threading.Thread(target=writer, args=(n,))
+            thread.start()
+            threads.append(thread)
+            deadline = time.monotonic() + 5
+            while len(gate._waiting) < n + 1 and time.monotonic() < deadline:  # this one queues before the next
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    assert order == [0, 1, 2, 3, 4]
+    with gate.held():  # and the slot is free again afterwards
+        pass
+
+
+def test_a_writer_that_stops_waiting_leaves_the_queue():
+    gate = WriteGate(0.1)
+    with gate.held():
+        with pytest.raises(StoreBusy):
+            with gate.held():
+                pass
+        assert not gate._waiting  # nobody to hand the slot to when it is given up ...
+    with gate.held():  # ... so it is free for the next writer at once
+        pass
+
+
 def test_busy_errors_are_told_by_code_not_by_message():
     locked = sqlite3.OperationalError("anything at all")
     locked.sqlite_errorcode = 5

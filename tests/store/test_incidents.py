@@ -78,3 +78,23 @@ def test_the_box_is_answered_by_an_index(store):
             plan = " ".join(r[0] for r in session.execute(text(
                 "EXPLAIN SELECT id FROM incidents WHERE geom && ST_MakeEnvelope(109, 30, 110, 31, 4326)")))
             assert "Index" in plan and "geom" in plan
+
+
+def test_a_lifecycle_step_writes_its_columns_at_once_and_leaves_nothing_to_flush(store):
+    later = NOW + timedelta(hours=2)
+    with store.write() as session:
+        made = add(session, HERE)
+    with store.write() as session:
+        incident = incident_store.incident(session, made.id, for_update=True)
+        incident_store.update_incident(session, incident, {"status": "closed", "updated_at": later,
+                                                           "closed_at": later})
+        assert (incident.status, incident.closed_at) == ("closed", later)
+        assert not session.dirty  # written already: the commit has nothing of it left to flush
+        line = incident_store.add_transition(session, incident, action="close", from_status="reported",
+                                             to_status="closed", actor_id=None, at=later, reason="done")
+        assert line.id is not None
+    with store.read() as session:
+        saved = incident_store.incident(session, made.id)
+        assert (saved.status, saved.closed_at, saved.updated_at) == ("closed", later, later)
+        assert [(t.id, t.action, t.reason) for t, _ in incident_store.transitions(session, made.id)] == [
+            (line.id, "close", "done")]

@@ -163,7 +163,8 @@ def test_styles_endpoint_is_the_shared_table(client):
     from relief.domain import vocabulary
 
     words = {"guarantees": list(vocabulary.GUARANTEES), "guarantee_statuses": list(vocabulary.GUARANTEE_STATUSES),
-             "verdicts_worst_first": list(vocabulary.VERDICTS_WORST_FIRST), "topics": list(vocabulary.TOPICS)}
+             "verdicts_worst_first": list(vocabulary.VERDICTS_WORST_FIRST), "topics": list(vocabulary.TOPICS),
+             "house_stages": list(vocabulary.HOUSE_STAGES)}
     assert client.get("/api/map/styles").get_json() == {**json.loads(json.dumps(styles.as_dict())), **words}
 
 

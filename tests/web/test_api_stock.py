@@ -1,4 +1,4 @@
-"""Stock, donations, cover and dispatch over HTTP: permissions, status codes, errors naming the field."""
+"""Stock, donations and cover over HTTP: permissions, status codes, errors naming the field."""
 from __future__ import annotations
 
 import pytest
@@ -146,30 +146,6 @@ def test_donation_needs_donation_record_and_names_bad_fields(client, place, keep
     assert post(client, "/api/donations", make_user("site_manager"), NAMED_DONOR).status_code == 403
     response = post(client, "/api/donations", keeper, {**NAMED_DONOR, "amount_yuan": "lots"})
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "amount_yuan"
-
-
-# --- dispatch ---------------------------------------------------------------------
-
-def test_dispatch_plan_propose_read_accept(client, place, keeper, make_user):
-    commander = make_user("commander")
-    post(client, "/api/stock/receipts", keeper, receipt(quantity=100))
-    assert client.post("/api/dispatch/plans", headers=keeper.headers).status_code == 403
-    made = client.post("/api/dispatch/plans", headers=commander.headers)
-    assert made.status_code == 201
-    plan = made.get_json()
-    assert [(line["item_code"], line["quantity"]) for line in plan["lines"]] == [("RICE", 6.0)]
-    assert {u["item_code"] for u in plan["unmet"]} == {"WATER5", "CLOTHES", "BLANKET"}
-    bad = client.post("/api/dispatch/plans", json={"horizon_days": 0}, headers=commander.headers)
-    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "horizon_days"
-    read = client.get(f"/api/dispatch/plans/{plan['id']}", headers=keeper.headers)
-    assert read.status_code == 200 and read.get_json()["status"] == "proposed"
-    accepted = client.post(f"/api/dispatch/plans/{plan['id']}/accept", json={"reason": "truck 3"},
-                           headers=commander.headers)
-    assert accepted.status_code == 200
-    assert [m["kind"] for m in accepted.get_json()["movements"]] == ["transfer_out", "transfer_in"]
-    again = client.post(f"/api/dispatch/plans/{plan['id']}/accept", headers=commander.headers)
-    assert again.status_code == 409 and again.get_json()["error"]["code"] == "transition_refused"
-    assert client.get("/api/dispatch/plans/999", headers=keeper.headers).status_code == 404
 
 
 def test_cover_narrows_to_one_site_and_names_site_id_when_unknown(client, place, keeper):

@@ -31,7 +31,9 @@ SOURCE = Path(relief.__file__).parent
 #: The kinds anyone may hear: each must carry only what the public REST API also answers without a login.
 #: Adding one here is a privacy decision; review its payload first.
 PUBLIC_KINDS = {"incident.created", "incident.updated", "incident.transitioned", "incident.level_changed",
-                "report.added", "site.occupancy_changed", "donation.recorded", "areas.reloaded", "guarantee.counts"}
+                "report.added", "site.occupancy_changed", "donation.recorded", "areas.reloaded", "guarantee.counts",
+                # the public notice (公示): cases masked as the notice page shows them (assistance_json.public_case)
+                "notice.changed"}
 #: Household-level events: never public.
 STAFF_KINDS = {"guarantee.changed", "stock.changed", "dispatch.accepted", "report.overdue"}
 

@@ -40,10 +40,18 @@ def test_no_page_script_defines_its_own_el_or_getjson(script):
     assert defined_functions(script.read_text()) == [], f"{script.name}: use window.relief's (static/js/{COMMON})"
 
 
+@pytest.mark.parametrize("script", [s for s in SCRIPTS if s.name != COMMON and not s.name.endswith("-sw.js")],
+                         ids=lambda p: p.name)
+def test_no_page_script_makes_its_own_client_ids_or_outbox(script):
+    """Ids for resend-safe writes and the offline outbox come from window.relief (newId, outbox)."""
+    source = "\n".join(line for line in script.read_text().splitlines() if not line.lstrip().startswith(("*", "//")))
+    assert "randomUUID" not in source and "indexedDB.open" not in source, script.name
+
+
 def test_common_js_defines_the_shared_helpers_once():
     source = Path(asset_folder("static"), "js", COMMON).read_text()
     assert defined_functions(source) == ["el", "getJSON"]
-    for name in ("postJSON", "fmtNumber", "fmtTime", "debounce", "loadStyles", "csrfToken"):
+    for name in ("postJSON", "fmtNumber", "fmtTime", "debounce", "loadStyles", "csrfToken", "newId", "outbox"):
         assert re.search(DEFINES.format(name=name), source), name
 
 

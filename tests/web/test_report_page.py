@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -209,3 +210,18 @@ def test_report_refused_for_want_of_login_goes_once_a_token_is_saved(browser, li
         assert rows(store, Incident, Incident.client_id == client_id) == 1
     finally:
         context.close()
+
+
+def test_the_township_is_picked_by_name_from_boundaries_kept_offline(client):
+    from relief import asset_folder
+    from relief.web.report_pages import AREA_URLS
+
+    html = client.get("/report").get_data(as_text=True)
+    assert re.search(r'<select name="township_code" id="township_code"', html)
+    assert 'inputmode="numeric" maxlength="24"' not in html  # no code typed by hand
+    settings = re.search(r'<script id="report-settings" type="application/json">(.*?)</script>', html, re.S).group(1)
+    worker = (Path(asset_folder("static")) / "js" / "report-sw.js").read_text()
+    for url in AREA_URLS:
+        assert url in settings.replace("\\u0026", "&") and f'"{url}"' in worker
+        answer = client.get(url)
+        assert answer.status_code == 200 and answer.get_json()["type"] == "FeatureCollection"

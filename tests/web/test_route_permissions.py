@@ -9,6 +9,7 @@ on unsafe methods only, never of bearer tokens.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -63,6 +64,25 @@ def test_every_gated_route_turns_an_anonymous_caller_away(app, client):
         response = client.open(url, method=method, json={} if method in UNSAFE_METHODS else None)
         assert response.status_code == 401, (method, url, permission, response.get_data(as_text=True)[:200])
         assert response.get_json()["error"]["code"] == "not_authenticated"
+
+
+#: The blueprints of the role screens: a browser's navigation there goes to the login page instead.
+PAGE_BLUEPRINTS = ("admin_pages", "dispatch_pages", "household_pages", "incident_pages", "reconstruction_pages",
+                   "site_pages", "stock_pages")
+
+
+def test_a_browser_opening_a_staff_page_goes_to_the_login_page_and_comes_back(app, client):
+    pages = [(url, permission) for method, url, permission in gated(app)
+             if method == "GET" and app.url_map.bind("localhost").match(url)[0].split(".")[0] in PAGE_BLUEPRINTS
+             and not url.endswith(".json") and not url.endswith(".js")]
+    assert len(pages) >= 6
+    for url, permission in pages:
+        response = client.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert response.status_code == 302, (url, permission, response.status_code)
+        location = urlsplit(response.headers["Location"])
+        assert (location.path, parse_qs(location.query)["next"]) == ("/login", [url]), url
+        json_reader = client.get(url, headers={"Accept": "application/json"})
+        assert json_reader.status_code == 401, url
 
 
 def test_a_permission_missing_from_the_table_is_refused_when_the_route_is_declared():

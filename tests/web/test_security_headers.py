@@ -114,7 +114,10 @@ def test_secure_cookies_setting_marks_the_session_cookie_secure(database_url, tm
 
 # ---- nothing inline that the policy would refuse -------------------------------------------------------
 
-TEMPLATES = sorted(Path(asset_folder("templates")).glob("*.html"))
+#: ``sitrep.html`` is the self-contained report document (inline CSS so the file and the PDF stand alone);
+#: it is written to files and the PDF, never served as a page (``/sitrep`` is ``sitrep_page.html``).
+STANDALONE = {"sitrep.html"}
+TEMPLATES = sorted(p for p in Path(asset_folder("templates")).glob("*.html") if p.name not in STANDALONE)
 SCRIPTS = sorted(Path(asset_folder("static"), "js").glob("*.js"))
 
 

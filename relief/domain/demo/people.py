@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from relief.domain.vocabulary import AssistanceCategory
+
 MEMBERS_P = np.array([0.14, 0.25, 0.22, 0.19, 0.11, 0.06, 0.03])  # 1..7 persons, mean ≈ 3.2
 AGE_P = np.array([0.03, 0.15, 0.58, 0.24])  # infant, child, adult, elderly (ageing rural Enshi)
 
@@ -43,7 +45,7 @@ def _composition(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 
 def _assistance(rng: np.random.Generator, c: dict[str, np.ndarray]) -> np.ndarray:
-    """低保 / 五保 / 特困 / None, more likely for lone elders and households with disabilities."""
+    """低保 / 五保 / 特困 (as their words) / None, more likely for lone elders and households with disabilities."""
     n = len(c["members"])
     u = rng.random((3, n))
     lone_elder = (c["members"] == 1) & (c["elderly"] == 1)
@@ -52,5 +54,6 @@ def _assistance(rng: np.random.Generator, c: dict[str, np.ndarray]) -> np.ndarra
     frail = (c["chronic"] > 0) | (c["disabled"] > 0)
     dibao = ~wubao & ~tekun & (u[2] < 0.07 + 0.10 * frail)
     out = np.full(n, None, dtype=object)
-    out[dibao], out[tekun], out[wubao] = "低保", "特困", "五保"
+    out[dibao], out[tekun], out[wubao] = (AssistanceCategory.DIBAO.value, AssistanceCategory.TEKUN.value,
+                                          AssistanceCategory.WUBAO.value)
     return out

@@ -5,12 +5,23 @@ A column holding words names them as ``info={"choices": …}``, always a tuple f
 """
 from .accounts import ApiToken, AuditEntry, Event, StandardsVersion, User
 from .areas import Area
+from .assistance import (
+    AssistanceCase,
+    AssistanceProgramme,
+    BankAccount,
+    CaseTransition,
+    Objection,
+    PayoutBatch,
+    PayoutLine,
+)
 from .base import Base, bbox_of
 from .incidents import FieldReport, Incident, IncidentTransition, Photo, StatutoryReport
 from .people import GuaranteeStatus, Household, MedicalVisit
 from .places import Depot, Facility, Site
+from .reconstruction import House, HousePayment, HouseTransition, Inspection, InspectionPhoto
 from .resends import ResendRecord
 from .schedule import OverdueAnnouncement, SchedulerLease
+from .sitrep import Sitrep
 from .stock import DispatchPlan, Distribution, Donation, Item, StockBalance, StockMovement
 
 __all__ = [
@@ -19,4 +30,8 @@ __all__ = [
     "IncidentTransition", "Item", "MedicalVisit", "OverdueAnnouncement", "Photo", "ResendRecord",
     "SchedulerLease", "Site", "StandardsVersion", "StatutoryReport", "StockBalance", "StockMovement", "User",
     "bbox_of",
+    "House", "HousePayment", "HouseTransition", "Inspection", "InspectionPhoto",
+    "AssistanceCase", "AssistanceProgramme", "BankAccount", "CaseTransition", "Objection", "PayoutBatch",
+    "PayoutLine",
+    "Sitrep",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relief.domain.vocabulary import (
+    ASSISTANCE_CATEGORIES,
     DISPERSED_KINDS,
     GUARANTEE_STATUSES,
     HOUSE_DAMAGE,
@@ -25,7 +26,7 @@ class Household(SpatialMixin, Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     head_name: Mapped[str] = mapped_column(String(80))
-    id_number: Mapped[str | None] = mapped_column(String(24))
+    id_number: Mapped[str | None] = mapped_column(String(24), index=True)
     phone: Mapped[str | None] = mapped_column(String(24))
     members: Mapped[int] = mapped_column(Integer)
     infants: Mapped[int] = mapped_column(Integer, default=0)
@@ -39,7 +40,10 @@ class Household(SpatialMixin, Base):
     county_code: Mapped[str | None] = mapped_column(String(24), index=True)
     house_damage: Mapped[str] = mapped_column(String(12), default=HouseDamage.NONE.value,
                                               info={"choices": HOUSE_DAMAGE})
-    assistance_category: Mapped[str | None] = mapped_column(String(24))
+    #: The household's social-assistance programme (低保, 五保, 特困 …); None: not recorded.
+    assistance_category: Mapped[str | None] = mapped_column(String(24), info={"choices": ASSISTANCE_CATEGORIES})
+    #: A clerk's notes on the household (what the register does not say).
+    notes: Mapped[str | None] = mapped_column(Text)
     needs_living_aid: Mapped[bool] = mapped_column(Boolean, default=False)
     evacuated: Mapped[bool] = mapped_column(Boolean, default=False)
     shelter: Mapped[str] = mapped_column(String(12), default=Shelter.HOME.value, info={"choices": SHELTERS})

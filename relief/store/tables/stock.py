@@ -100,11 +100,17 @@ class Donation(Base):
 
 
 class DispatchPlan(Base):
+    """A plan and the steps it went (``domain.dispatch.STEPS``): who took each and when.
+
+    ``lines`` are what the plan sends (depot, site, item, quantity); ``received`` is filled at delivery,
+    one quantity per line (what the site confirmed; less than sent is a short delivery).
+    """
+
     __tablename__ = "dispatch_plans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(12), default=DispatchPlanStatus.PROPOSED.value,
+    status: Mapped[str] = mapped_column(String(12), default=DispatchPlanStatus.PROPOSED.value, index=True,
                                         info={"choices": DISPATCH_PLAN_STATUSES})
     as_of: Mapped[datetime] = mapped_column()
     lines: Mapped[list[Any]] = mapped_column(JSON)
@@ -112,3 +118,10 @@ class DispatchPlan(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_at: Mapped[datetime | None] = mapped_column()
+    dispatched_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dispatched_at: Mapped[datetime | None] = mapped_column()
+    delivered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    received: Mapped[list[Any] | None] = mapped_column(JSON)
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column()
