@@ -37,6 +37,7 @@ from relief.web.context import request_context
 from relief.web.gate import actor_may, browsers_log_in_first, requires
 from relief.web.resend import answer_once
 from relief.web.times import zone
+from relief.web.wording import in_language
 
 bp = Blueprint("case_pages", __name__)
 
@@ -116,11 +117,7 @@ def dashboard_strings() -> dict[str, str]:
 
 def _label(names: Mapping[str, Any] | None, code: str | None, unknown: str = "") -> str:
     """An area's name in the page's language (else the other language's, else the code)."""
-    if not code:
-        return unknown
-    names = names or {}
-    first, second = ("zh", "en") if str(get_locale()) == "zh" else ("en", "zh")
-    return names.get(first) or names.get(second) or code
+    return in_language(names, code) if code else unknown
 
 
 def _programme_names(programmes: list[dict[str, Any]]) -> dict[str, str]:

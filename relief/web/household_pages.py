@@ -38,7 +38,7 @@ from relief.web import params
 from relief.web.api_map import style_answer
 from relief.web.context import request_context
 from relief.web.gate import actor_may, browsers_log_in_first, requires
-from relief.web.wording import reason_words, unit_word
+from relief.web.wording import in_language, reason_words, unit_word
 
 bp = Blueprint("household_pages", __name__)
 
@@ -107,9 +107,7 @@ def area_name(area: Mapping[str, Any] | None) -> str:
     """An area's name in the page's language (the other language's, else its code)."""
     if not area:
         return ""
-    names = area.get("name") or {}
-    first, second = ("zh", "en") if str(get_locale()) == "zh" else ("en", "zh")
-    return names.get(first) or names.get(second) or area.get("code") or ""
+    return in_language(area.get("name"), area.get("code") or "")
 
 
 def script_strings() -> dict[str, Any]:

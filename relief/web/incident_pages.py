@@ -22,6 +22,7 @@ from relief.services import incident_lookup
 from relief.web.context import request_context
 from relief.web.gate import actor_may, public
 from relief.web.pages import map_strings
+from relief.web.wording import in_language
 
 bp = Blueprint("incident_pages", __name__)
 
@@ -161,11 +162,8 @@ def page_language() -> str:
 
 def area_namer(names: Mapping[str, Mapping[str, str]]) -> Callable[[str | None], str]:
     """``area(code)``: the area's name in the page's language (the other language's, else the code, when missing)."""
-    lang = page_language()
-
     def area(code: str | None) -> str:
-        name = names.get(code or "") or {}
-        return name.get(lang) or name.get("zh") or name.get("en") or code or ""
+        return in_language(names.get(code or ""), code or "")
 
     return area
 

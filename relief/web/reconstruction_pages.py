@@ -32,6 +32,7 @@ from relief.services import reconstruction as service
 from relief.web.context import request_context
 from relief.web.gate import actor_may, browsers_log_in_first, public, requires
 from relief.web.household_pages import damage_labels
+from relief.web.wording import in_language
 
 bp = Blueprint("reconstruction_pages", __name__)
 
@@ -156,11 +157,7 @@ def inspection_strings() -> dict[str, str]:
 
 def area_label(names: Mapping[str, Any] | None, code: str | None) -> str:
     """An area's name in the page's language (else the other language's, else the code)."""
-    if not code:
-        return ""
-    names = names or {}
-    first, second = ("zh", "en") if str(get_locale()) == "zh" else ("en", "zh")
-    return names.get(first) or names.get(second) or code
+    return in_language(names, code) if code else ""
 
 
 # --- the dashboard ----------------------------------------------------------------------------

@@ -133,13 +133,22 @@ class Throttle:
         item = self.limits[kind]
         if self._use(lambda s, *a: s.test(*a), item, self.prefix, kind, key):
             return
-        reset_at, _remaining = self._use(lambda s, *a: s.get_window_stats(*a), item, self.prefix, kind, key)
-        retry_after = max(1, math.ceil(reset_at - time.time()))
+        retry_after = self._retry_after(item, kind, key)
         raise Throttled(f"too many failed attempts; retry in {retry_after} s", retry_after=retry_after, field=field)
 
     def failed(self, kind: str, key: str | None) -> None:
         if key:
             self._use(lambda s, *a: s.hit(*a), self.limits[kind], self.prefix, kind, key)
+
+    def spend(self, kind: str, item: RateLimitItem, key: str, *, field: str | None = None) -> None:
+        """Count one use (not only failures) of ``kind`` by ``key`` against ``item``; 429 once over it."""
+        if not self._use(lambda s, *a: s.hit(*a), item, self.prefix, kind, key):
+            retry_after = self._retry_after(item, kind, key)
+            raise Throttled(f"too many requests; retry in {retry_after} s", retry_after=retry_after, field=field)
+
+    def _retry_after(self, item: RateLimitItem, kind: str, key: str) -> int:
+        reset_at, _remaining = self._use(lambda s, *a: s.get_window_stats(*a), item, self.prefix, kind, key)
+        return max(1, math.ceil(reset_at - time.time()))
 
 
 def throttle() -> Throttle:
@@ -220,10 +229,4 @@ def spend(kind: str, limit: str, *, field: str | None = None) -> None:
 
     Unlike the login throttles every use counts (a public form that writes, such as an objection).
     """
-    guard = throttle()
-    item = parse(limit)
-    key = client_address()
-    if not guard._use(lambda s, *a: s.hit(*a), item, guard.prefix, kind, key):
-        reset_at, _remaining = guard._use(lambda s, *a: s.get_window_stats(*a), item, guard.prefix, kind, key)
-        retry_after = max(1, math.ceil(reset_at - time.time()))
-        raise Throttled(f"too many requests; retry in {retry_after} s", retry_after=retry_after, field=field)
+    throttle().spend(kind, parse(limit), client_address(), field=field)

@@ -33,6 +33,7 @@ from relief.errors import NotFound
 from relief.services import sites
 from relief.web.context import request_context
 from relief.web.gate import actor_may, browsers_log_in_first, requires
+from relief.web.wording import in_language
 
 bp = Blueprint("site_pages", __name__)
 
@@ -92,10 +93,7 @@ def field_labels() -> dict[str, str]:
 
 def area_name(names: Mapping[str, str] | None) -> str:
     """An area's name in the user's language (the other one when it has none)."""
-    if not names:
-        return ""
-    first, second = ("zh", "en") if str(get_locale()) == "zh" else ("en", "zh")
-    return names.get(first) or names.get(second) or ""
+    return in_language(names)
 
 
 def worded(row: Mapping[str, Any]) -> dict[str, Any]:

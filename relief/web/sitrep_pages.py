@@ -30,6 +30,7 @@ from relief.web import params
 from relief.web.context import request_context
 from relief.web.gate import actor_may, public, requires
 from relief.web.resend import answer_once
+from relief.web.wording import in_language
 
 bp = Blueprint("sitrep_pages", __name__)
 
@@ -116,9 +117,7 @@ def snap_county(snap: Mapping[str, Any], code: str | None) -> Mapping[str, Any]:
 
 def area_name(name: Mapping[str, Any] | None, fallback: str = "") -> str:
     """The area's name in the page's language (Chinese names stay Chinese in English when there is no other)."""
-    name = name or {}
-    lang = str(get_locale() or "zh")
-    return (name.get("en") if lang == "en" else name.get("zh")) or name.get("zh") or name.get("en") or fallback
+    return in_language(name, fallback)
 
 
 def _n(value: Any) -> str:

@@ -7,13 +7,13 @@ placeholders, so the Chinese catalogue carries whole sentences. A page passes th
 script, which looks up ``reason_codes[g]`` in it: an English sentence never reaches a Chinese page.
 
 Unit words for stock (``unit_word``) go through Babel too; item names are shown as the catalogue
-stores them.
+stores them. Names kept in both languages (areas: ``{"zh", "en"}``) are picked by :func:`in_language`.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from relief.domain.guarantees import REASON_CODES, Figures
@@ -134,3 +134,10 @@ def unit_word(unit: str | None) -> str:
         "tent": _("tent"), "bag": _("bag"), "pack": _("pack"), "unit": _("unit"), "case": _("case"), "kcal": _("kcal"),
     }
     return words.get(unit or "", unit or "")
+
+
+def in_language(names: Mapping[str, Any] | None, fallback: str = "") -> str:
+    """A ``{"zh", "en"}`` name in the page's language, else the other language's, else ``fallback``."""
+    names = names or {}
+    first, second = ("zh", "en") if str(get_locale() or "zh") == "zh" else ("en", "zh")
+    return names.get(first) or names.get(second) or fallback
