@@ -1,14 +1,18 @@
 /* Service worker for /inspections/: keeps the inspection form so it opens with no network.
  *
  * Pages under the scope are network-first (a fresh page carries a fresh CSRF token and the house's
- * stage), falling back to the copy kept for that same address. A page's first load comes before the
- * worker, so the page asks for its own address to be kept: postMessage({keep: url}, [port]), answered
- * {kept} on the port once it is in the cache. Scripts and styles are cache-first and refreshed in the
- * background. Every other request, every POST included, goes straight to the network: the page's own
- * outbox (IndexedDB) decides what to retry, so nothing here can send an inspection twice. */
+ * stage), falling back to the copy kept for that same address (rules in sw-kit.js). A page's first
+ * load comes before the worker, so the page asks for its own address to be kept:
+ * postMessage({keep: url}, [port]), answered {kept} on the port once it is in the cache. Scripts and
+ * styles are cache-first and refreshed in the background. Every other request, every POST included,
+ * goes straight to the network: the page's own outbox (IndexedDB) decides what to retry, so nothing
+ * here can send an inspection twice. */
 "use strict";
 
-const CACHE = "relief-inspection-v2";
+importScripts("/static/js/sw-kit.js");
+const { keepOnInstall, dropOlderCaches, pageFromNetworkFirst, assetFromCache, sameOriginGet } = self.reliefWorker;
+
+const CACHE = "relief-inspection-v3";
 const SCOPE = "/inspections/";
 const ASSETS = [
   "/static/js/common.js",
@@ -16,18 +20,9 @@ const ASSETS = [
   "/static/css/relief.css",
   "/static/css/reconstruction.css",
 ];
-const PAGE_TIMEOUT_MS = 4000;
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
-});
-
-self.addEventListener("activate", (event) => {
-  event.waitUntil(caches.keys()
-    .then((names) => Promise.all(names.filter((n) => n.startsWith("relief-inspection-") && n !== CACHE)
-      .map((n) => caches.delete(n))))
-    .then(() => self.clients.claim()));
-});
+keepOnInstall(CACHE, ASSETS);
+dropOlderCaches(CACHE);
 
 function inScope(url) {
   return url.origin === self.location.origin && url.pathname.startsWith(SCOPE);
@@ -47,51 +42,18 @@ self.addEventListener("message", (event) => {
     .then(reply, () => reply(false)));
 });
 
-function withTimeout(promise, ms) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("timeout")), ms);
-    promise.then((value) => { clearTimeout(timer); resolve(value); }, (error) => { clearTimeout(timer); reject(error); });
-  });
-}
-
-async function pageFromNetworkFirst(request) {
-  const cache = await caches.open(CACHE);
-  try {
-    const response = await withTimeout(fetch(request), PAGE_TIMEOUT_MS);
-    if (response.ok && !response.redirected) {
-      await cache.put(request.url, response.clone());
-      return response;
-    }
-    return (await cache.match(request.url)) || response;
-  } catch (error) {
-    const kept = await cache.match(request.url);
-    if (kept) return kept;
-    throw error;
-  }
-}
-
-async function assetFromCache(request, event) {
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(request, { ignoreSearch: true });
-  const refresh = fetch(request).then((response) => {
-    if (response.ok) return cache.put(request, response.clone()).then(() => response);
-    return response;
-  });
-  if (cached) {
-    event.waitUntil(refresh.catch(() => undefined));
-    return cached;
-  }
-  return refresh;
-}
+const ADDRESS_COPIES = {
+  keep: (cache, request, response) => cache.put(request.url, response),
+  kept: (cache, request) => cache.match(request.url),
+};
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (request.method !== "GET") return;
+  if (!sameOriginGet(request)) return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && inScope(url)) {
-    event.respondWith(pageFromNetworkFirst(request));
+    event.respondWith(pageFromNetworkFirst(CACHE, request, ADDRESS_COPIES));
   } else if (ASSETS.includes(url.pathname)) {
-    event.respondWith(assetFromCache(request, event));
+    event.respondWith(assetFromCache(CACHE, request, event));
   }
 });
