@@ -15,6 +15,8 @@ through the store. Measured:
    on SQLite);
 3. one payout batch of ``--batch`` approved cases written (lines stored and the bank frame; goal ≤ 5 s), then
    the bank's confirmation of all of them as paid (cases paid, history, audit, events, guarantees re-judged).
+
+``--sweep-only`` measures (1) alone and writes no case, so ``--reuse`` can measure the same households again.
 """
 from __future__ import annotations
 
@@ -120,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=50, help="transitions measured")
     parser.add_argument("--batch", type=int, default=50_000, help="payments in the payout batch")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the households a previous --sweep-only run left in --database-url")
+    parser.add_argument("--sweep-only", action="store_true",
+                        help="measure the sweep alone: no case written, so the store can be measured again")
     args = parser.parse_args(argv)
 
     folder = tempfile.TemporaryDirectory(prefix="relief-bench-")
@@ -131,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
                   standards_loader=standards_loader(store, Standards.bundled()))
     ctx.clock = lambda: DEMO_NOW
     start = time.perf_counter()
-    n = load(store, ctx, args.households, args.seed)
+    with store.read() as session:
+        stored = len(assistance_store.households_frame(session)) if args.reuse else 0
+    n = stored or load(store, ctx, args.households, args.seed)
     print(f"loaded {n:,} households in {time.perf_counter() - start:.1f} s ({store.describe()})", file=sys.stderr)
     lines = ["| case | size | median | best | goal |", "|---|---|---:|---:|---|"]
 
@@ -155,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
 
     lines.append(row("`relief assistance propose --format csv` (command)", f"{n:,} households",
                      timed(run_command, args.runs), "≤ 2 s"))
+    if args.sweep_only:
+        print("\n".join(lines))
+        store.dispose()
+        return 0
 
     # (2) one transition as a service call
     batch = min(args.batch, eligible - args.writes)

@@ -1,9 +1,14 @@
 """Benchmark the streaming exports on 1,000,000 distributions against a naive pandas ``to_csv``.
 
 Not a test: run ``python bench/bench_exports.py [--rows 1000000] [--households 20000]``.
+The stores are kept in ``--dir`` (default ``/tmp/exports``); ``--reuse`` takes them as they are when
+present (building one takes about a minute). ``--old DIR`` also measures the code of another tree
+(e.g. ``git archive HEAD | tar -x -C DIR``) in the same run; ``--repeat N`` reports medians of N runs;
+``--url URL --no-small`` measures another store as it is (a PostgreSQL copy of the SQLite one, say).
 Set-up: a fresh SQLite store (migrated), ``--households`` households with positions, the four test
 items, and ``--rows`` distribution rows bulk-inserted with one ``executemany`` per 100,000 rows.
-Measured, each in its own subprocess (so max RSS is that export's alone, reported by ``getrusage``):
+Measured, each in its own subprocess (so max RSS is that export's alone, reported by ``getrusage``), as wall-clock
+seconds and as the CPU seconds the export used (steadier than wall-clock on a shared machine):
 
 1. ``services.exports.write_file`` of ``distributions`` as CSV (goal ≤ 10 s, memory flat);
 2. the same as GeoJSON (point Features from the households' positions; goal ≤ 10 s, memory flat);
@@ -18,7 +23,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -38,10 +42,10 @@ def _run_export(url: str, fmt: str, out: str, limit: int | None) -> dict:
 
     store = Store(url)
     ctx = Context(store=store, standards_loader=standards_loader(store, Standards.bundled()))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     chosen = exports.plan(ctx, "distributions", fmt, public=False)
     exports.write_file(ctx, chosen, out)
-    return {"seconds": time.perf_counter() - start}
+    return {"seconds": time.perf_counter() - start, "export_cpu_seconds": time.process_time() - cpu}
 
 
 def _run_naive(url: str, out: str) -> dict:
@@ -49,18 +53,20 @@ def _run_naive(url: str, out: str) -> dict:
 
     import pandas as pd
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
         frame = pd.read_sql(
             "SELECT d.*, i.name AS item_name, i.unit, h.village_code, h.county_code FROM distributions d "
             "JOIN households h ON h.id = d.household_id JOIN items i ON i.code = d.item_code ORDER BY d.id", db)
     frame.to_csv(out, index=False)
-    return {"seconds": time.perf_counter() - start}
+    return {"seconds": time.perf_counter() - start, "export_cpu_seconds": time.process_time() - cpu}
 
 
 def child(kind: str, url: str, out: str) -> None:
     result = _run_naive(url, out) if kind == "naive" else _run_export(url, kind, out, None)
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["max_rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the whole process, imports included
     result["bytes"] = os.path.getsize(out)
     print(json.dumps(result))
 
@@ -106,36 +112,70 @@ def build(path: Path, rows: int, households: int) -> str:
     return url
 
 
-def measure(kind: str, url: str, out: Path) -> dict:
+def measure(kind: str, url: str, out: Path, tree: Path = ROOT) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     answer = subprocess.run([sys.executable, __file__, "--child", kind, url, str(out)], check=True,
-                            capture_output=True, text=True, cwd=ROOT)
+                            capture_output=True, text=True, cwd=tree, env=env)
     return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def median_of(runs: list[dict]) -> dict:
+    return {key: float(np.median([r[key] for r in runs])) for key in runs[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--households", type=int, default=20_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/exports"), help="where the stores are kept")
+    parser.add_argument("--reuse", action="store_true", help="use the stores in --dir when they exist")
+    parser.add_argument("--old", type=Path, default=None, help="another tree to measure in the same run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measure (medians reported)")
+    parser.add_argument("--only", default=None, help="comma-separated kinds: csv,geojson,naive")
+    parser.add_argument("--no-small", action="store_true", help="skip the tenth-size store")
+    parser.add_argument("--url", default=None,
+                        help="measure this store as it is (e.g. PostgreSQL loaded from the SQLite one) instead")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
-        results = {}
-        for label, rows in (("full", args.rows), ("small", args.rows // 10)):
+    folder = args.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    sizes = (("full", args.rows),) if args.no_small else (("full", args.rows), ("small", args.rows // 10))
+    trees = [("new", ROOT)] + ([("old", args.old.resolve())] if args.old else [])
+    for label, rows in sizes:
+        path = folder / f"{label}-{rows}.db"
+        if args.url:
+            url = args.url
+            print(f"{label}: measuring {url}", flush=True)
+        elif args.reuse and path.exists():
+            url = f"sqlite:///{path}"
+            print(f"{label}: reusing {path}", flush=True)
+        else:
+            for stale in folder.glob(f"{path.name}*"):
+                stale.unlink()
             start = time.perf_counter()
-            url = build(folder / f"{label}.db", rows, args.households)
+            url = build(path, rows, args.households)
             print(f"{label}: {rows:,} distributions inserted in {time.perf_counter() - start:.1f} s", flush=True)
-            kinds = ("csv", "geojson", "naive") if label == "full" else ("csv", "geojson")
-            for kind in kinds:
+        kinds = ("csv", "geojson", "naive") if label == "full" and url.startswith("sqlite") else ("csv", "geojson")
+        if args.only:
+            kinds = tuple(k for k in kinds if k in args.only.split(","))
+        for kind in kinds:
+            for name, tree in trees if kind != "naive" else trees[:1]:
                 out = folder / f"{label}-{kind}.out"
-                results[(label, kind)] = measure(kind, url, out)
-                r = results[(label, kind)]
-                print(f"  {kind:8s} {rows:>9,} rows  {r['seconds']:6.2f} s  max RSS {r['max_rss_mb']:7.1f} MB"
-                      f"  {r['bytes'] / 1e6:7.1f} MB written", flush=True)
-                out.unlink()
+                runs = []
+                for _ in range(args.repeat):
+                    runs.append(measure(kind, url, out, tree))
+                    out.unlink()
+                r = median_of(runs)
+                each = ", ".join(f"{x['seconds']:.2f}" for x in runs)
+                tag = kind if kind == "naive" else f"{kind} ({name})"
+                print(f"  {tag:15s} {rows:>9,} rows  {r['seconds']:6.2f} s (CPU {r['export_cpu_seconds']:6.2f} s)"
+                      f"  max RSS {r['max_rss_mb']:7.1f} MB"
+                      f"  {r['bytes'] / 1e6:7.1f} MB written  [runs: {each}]"
+                      f"  load {os.getloadavg()[0]:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from relief.cli.reconstruction import write_csv
 from relief.domain.demo import DEMO_NOW, build_demo, load_admin
 from relief.domain.demo.houses import build_houses
 from relief.domain.reconstruction import ROW_COLUMNS
+from relief.domain.spreadsheet import write_columns_csv
 from relief.domain.standards import Standards
 from relief.domain.vocabulary import RECONSTRUCTION_DAMAGE
 from relief.services import reconstruction
@@ -155,12 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     # (3) the per-house listing, in process and as the command
     def listing():
         out = io.StringIO()
-        rows = reconstruction.house_rows(ctx, DEMO_NOW)[list(ROW_COLUMNS)]
-        write_csv(rows, out)  # as the command writes it
+        columns = reconstruction.house_columns(ctx, DEMO_NOW)
+        for money in ("entitled", "paid", "due"):
+            columns[money] = np.round(columns[money], 2)
+        write_columns_csv(columns, out, ROW_COLUMNS)  # as the command writes it
         return out
 
     listing()
-    lines.append(row("house rows + CSV in process", f"{n:,} houses", timed(listing, args.runs)))
+    lines.append(row("house columns + CSV in process", f"{n:,} houses", timed(listing, args.runs)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELIEF_")}
     env.update(RELIEF_DATABASE_URL=url, RELIEF_INSTANCE_PATH=str(Path(folder.name) / "instance"))
     command = [RELIEF, "reconstruction", "--as-of", DEMO_NOW.isoformat(), "--format", "csv"]

@@ -13,19 +13,19 @@
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from relief.cli.app import cli_app, cli_context
-from relief.cli.guarantees import parse_moment
-from relief.domain import spreadsheet
-from relief.errors import ReliefError
-from relief.jsonable import jsonable
-from relief.services import assistance
+from relief.cli.app import cli_app, cli_context, parse_moment, read_only_context
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Each command imports the services it runs: ``relief assistance --help`` needs none of them, and a proposal
+# that files nothing reads the store without building the web app.
 
 
 @click.group("assistance", help="Living assistance: propose cases, write payout batches, confirm payments.")
@@ -40,17 +40,27 @@ def assistance_group() -> None:
 @click.option("--apply", "apply_", is_flag=True, help="File the proposals as applied cases.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 def propose_command(programme: str, as_of: str | None, township: str | None, apply_: bool, fmt: str) -> None:
-    ctx = cli_context(cli_app())
+    from relief.errors import ReliefError
+    from relief.services import assistance
+
+    # filing cases publishes events to the live maps (the app's Socket.IO); listing them only reads
+    ctx = cli_context(cli_app()) if apply_ else read_only_context()
     try:
         rows = assistance.propose(ctx, programme, parse_moment(as_of, ctx), township_code=township, apply=apply_)
     except ReliefError as error:
         raise click.ClickException(error.message) from error
     if fmt == "json":
+        import json
+
+        from relief.jsonable import jsonable
+
         json.dump(jsonable(rows.astype(object).where(rows.notna(), None).to_dict("records")), sys.stdout,
                   ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        spreadsheet.to_csv(rows, sys.stdout)
+        from relief.domain.spreadsheet import frame_columns, write_columns_csv
+
+        write_columns_csv(frame_columns(rows), sys.stdout)
 
 
 @assistance_group.command("batch", help="Write approved, unpaid cases to a bank file (.csv or .xlsx).")
@@ -58,6 +68,10 @@ def propose_command(programme: str, as_of: str | None, township: str | None, app
 def batch_command(out: Path) -> None:
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("the bank file must end in .csv or .xlsx", param_hint="--out")
+    from relief.domain import spreadsheet
+    from relief.errors import ReliefError
+    from relief.services import assistance
+
     ctx = cli_context(cli_app())
     try:
         batch_id, lines, skipped = assistance.make_batch(ctx)
@@ -76,6 +90,8 @@ def batch_command(out: Path) -> None:
 
 def read_confirmation(path: Path) -> pd.DataFrame:
     """The bank's file as text cells (CSV in UTF-8 or GB18030, or the first sheet of an xlsx workbook)."""
+    import pandas as pd
+
     try:
         if path.suffix.lower() == ".xlsx":
             return pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
@@ -90,6 +106,9 @@ def read_confirmation(path: Path) -> pd.DataFrame:
 @assistance_group.command("confirm", help="Import the bank's confirmation (paid / failed per line).")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def confirm_command(file: Path) -> None:
+    from relief.errors import ReliefError
+    from relief.services import assistance
+
     ctx = cli_context(cli_app())
     try:
         counts = assistance.confirm(ctx, read_confirmation(file), file=file.name)

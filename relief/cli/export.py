@@ -52,11 +52,12 @@ def _table_command(what: ExportTable) -> None:
             chosen = exports.plan(ctx, what, fmt, public=public)
             with app.test_request_context():
                 header = labels(lang or app.config["BABEL_DEFAULT_LOCALE"]) if fmt == ExportFormat.XLSX else None
-            exports.write_file(ctx, chosen, out, labels=header)
+            counted = [0]
+            exports.write_file(ctx, chosen, out, labels=header, tally=lambda n: counted.__setitem__(0, counted[0] + n))
         except ReliefError as error:
             raise click.ClickException(f"{error.field}: {error.message}" if error.field else error.message) \
                 from error
-        click.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {exports.row_count(ctx, what)} rows)")
+        click.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {counted[0]} rows)")
 
 
 for _what in ExportTable:

@@ -25,16 +25,17 @@ inspected milestone: once its inspection passed) and paid at most once.
 A house is **stalled** when it has been in its stage longer than the
 standards' limit for that stage, judged against an explicit ``as_of``.
 Everything here is pure: figures come in as a :class:`Figures` (built from
-the standards in force), rows as DataFrames.
+the standards in force), rows as DataFrames (the per-house listing also as plain columns:
+:func:`house_columns`, which needs no pandas).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from relief.domain.roles import PERMISSIONS
 from relief.domain.standards import Standards
@@ -46,6 +47,9 @@ from relief.domain.vocabulary import (
     RebuildMode,
 )
 from relief.errors import Conflict, Forbidden, TransitionRefused, ValidationFailed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 S = HouseStage
 
@@ -358,12 +362,77 @@ HOUSE_COLUMNS = ("house_id", "household_id", "county_code", "township_code", "da
 ROW_COLUMNS = ("house_id", "household_id", "county_code", "township_code", "damage", "stage", "days_in_stage",
                "stalled", "correction_required", "entitled", "paid", "due", "next_milestone")
 _DAY_NS = 86_400 * 10**9
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def _as_utc_ns(values: pd.Series) -> np.ndarray:
+def _as_utc_ns(values: Any) -> np.ndarray:
     """Nanoseconds since the epoch (UTC) of tz-aware or naive-as-UTC moments; NaT as the int64 minimum."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # numpy moments are naive UTC already
+        return values.astype("datetime64[ns]").astype("int64")
+    import pandas as pd
+
     series = pd.to_datetime(values, utc=True)
     return np.asarray(series.dt.as_unit("ns").array.asi8, dtype="int64")
+
+
+def _epoch_ns(moment: datetime) -> int:
+    """``moment`` (tz-aware) as nanoseconds since the epoch, exactly (a pandas Timestamp's nanoseconds kept)."""
+    delta = moment - _EPOCH
+    return ((delta.days * 86_400 + delta.seconds) * 10**6 + delta.microseconds) * 1000 + \
+        int(getattr(delta, "nanoseconds", 0))
+
+
+def _values(table: Any, name: str) -> np.ndarray:
+    """One column of a frame or of a mapping of arrays, as an object array."""
+    values = table[name]
+    if isinstance(values, np.ndarray):
+        return values if values.dtype == object else values.astype(object)
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, NaT or pandas' NA (text, the usual case, is answered first)."""
+    if value is None:
+        return True
+    if isinstance(value, (str, int)):
+        return False
+    if isinstance(value, float):
+        return value != value
+    import pandas as pd  # NaT, NA: values only a frame holds, so pandas is loaded already
+
+    return bool(pd.isna(value))
+
+
+def _per_word(values: np.ndarray, judge: Callable[[Any], Any], dtype: str) -> np.ndarray:
+    """``judge`` of each value, asked once per distinct value (columns of words repeat a few words)."""
+    listed = values.tolist()
+    answers = {word: judge(word) for word in dict.fromkeys(listed)}
+    return np.fromiter(map(answers.__getitem__, listed), dtype=dtype, count=len(listed))
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Small integer codes of ``values`` in order of first appearance (-1 when missing) and the words coded."""
+    words = [w for w in dict.fromkeys(values.tolist()) if not _missing(w)]
+    code_of = {w: i for i, w in enumerate(words)}
+    return _per_word(values, lambda w: code_of.get(w, -1) if not _missing(w) else -1, "int64"), words
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """Ids as text (they are, from a store: one C-level check says so)."""
+    listed = values.tolist()
+    try:
+        "".join(listed)
+    except TypeError:
+        return [v if type(v) is str else str(v) for v in listed]
+    return listed
+
+
+def _positions(ids: np.ndarray, among: Mapping[str, int]) -> np.ndarray:
+    """Where each id sits among the houses (-1: not among them)."""
+    keys = _texts(ids)
+    return np.fromiter(map(among.get, keys, repeat(-1)), dtype="int64", count=len(keys))
 
 
 def _stage_limits_ns(stages: np.ndarray, figures: Figures) -> np.ndarray:
@@ -396,17 +465,29 @@ def house_rows(houses: pd.DataFrame, passes: pd.DataFrame, payments: pd.DataFram
     payments : ``house_id, tranche, amount``
     as_of : the moment days in stage and stalled are judged at (tz-aware)
     """
-    missing = [c for c in HOUSE_COLUMNS if c not in houses.columns]
+    import pandas as pd
+
+    columns = house_columns(houses, passes, payments, figures, as_of)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(columns["house_id"])))
+
+
+def house_columns(houses: Any, passes: Any, payments: Any, figures: Figures, as_of: datetime) -> dict[str, np.ndarray]:
+    """:func:`house_rows` as plain columns (numpy arrays by name), for a caller that needs no frame.
+
+    The inputs are frames or mappings of equally long arrays with the same columns (``stage_since`` also as
+    numpy ``datetime64`` in UTC).
+    """
+    missing = [c for c in HOUSE_COLUMNS if c not in houses]
     if missing:
         raise ValueError(f"houses frame lacks {missing}")
-    n = len(houses)
-    ids = houses["house_id"].astype(str).to_numpy(dtype=object)
-    stage = houses["stage"].to_numpy(dtype=object)
-    damage = houses["damage"].to_numpy(dtype=object)
-    mode = houses["rebuild_mode"].to_numpy(dtype=object)
-    category = houses["category"].to_numpy(dtype=object)
+    ids = np.asarray(_texts(_values(houses, "house_id")), dtype=object)
+    n = len(ids)
+    stage = _values(houses, "stage")
+    damage = _values(houses, "damage")
+    mode = _values(houses, "rebuild_mode")
+    category = _values(houses, "category")
     # stages as small integer codes: one hash pass, then every comparison is an integer one
-    stage_code, stage_words = pd.factorize(stage)
+    stage_code, stage_words = _codes(stage)
     code_of = {str(word): i for i, word in enumerate(stage_words)}
 
     def at_stage(*words: str) -> np.ndarray:
@@ -415,7 +496,7 @@ def house_rows(houses: pd.DataFrame, passes: pd.DataFrame, payments: pd.DataFram
         return table[stage_code]
 
     excluded = at_stage(S.EXCLUDED)
-    mode_set = pd.notna(mode) & (mode != "")
+    mode_set = _per_word(mode, lambda v: not _missing(v) and v != "", "bool")
     repair = np.where(mode_set, mode == RebuildMode.REPAIR, np.isin(damage, list(figures.repair_damage)))
 
     entitled = np.zeros(n)
@@ -425,29 +506,30 @@ def house_rows(houses: pd.DataFrame, passes: pd.DataFrame, payments: pd.DataFram
         of_damage = damage == dmg
         if not of_damage.any():
             continue
-        cats = pd.Series(category[of_damage]).map(by_category).fillna(by_category["default"]).to_numpy(dtype=float)
-        entitled[of_damage] = cats
+        default = by_category["default"]
+        entitled[of_damage] = _per_word(category[of_damage],
+                                        lambda c, d=default, by=by_category: d if _missing(c) else by.get(c, d),
+                                        "float")
     entitled = np.where(excluded, 0.0, entitled)
 
-    as_of_ns = pd.Timestamp(as_of).tz_convert("UTC").value
-    in_stage_ns = as_of_ns - _as_utc_ns(houses["stage_since"])
+    in_stage_ns = _epoch_ns(as_of) - _as_utc_ns(houses["stage_since"])
     limits = np.full(n, np.iinfo("int64").max, dtype="int64")
     for limited, days_limit in figures.limits_days.items():
         limits[at_stage(limited)] = int(round(days_limit * _DAY_NS))
     final = at_stage(*FINAL_STAGES)
     stalled = ~final & (in_stage_ns > limits)
 
-    # passes and payments as positions among the houses (one hash lookup each), never a Python loop
-    index = pd.Index(ids, dtype=object)
-    pass_at = index.get_indexer(passes["house_id"].astype(str).to_numpy(dtype=object)) if len(passes) \
+    # passes and payments as positions among the houses (one hash lookup each), never a per-house loop
+    among = dict(zip(ids.tolist(), range(n)))  # ids are unique (the houses' key)
+    pass_at = _positions(_values(passes, "house_id"), among) if len(passes["house_id"]) \
         else np.array([], dtype="int64")
-    pass_milestone = passes["milestone"].to_numpy(dtype=object) if len(passes) else np.array([], dtype=object)
-    pay_at = index.get_indexer(payments["house_id"].astype(str).to_numpy(dtype=object)) if len(payments) \
+    pass_milestone = _values(passes, "milestone") if len(pass_at) else np.array([], dtype=object)
+    pay_at = _positions(_values(payments, "house_id"), among) if len(payments["house_id"]) \
         else np.array([], dtype="int64")
-    pay_tranche = payments["tranche"].to_numpy(dtype=object) if len(payments) else np.array([], dtype=object)
+    pay_tranche = _values(payments, "tranche") if len(pay_at) else np.array([], dtype=object)
     known = pay_at >= 0
-    paid_total = np.bincount(pay_at[known], weights=payments["amount"].to_numpy(dtype=float)[known], minlength=n) \
-        if len(payments) else np.zeros(n)
+    paid_total = np.bincount(pay_at[known], weights=np.asarray(payments["amount"], dtype=float)[known],
+                             minlength=n) if len(pay_at) else np.zeros(n)
 
     def houses_with(at: np.ndarray, keys: np.ndarray, key: str) -> np.ndarray:
         out = np.zeros(n, dtype=bool)
@@ -480,22 +562,25 @@ def house_rows(houses: pd.DataFrame, passes: pd.DataFrame, payments: pd.DataFram
     for plan_name, stages in PATHS.items():
         on_path = repair if plan_name == REPAIR else ~repair
         for here, after in zip(stages[:-1], stages[1:]):
-            next_stage[on_path & at_stage(here)] = after
+            next_stage[on_path & at_stage(here)] = str(after)  # the word, as stored and printed
 
+    correction = houses["correction_required"]
+    correction = correction if isinstance(correction, np.ndarray) and correction.dtype == bool else \
+        _per_word(_values(houses, "correction_required"), lambda v: not _missing(v) and bool(v), "bool")
     days = np.floor_divide(in_stage_ns, _DAY_NS)
-    return pd.DataFrame({
+    return {
         "house_id": ids,
-        "household_id": houses["household_id"].to_numpy(dtype=object),
-        "county_code": houses["county_code"].to_numpy(dtype=object),
-        "township_code": houses["township_code"].to_numpy(dtype=object),
+        "household_id": _values(houses, "household_id"),
+        "county_code": _values(houses, "county_code"),
+        "township_code": _values(houses, "township_code"),
         "damage": damage, "stage": stage,
         "days_in_stage": days.astype("int64"),
         "stalled": stalled.astype("int64"),
-        "correction_required": houses["correction_required"].fillna(False).to_numpy(dtype=bool).astype("int64"),
+        "correction_required": correction.astype("int64"),
         "entitled": entitled, "paid": paid_total, "due": np.round(due, 2),
         "next_milestone": next_stage,
         "planned": entitled,
-    }, index=pd.RangeIndex(n))
+    }
 
 
 SUMMARY_LEVELS = {"county": "county_code", "township": "township_code"}
@@ -511,6 +596,8 @@ def summary(rows: pd.DataFrame, by: str, weights: np.ndarray | None = None) -> p
     ``weights``: how many alike houses each row stands for (:func:`group_summary`); a row's ``paid`` is
     then already their total.
     """
+    import pandas as pd
+
     if by not in SUMMARY_LEVELS:
         raise ValidationFailed(f"by must be one of {', '.join(SUMMARY_LEVELS)}", field="by")
     key = SUMMARY_LEVELS[by]
@@ -583,6 +670,8 @@ def group_summary(groups: pd.DataFrame, by: str, figures: Figures, as_of: dateti
     payments), ``passed:<milestone>`` (0|1) for each of :func:`tranche_milestones` and ``paid:<tranche>``
     (0|1) for each of :func:`tranche_names`.
     """
+    import pandas as pd
+
     if by not in SUMMARY_LEVELS:
         raise ValidationFailed(f"by must be one of {', '.join(SUMMARY_LEVELS)}", field="by")
     key = SUMMARY_LEVELS[by]

@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "data.import": frozenset({"admin"}),
     "staff.read": frozenset(ROLES),
+    #: Subscribe oneself to events and register one's own webhook endpoints.
+    "subscriptions.manage": frozenset(ROLES),
+    #: Subscribe a role or an outside system, allow a private webhook host, see and replay every endpoint's deliveries.
+    "webhooks.admin": frozenset({"admin"}),
 }
 
 

@@ -26,7 +26,8 @@ def default_document() -> dict[str, Any]:
 
 
 #: Sections added after the first published versions, which an older document may lack (or lack figures of).
-LATER_SECTIONS = ("duplicates", "photos", "geometry", "cap", "reconstruction", "assistance", "edxl_sitrep", "hxl")
+LATER_SECTIONS = ("duplicates", "photos", "geometry", "cap", "reconstruction", "assistance", "edxl_sitrep", "hxl",
+                  "aid_chain", "webhooks")
 
 
 def completed(document: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,6 +120,18 @@ class Standards:
         (read through ``relief.domain.assistance.Figures``)."""
         return self.document["assistance"]
 
+    @property
+    def aid_chain(self) -> Mapping[str, Any]:
+        """The aid chain: missed-aid windows, overlap grace, identity-matching weights
+        (read through ``relief.domain.aid_chain.Figures`` and ``relief.domain.identity.Figures``)."""
+        return self.document["aid_chain"]
+
+    @property
+    def webhooks(self) -> Mapping[str, Any]:
+        """Webhook delivery: the retry schedule, auto-disable, leases, folding and digests
+        (read through ``relief.domain.subscriptions.Figures``)."""
+        return self.document["webhooks"]
+
     def hxl_tags(self, table: str, columns: Iterable[str]) -> list[str]:
         """§4: the HXL hashtag of each of ``columns`` of the export ``table`` ("" for a column without one)."""
         section = self.document.get("hxl") or {}
@@ -189,6 +202,11 @@ def validate_document(document: Any) -> dict[str, Any]:
     if "assistance" in document:
         from relief.domain.assistance import Figures as AssistanceFigures  # it reads this module
         AssistanceFigures.from_section(document["assistance"])
+    if "aid_chain" in document:
+        from relief.domain.aid_chain import Figures as AidChainFigures  # they read this module
+        from relief.domain.identity import Figures as IdentityFigures
+        AidChainFigures.from_section(document["aid_chain"])
+        IdentityFigures.from_section(document["aid_chain"])
     return document
 
 

@@ -256,6 +256,48 @@ class PurposeClass(StrEnum):
 PURPOSE_CLASSES = values(PurposeClass)
 
 
+# --- the aid chain -------------------------------------------------------------
+
+class AidSourceKind(StrEnum):
+    """Where a link of a household's aid chain comes from."""
+
+    DISTRIBUTION = "distribution"
+    ASSISTANCE = "assistance"
+    RECONSTRUCTION = "reconstruction"
+    DONATION = "donation"
+    PARTNER = "partner"  # a partner agency's aid list
+
+
+class AidFlagKind(StrEnum):
+    DUPLICATE = "duplicate"
+    MISSED = "missed"
+
+
+class AidFlagStatus(StrEnum):
+    """Where a flag stands in review (the table: ``aid_chain.STEPS``)."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    NOT_DUPLICATE = "not_duplicate"
+    JUSTIFIED_TOP_UP = "justified_top_up"
+    AID_GIVEN = "aid_given"
+    DISMISSED = "dismissed"
+
+
+class MatchVerdict(StrEnum):
+    """What identity matching concluded of a record: linked, for a person to look at, or no household."""
+
+    MATCHED = "matched"
+    REVIEW = "review"
+    UNMATCHED = "unmatched"
+
+
+AID_SOURCE_KINDS = values(AidSourceKind)
+AID_FLAG_KINDS = values(AidFlagKind)
+AID_FLAG_STATUSES = values(AidFlagStatus)
+MATCH_VERDICTS = values(MatchVerdict)
+
+
 # --- reconstruction ------------------------------------------------------------
 
 class HouseStage(StrEnum):
@@ -394,3 +436,33 @@ class ExportFormat(StrEnum):
 
 EXPORT_TABLES = values(ExportTable)
 EXPORT_FORMATS = values(ExportFormat)
+
+
+# --- subscriptions and webhooks ----------------------------------------------
+
+class DeliveryMode(StrEnum):
+    """When a subscription's notifications go out: at once, or folded into an hourly or daily digest."""
+
+    IMMEDIATE = "immediate"
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
+class DeliveryStatus(StrEnum):
+    """A webhook delivery: waiting (or being retried), received by the endpoint, or given up (dead-lettered)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class WebhookTopic(StrEnum):
+    """The outbox topic of notices about webhooks themselves (an endpoint disabled after failures)."""
+
+    WEBHOOKS = "webhooks"
+
+
+DELIVERY_MODES = values(DeliveryMode)
+DELIVERY_STATUSES = values(DeliveryStatus)
+#: Topics a subscription may name: the live topics plus the webhook notices.
+SUBSCRIPTION_TOPICS = TOPICS + values(WebhookTopic)

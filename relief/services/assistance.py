@@ -25,7 +25,6 @@ from relief.errors import Conflict, NotFound, TransitionRefused, ValidationFaile
 from relief.services import assistance_json as shapes
 from relief.services import fields
 from relief.services.context import Context, Unit
-from relief.services.guarantees import recheck_households
 from relief.store import assistance as store
 
 if TYPE_CHECKING:
@@ -420,6 +419,7 @@ def confirm(ctx: Context, lines: pd.DataFrame, *, file: str = "confirmation") ->
     and column; nothing is written then.
     """
     from relief.errors import ImportRejected
+    from relief.services.guarantees import recheck_households  # the guarantee rules: only a confirmation needs them
 
     for column in ("line_id", "case_id", "result"):
         if column not in lines.columns:

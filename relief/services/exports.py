@@ -13,15 +13,17 @@ absent: 404). Then:
   1,048,576 rows, header row frozen.
 
 Rows come from ``store/export_queries.py`` (one streaming ``SELECT`` per export) and are shaped by
-``domain/exports`` (the public version, CSV/HXL/xlsx rows, GeoJSON Features).
+``domain/exports`` (the public version, CSV/HXL/xlsx rows, GeoJSON Features): the text formats from
+plain columns, GeoPackage and xlsx from DataFrames.
 """
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -33,6 +35,8 @@ from relief.errors import NotFound
 from relief.services.context import Context
 from relief.store import export_queries
 
+T = TypeVar("T")
+_END = object()
 #: Rows read, formatted and written at a time.
 CHUNK_ROWS = export_queries.CHUNK_ROWS
 #: Layers whose every position is a point (the others may hold areas).
@@ -71,10 +75,17 @@ def plan(ctx: Context, what: Any, fmt: Any, *, public: bool) -> Plan:
     return Plan(table, chosen, public)
 
 
-def chunks(ctx: Context, chosen: Plan, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def chunks(ctx: Context, chosen: Plan, *, chunk_rows: int = CHUNK_ROWS,
+           tally: Callable[[int], Any] | None = None) -> Iterator[pd.DataFrame]:
     """The export's rows a chunk at a time, already in its public version when it is one."""
+    return _collector_paused(_chunks(ctx, chosen, chunk_rows, tally))
+
+
+def _chunks(ctx: Context, chosen: Plan, chunk_rows: int, tally: Callable[[int], Any] | None) -> Iterator[pd.DataFrame]:
     with ctx.reading() as session:
         for frame in export_queries.chunks(session, chosen.what, chunk_rows=chunk_rows):
+            if tally is not None:
+                tally(len(frame))
             yield exports.public_frame(chosen.what, frame) if chosen.public else frame
 
 
@@ -83,13 +94,61 @@ def row_count(ctx: Context, what: ExportTable) -> int:
         return export_queries.row_count(session, what)
 
 
-def text_pieces(ctx: Context, chosen: Plan, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
-    """GeoJSON, CSV or HXL CSV text, one piece per chunk (the first carries the header)."""
+def _columns(ctx: Context, chosen: Plan, chunk_rows: int,
+             tally: Callable[[int], Any] | None) -> Iterator[tuple[list[str], list[Any]]]:
+    """The export's rows a chunk at a time as (names, columns) of raw values, public version applied."""
+    names = [name for name, _ in export_queries.layout(chosen.what)]
+    with ctx.reading() as session:
+        for columns in export_queries.batches(session, chosen.what, chunk_rows=chunk_rows):
+            if tally is not None:
+                tally(len(columns[0]) if columns else 0)
+            yield exports.public_columns(chosen.what, names, columns) if chosen.public else (names, columns)
+
+
+def _collector_paused(pieces: Iterator[T]) -> Iterator[T]:
+    """``pieces`` with Python's cyclic garbage collector paused while each piece is made.
+
+    Every chunk allocates tens of thousands of row tuples, which set off collections that walk all the
+    process's live objects again and again: they cost more than reading the rows did. The collector
+    is on again whenever a piece is handed out, so a slow reader never keeps it off.
+    """
+    try:
+        while True:
+            was_on = gc.isenabled()
+            gc.disable()
+            try:
+                piece = next(pieces, _END)
+            finally:
+                if was_on:
+                    gc.enable()
+            if piece is _END:
+                return
+            yield piece
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def text_pieces(ctx: Context, chosen: Plan, *, chunk_rows: int = CHUNK_ROWS,
+                tally: Callable[[int], Any] | None = None) -> Iterator[str]:
+    """GeoJSON, CSV or HXL CSV text, one piece per chunk (the first carries the header).
+
+    Rows go from the driver's tuples straight to text: no DataFrame per chunk, each distinct position
+    decoded once.
+    """
+    return _collector_paused(_text_pieces(ctx, chosen, chunk_rows, tally))
+
+
+def _text_pieces(ctx: Context, chosen: Plan, chunk_rows: int, tally: Callable[[int], Any] | None) -> Iterator[str]:
+    layout = export_queries.layout(chosen.what)
+    kinds = dict(layout)
     if chosen.fmt == ExportFormat.GEOJSON:
         yield geojson.OPENING
         first = True
-        for frame in chunks(ctx, chosen, chunk_rows=chunk_rows):
-            text = geojson.features_text(frame)
+        shapes = geojson.Geometries()
+        for names, columns in _columns(ctx, chosen, chunk_rows, tally):
+            text = geojson.rows_features(names, kinds, columns, shapes)
             if text:
                 yield text if first else geojson.SEPARATOR + text
                 first = False
@@ -97,28 +156,26 @@ def text_pieces(ctx: Context, chosen: Plan, *, chunk_rows: int = CHUNK_ROWS) -> 
         return
     if chosen.fmt not in (ExportFormat.CSV, ExportFormat.HXL):
         raise ValueError(f"{chosen.fmt} is not a text format")
-    header = True
-    for frame in chunks(ctx, chosen, chunk_rows=chunk_rows):
-        rows = tables.tabular(frame)
-        if header:
-            columns = list(rows.columns)
-            tags = ctx.standards.hxl_tags(chosen.what, columns) if chosen.fmt == ExportFormat.HXL else None
-            yield tables.header_text(columns, tags)
-            header = False
-        yield tables.csv_text(rows)
+    names = [name for name, _ in layout]
+    columns = tables.table_names(exports.public_names(names) if chosen.public else names)
+    tags = ctx.standards.hxl_tags(chosen.what, columns) if chosen.fmt == ExportFormat.HXL else None
+    yield tables.header_text(columns, tags)
+    points = tables.Points()
+    for names, cells in _columns(ctx, chosen, chunk_rows, tally):
+        yield tables.rows_csv(names, kinds, cells, points)
 
 
-def _write_text(ctx: Context, chosen: Plan, path: Path, chunk_rows: int) -> None:
+def _write_text(ctx: Context, chosen: Plan, path: Path, chunk_rows: int, tally: Callable[[int], Any] | None) -> None:
     with open(path, "w", encoding="utf-8", newline="") as out:
-        for piece in text_pieces(ctx, chosen, chunk_rows=chunk_rows):
+        for piece in text_pieces(ctx, chosen, chunk_rows=chunk_rows, tally=tally):
             out.write(piece)
 
 
-def _write_gpkg(ctx: Context, chosen: Plan, path: Path, chunk_rows: int) -> None:
+def _write_gpkg(ctx: Context, chosen: Plan, path: Path, chunk_rows: int, tally: Callable[[int], Any] | None) -> None:
     import pyogrio
 
     geometry_type = "Point" if chosen.what in POINT_LAYERS else "Unknown"
-    for index, frame in enumerate(chunks(ctx, chosen, chunk_rows=chunk_rows)):
+    for index, frame in enumerate(chunks(ctx, chosen, chunk_rows=chunk_rows, tally=tally)):
         geoms = frame["geom"] if "geom" in frame.columns else [None] * len(frame)
         layer = gpd.GeoDataFrame(frame.drop(columns=["geom"], errors="ignore"),
                                  geometry=gpd.GeoSeries(list(geoms), crs="EPSG:4326", index=frame.index))
@@ -128,12 +185,12 @@ def _write_gpkg(ctx: Context, chosen: Plan, path: Path, chunk_rows: int) -> None
 
 
 def _write_xlsx(ctx: Context, chosen: Plan, path: Path, chunk_rows: int, labels: Mapping[str, str] | None,
-                sheet_rows: int) -> None:
+                sheet_rows: int, tally: Callable[[int], Any] | None) -> None:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     try:
-        _fill_xlsx(ctx, chosen, book, chunk_rows, labels, sheet_rows)
+        _fill_xlsx(ctx, chosen, book, chunk_rows, labels, sheet_rows, tally)
     except BaseException:
         _discard(book)
         raise
@@ -152,10 +209,10 @@ def _discard(book: Any) -> None:
 
 
 def _fill_xlsx(ctx: Context, chosen: Plan, book: Any, chunk_rows: int, labels: Mapping[str, str] | None,
-               sheet_rows: int) -> None:
+               sheet_rows: int, tally: Callable[[int], Any] | None) -> None:
     used: set[str] = set()
     sheet, rows_in_sheet, header = None, 0, None
-    for frame in chunks(ctx, chosen, chunk_rows=chunk_rows):
+    for frame in chunks(ctx, chosen, chunk_rows=chunk_rows, tally=tally):
         rows = tables.tabular(frame)
         if header is None:
             header = [tables.safe_cell((labels or {}).get(c, c)) for c in rows.columns]
@@ -174,11 +231,13 @@ def _fill_xlsx(ctx: Context, chosen: Plan, book: Any, chunk_rows: int, labels: M
 
 
 def write_file(ctx: Context, chosen: Plan, out: Path | str, *, chunk_rows: int = CHUNK_ROWS,
-               labels: Mapping[str, str] | None = None, sheet_rows: int = tables.MAX_SHEET_ROWS) -> Path:
+               labels: Mapping[str, str] | None = None, sheet_rows: int = tables.MAX_SHEET_ROWS,
+               tally: Callable[[int], Any] | None = None) -> Path:
     """Write the export to ``out``, all or nothing: a temporary file beside it, renamed when complete.
 
     ``labels`` (xlsx only) names the header cells (column → label, e.g. translated); ``sheet_rows``
-    is the most rows a sheet holds, its header included.
+    is the most rows a sheet holds, its header included; ``tally`` is called with each chunk's row count
+    (the rows written, without counting them again in the store).
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -188,11 +247,11 @@ def write_file(ctx: Context, chosen: Plan, out: Path | str, *, chunk_rows: int =
     try:
         if chosen.fmt == ExportFormat.GPKG:
             temporary.unlink()  # GDAL creates the file itself
-            _write_gpkg(ctx, chosen, temporary, chunk_rows)
+            _write_gpkg(ctx, chosen, temporary, chunk_rows, tally)
         elif chosen.fmt == ExportFormat.XLSX:
-            _write_xlsx(ctx, chosen, temporary, chunk_rows, labels, sheet_rows)
+            _write_xlsx(ctx, chosen, temporary, chunk_rows, labels, sheet_rows, tally)
         else:
-            _write_text(ctx, chosen, temporary, chunk_rows)
+            _write_text(ctx, chosen, temporary, chunk_rows, tally)
         temporary.chmod(0o644)
         os.replace(temporary, out)
     except BaseException:

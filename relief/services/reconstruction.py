@@ -15,20 +15,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-import pandas as pd
-
 from relief.domain import reconstruction as domain
 from relief.domain.audience import Audience
 from relief.domain.vocabulary import INSPECTION_RESULTS, InspectionResult, Topic
 from relief.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ResendMismatch, ValidationFailed
 from relief.services import fields
 from relief.services.context import Context, Unit
-from relief.services.resend import Submission, client_key
 from relief.store import areas as area_store
 from relief.store import reconstruction as store
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from relief.services import photos as photo_service
+    from relief.services.resend import Submission
     from relief.store.tables import House
 
 PASS = InspectionResult.PASS.value
@@ -124,8 +124,17 @@ def house_rows(ctx: Context, as_of: datetime, *, county_code: str | None = None,
     """One row per house as ``relief reconstruction`` prints it (``domain.reconstruction.ROW_COLUMNS``)."""
     fig = figures(ctx)
     with ctx.reading() as session:
-        houses, passes, paid = store.frames(session, PASS, county_code=county_code, township_code=township_code)
+        houses, passes, paid = store.columns(session, PASS, county_code=county_code, township_code=township_code)
     return domain.house_rows(houses, passes, paid, fig, as_of)
+
+
+def house_columns(ctx: Context, as_of: datetime, *, county_code: str | None = None,
+                  township_code: str | None = None) -> dict[str, Any]:
+    """:func:`house_rows` as plain columns (numpy arrays by name): what a writer of every house needs."""
+    fig = figures(ctx)
+    with ctx.reading() as session:
+        houses, passes, paid = store.columns(session, PASS, county_code=county_code, township_code=township_code)
+    return domain.house_columns(houses, passes, paid, fig, as_of)
 
 
 def summary(ctx: Context, by: str, as_of: datetime | None = None, *, county_code: str | None = None) -> dict[str, Any]:
@@ -193,6 +202,8 @@ def _correction(session, house: House, fig: domain.Figures) -> bool:
 # --- inspections ---------------------------------------------------------------------------
 
 def _inspection_input(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    from relief.services.resend import client_key
+
     now = ctx.now()
     milestone = fields.text(body, "milestone", required=True, limit=40)
     domain.check_stage(milestone, "milestone")
@@ -215,6 +226,8 @@ def _same_inspection(seen, house_id: str, new: Mapping[str, Any]) -> None:
 
 
 def _inspection_answer(ctx: Context, session, house: House, inspection, *, created: bool) -> Submission:
+    from relief.services.resend import Submission
+
     photos = store.inspection_photos(session, [inspection.id])
     fig = figures(ctx)
     return Submission(created, {"created": created, "inspection": _shapes().inspection_view(inspection, photos),

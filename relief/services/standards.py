@@ -14,7 +14,6 @@ import threading
 import time
 from typing import Any, Callable, Mapping
 
-from relief.domain.reports import DeadlineRules
 from relief.domain.standards import Standards, completed, validate_document
 from relief.errors import Conflict
 from relief.services.context import Context
@@ -77,6 +76,8 @@ def forget_cached(db: Store) -> None:
 def publish(ctx: Context, document: Any, reason: str | None = None) -> str:
     """Validate and activate a new standards version (admins only, audited)."""
     document = validate_document(document)
+    from relief.domain.reports import DeadlineRules  # pandas: imported by the few who publish, not every reader
+
     DeadlineRules.parse(document["report_deadlines"])  # refused now, not at the next overdue list
     with ctx.transaction() as unit:
         if store.version_exists(unit.session, str(document["version"])):

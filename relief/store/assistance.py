@@ -104,10 +104,16 @@ def households_frame(session: Session, *, township_code: str | None = None,
 
 
 def _frame(session: Session, query, columns: Sequence[str]) -> pd.DataFrame:
-    rows = session.connection().execute(query).all()
+    """A Core select as a frame of object columns, from the driver's plain tuples (no ``Row`` per row: the
+    columns read here need no type processing)."""
+    result = session.connection().execute(query)
+    rows = result.cursor.fetchall()
+    result.close()
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.DataFrame({name: np.array(values, dtype=object) for name, values in zip(columns, zip(*rows))})
+    table = np.empty((len(rows), len(columns)), dtype=object)
+    table[:] = rows  # one C-level copy of the tuples into a grid
+    return pd.DataFrame({name: table[:, j].copy() for j, name in enumerate(columns)})
 
 
 # --- cases ---------------------------------------------------------------------------------

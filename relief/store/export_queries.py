@@ -1,23 +1,24 @@
 """The rows of each export, read in chunks with flat memory.
 
-One ``SELECT`` per export, ordered by the table's key and read through a
-streaming result (``yield_per``: SQLite steps its cursor, PostgreSQL uses a
-server-side cursor), so the whole export is one consistent snapshot and at
-most one chunk is in memory. Each chunk comes back as a DataFrame with typed
-columns: integers as ``Int64``, booleans as ``boolean``, moments as
-``datetime64[ns, UTC]`` and, for located rows, ``geom`` as shapely geometries
-(decoded from WKB in one vectorised call). Values are read raw from the
-driver and converted per column, not per row, which is what keeps a million
-rows within seconds.
+One ``SELECT`` per export, ordered by the table's key and read straight from
+the driver's cursor (SQLite steps its cursor, PostgreSQL uses a server-side
+cursor), so the whole export is one consistent snapshot and at most one chunk
+is in memory. :func:`batches` hands each chunk over as plain columns of raw
+values (what the text formats are written from, without a DataFrame);
+:func:`chunks` types them as a DataFrame (integers as ``Int64``, booleans as
+``boolean``, moments as ``datetime64[ns, UTC]``, ``geom`` as shapely
+geometries) for the GeoPackage and xlsx writers.
 
 Rows tied to a household (guarantees, distributions, houses, cases) carry the
 household's village and county; stock rows carry their holder's name and
-position; rows of located tables carry the county's name.
+position; rows of located tables carry the county's name. On SQLite the
+distributions take their household's from an in-memory look-up rather than a
+join (see :func:`_distribution_batches`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -162,10 +163,103 @@ def is_present(session: Session, what: ExportTable) -> bool:
     return inspect(session.connection()).has_table(table.__tablename__)
 
 
-def _frame(rows: list[Any], columns: list[Column], located: bool) -> pd.DataFrame:
+def layout(what: ExportTable) -> list[tuple[str, str]]:
+    """(name, kind) of each value in a row of :func:`batches`, ``("geom", "geom")`` last for located exports."""
+    columns, source, order, geom = _columns(what)
+    return [(c.name, c.kind) for c in columns] + ([("geom", "geom")] if geom is not None else [])
+
+
+#: Largest table read whole into a lookup (SQLite) instead of joined row by row.
+LOOKUP_ROWS = 200_000
+
+
+def _statement(what: ExportTable, dialect: str) -> Any:
+    columns, source, order, geom = _columns(what)
+    selected = [_raw(c, dialect).label(c.name) for c in columns]
+    if geom is not None:
+        selected.append(_geometry(geom, dialect).label("geom"))
+    return select(*selected).select_from(source).order_by(*order)
+
+
+def _execute(session: Session, statement: Any, chunk_rows: int) -> Iterator[list[tuple]]:
+    """Plain tuples straight from the driver, ``chunk_rows`` at a time, inside the session's transaction.
+
+    The driver's cursor is used directly: building SQLAlchemy rows costs more than reading them. On
+    PostgreSQL the cursor is a server-side one, so only a chunk is ever on the client.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    dbapi = connection.connection.dbapi_connection
+    if dialect.name == "postgresql":
+        cursor = dbapi.cursor(name="relief_export")
+        cursor.itersize = chunk_rows
+    else:
+        cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(chunk_rows):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _distribution_batches(session: Session, chunk_rows: int) -> Iterator[list[Sequence[Any]]] | None:
+    """Distributions on SQLite with their household looked up in memory, or None if there are too many.
+
+    SQLite joins a million distributions to their households by one index search each, which takes
+    longer than reading the distributions themselves; the households are few enough to hold, so each
+    row is joined by a dictionary look-up instead (a row without its household is left out, as the
+    join leaves it out).
+    """
+    households = int(session.execute(select(func.count()).select_from(Household)).scalar_one())
+    if households > LOOKUP_ROWS:
+        return None
+    own = _own(Distribution)
+    homes = {row[0]: row[1:] for batch in _execute(session, select(
+        Household.id, Household.village_code, Household.county_code, type_coerce(Household.geom, LargeBinary)),
+        chunk_rows) for row in batch}
+    extra = [Column("item_name", Item.name, "text"), Column("unit", Item.unit, "text")]
+    source = Distribution.__table__.join(Item.__table__, Item.code == Distribution.item_code)
+    at_home = [c.name for c in own].index("household_id")
+    statement = (select(*[_raw(c, "sqlite").label(c.name) for c in own + extra]).select_from(source)
+                 .order_by(Distribution.id))
+
+    def joined() -> Iterator[list[Sequence[Any]]]:
+        for rows in _execute(session, statement, chunk_rows):
+            columns = list(zip(*rows))
+            try:
+                found = [homes[h] for h in columns[at_home]]
+            except KeyError:  # a distribution without its household: left out, as by the join
+                columns = list(zip(*[row for row in rows if row[at_home] in homes]))
+                if not columns:
+                    continue
+                found = [homes[h] for h in columns[at_home]]
+            yield columns + list(zip(*found))
+
+    return joined()
+
+
+def batches(session: Session, what: ExportTable, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[list[Sequence[Any]]]:
+    """The rows of ``what`` in key order, a chunk at a time, as columns laid out as :func:`layout` says.
+
+    Each chunk is a list of equally long columns (sequences of plain values). Values are raw: times as
+    the driver gives them (text on SQLite), booleans as 0/1 on SQLite, positions as WKB. Yields nothing
+    for an empty table.
+    """
+    dialect = session.get_bind().dialect.name
+    if what == ExportTable.DISTRIBUTIONS and dialect == "sqlite":
+        looked_up = _distribution_batches(session, chunk_rows)
+        if looked_up is not None:
+            yield from looked_up
+            return
+    for rows in _execute(session, _statement(what, dialect), chunk_rows):
+        yield list(zip(*rows))
+
+
+def _frame(values: list[Sequence[Any]], columns: list[Column], located: bool) -> pd.DataFrame:
     names = [c.name for c in columns] + (["geom"] if located else [])
-    # columns by transposing the rows in C: much faster than building the frame row by row
-    values = list(zip(*rows)) if rows else [() for _ in names]
+    values = values or [() for _ in names]
     frame = pd.DataFrame({name: np.array(column, dtype=object) for name, column in zip(names, values)})
     for column in columns:
         values = frame[column.name]
@@ -188,18 +282,12 @@ def chunks(session: Session, what: ExportTable, *, chunk_rows: int = CHUNK_ROWS)
 
     Yields at least one frame (empty when the table is), so writers always see the columns.
     """
-    dialect = session.get_bind().dialect.name
     columns, source, order, geom = _columns(what)
     located = geom is not None
-    selected = [_raw(c, dialect).label(c.name) for c in columns]
-    if located:
-        selected.append(_geometry(geom, dialect).label("geom"))
-    statement = select(*selected).select_from(source).order_by(*order)
-    result = session.connection().execution_options(stream_results=True, yield_per=chunk_rows).execute(statement)
     any_rows = False
-    for rows in result.partitions(chunk_rows):
+    for values in batches(session, what, chunk_rows=chunk_rows):
         any_rows = True
-        yield _frame(list(rows), columns, located)
+        yield _frame(values, columns, located)
     if not any_rows:
         yield _frame([], columns, located)
 
@@ -210,4 +298,4 @@ def row_count(session: Session, what: ExportTable) -> int:
     return int(session.execute(select(func.count()).select_from(source)).scalar_one())
 
 
-__all__ = ["CHUNK_ROWS", "chunks", "column_names", "is_present", "row_count"]
+__all__ = ["CHUNK_ROWS", "batches", "chunks", "column_names", "is_present", "layout", "row_count"]

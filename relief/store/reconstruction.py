@@ -4,24 +4,28 @@ Nothing here commits. Two inserts decide by a unique constraint, not by a
 prior read, so racing requests still make one row on both stores:
 :func:`insert_inspection` (``client_id``) and :func:`insert_payment`
 (``house_id, tranche``): ``INSERT … ON CONFLICT DO NOTHING RETURNING id``.
+pandas and the bulk writer are imported by the functions that build frames:
+``relief reconstruction`` reads plain columns (:func:`columns`) and starts without them.
 """
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import String, case, func, literal, or_, select, text, type_coerce, union_all, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from relief.store import areas as area_store
-from relief.store.bulk import insert_frame
 from relief.store.paging import Page, page_of
 from relief.store.rows import add, get
 from relief.store.tables import House, Household, HousePayment, HouseTransition, Inspection, InspectionPhoto, User
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The levels a house is placed in by its position.
 LEVELS = ("county", "township", "village")
@@ -226,7 +230,19 @@ def _area_filter(county_code: str | None, township_code: str | None, house_ids: 
 
 def frames(session: Session, pass_word: str, *, county_code: str | None = None, township_code: str | None = None,
            house_ids: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``(houses, passes, payments)`` as ``domain.reconstruction.house_rows`` reads them.
+    """``(houses, passes, payments)`` as ``domain.reconstruction.house_rows`` reads them."""
+    import pandas as pd
+
+    tables = columns(session, pass_word, county_code=county_code, township_code=township_code, house_ids=house_ids)
+    houses, passes, paid = (pd.DataFrame(t) for t in tables)
+    houses["stage_since"] = pd.to_datetime(houses["stage_since"], utc=True)
+    return houses, passes, paid
+
+
+def columns(session: Session, pass_word: str, *, county_code: str | None = None, township_code: str | None = None,
+            house_ids: Sequence[str] | None = None) -> tuple[dict[str, np.ndarray], ...]:
+    """:func:`frames` as plain columns (``domain.reconstruction.house_columns`` reads them): text as object
+    arrays (None for NULL), ``stage_since`` as numpy ``datetime64`` in UTC, ``correction_required`` as bool.
 
     A Core select does not autoflush, so the session's pending changes are flushed first.
     """
@@ -234,32 +250,69 @@ def frames(session: Session, pass_word: str, *, county_code: str | None = None, 
     where = _area_filter(county_code, township_code, house_ids)
     h = House.__table__.c
     since = h.stage_since
-    if session.get_bind().dialect.name == "sqlite":  # stored as UTC text: parsed below in one vectorised call
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:  # stored as UTC text: parsed below in one vectorised call
         since = type_coerce(h.stage_since, String)
-    columns = [c for c in FRAME_COLUMNS if c != "category"]
+    names = [c for c in FRAME_COLUMNS if c != "category"]
     query = (select(h.id, h.household_id, h.county_code, h.township_code, h.damage, h.stage, since, h.rebuild_mode,
                     h.correction_required).where(*where).order_by(h.id))
-    houses = _frame(session, query, columns)
+    houses = _columns(session, query, names)
     # the households' categories (few are set) looked up in one small query rather than joined row by row
     hh = Household.__table__.c
-    categories = _frame(session, select(hh.id, hh.assistance_category).where(hh.assistance_category.is_not(None)),
-                        ("household_id", "category"))
-    by_household = pd.Series(categories["category"].to_numpy(dtype=object),
-                             index=pd.Index(categories["household_id"].to_numpy(dtype=object), dtype=object))
-    category = houses["household_id"].map(by_household) if len(houses) else houses["household_id"]
-    houses.insert(FRAME_COLUMNS.index("category"), "category",
-                  pd.Series(category.to_numpy(dtype=object), index=houses.index, dtype=object)
-                  .where(category.notna().to_numpy(), None))
-    houses["stage_since"] = pd.to_datetime(houses["stage_since"], utc=True, format="ISO8601")
-    houses["correction_required"] = houses["correction_required"].astype(bool)
+    categories = dict(_rows(session, select(hh.id, hh.assistance_category)
+                            .where(hh.assistance_category.is_not(None))))
+    houses["category"] = np.asarray([categories.get(k) for k in houses["household_id"]] if categories
+                                    else [None] * len(houses["household_id"]), dtype=object)
+    houses["stage_since"] = _moments(houses["stage_since"], text=sqlite)
+    houses["correction_required"] = np.asarray([bool(v) for v in houses["correction_required"]], dtype=bool)
+    houses = {name: houses[name] for name in FRAME_COLUMNS}
     i = Inspection.__table__.c
     scoped = [i.house_id.in_(select(House.id).where(*where))] if where else []
-    passes = _frame(session, select(i.house_id, i.milestone).where(i.result == pass_word, *scoped),
-                    ("house_id", "milestone"))  # a milestone passed twice is harmless: house_rows allows duplicates
+    passes = _columns(session, select(i.house_id, i.milestone).where(i.result == pass_word, *scoped),
+                      ("house_id", "milestone"))  # a milestone passed twice is harmless: house_rows allows duplicates
     p = HousePayment.__table__.c
     scoped = [p.house_id.in_(select(House.id).where(*where))] if where else []
-    paid = _frame(session, select(p.house_id, p.tranche, p.amount).where(*scoped), ("house_id", "tranche", "amount"))
+    paid = _columns(session, select(p.house_id, p.tranche, p.amount).where(*scoped), ("house_id", "tranche", "amount"))
+    paid["amount"] = np.asarray(paid["amount"], dtype=float)
     return houses, passes, paid
+
+
+def _rows(session: Session, query) -> list[tuple]:
+    """The driver's plain tuples of a Core select: no Row object nor type processing per row.
+
+    (``DataFrame.from_records`` over SQLAlchemy ``Row`` objects probes each row's attributes, and every miss
+    raises inside SQLAlchemy: seconds over 100,000 houses.) The ORM session's connection runs it as Core.
+    """
+    result = session.connection().execute(query)
+    rows = result.cursor.fetchall()
+    result.close()
+    return rows
+
+
+def _columns(session: Session, query, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """A Core select as object arrays by column name, values as the driver gives them (SQLite: booleans as
+    0/1, moments as text; :func:`columns` converts those)."""
+    rows = _rows(session, query)
+    if not rows:
+        return {name: np.empty(0, dtype=object) for name in names}
+    table = np.empty((len(rows), len(names)), dtype=object)
+    table[:] = rows  # one C-level copy of the tuples into a grid
+    return {name: table[:, j].copy() for j, name in enumerate(names)}
+
+
+def _moments(values: np.ndarray, *, text: bool) -> np.ndarray:
+    """Stored moments as numpy ``datetime64[us]`` in UTC (NaT for NULL)."""
+    if text:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a text with an offset is not naive UTC: pandas reads it below
+                return np.asarray(values.tolist(), dtype="datetime64[us]")
+        except (ValueError, DeprecationWarning, UserWarning):
+            pass
+    import pandas as pd
+
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601" if text else None)
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
 
 
 def _frame(session: Session, query, columns: Sequence[str]) -> pd.DataFrame:
@@ -272,9 +325,9 @@ def _frame(session: Session, query, columns: Sequence[str]) -> pd.DataFrame:
     raises inside SQLAlchemy: seconds over 100,000 houses.) The ORM session's connection runs it as Core.
     Text columns stay ``object`` (``None`` for NULL), as the domain frames use them.
     """
-    result = session.connection().execute(query)  # Core, not ORM loading per row
-    rows = result.cursor.fetchall()  # the driver's plain tuples: no Row object nor type processing per row
-    result.close()
+    import pandas as pd
+
+    rows = _rows(session, query)
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     table = np.empty((len(rows), len(columns)), dtype=object)
@@ -331,6 +384,8 @@ def known_households(session: Session, household_ids: Sequence[str]) -> dict[str
 
 def stored_records(session: Session, house_ids: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(inspections, payments)`` already stored for these houses (what a re-import must not repeat)."""
+    import pandas as pd
+
     wanted = sorted(set(house_ids))
     i, p = Inspection.__table__.c, HousePayment.__table__.c
     found_i, found_p = [], []
@@ -345,6 +400,8 @@ def stored_records(session: Session, house_ids: Sequence[str]) -> tuple[pd.DataF
 
 def insert_houses(session: Session, frame: pd.DataFrame) -> int:
     """New houses (columns of ``houses``, ``geom`` as shapely points); bbox columns are filled from ``geom``."""
+    from relief.store.bulk import insert_frame
+
     return insert_frame(session, House, frame)
 
 
@@ -366,6 +423,8 @@ def replace_houses(session: Session, frame: pd.DataFrame) -> int:
 
 
 def _missing(value: Any) -> bool:
+    import pandas as pd
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -374,12 +433,16 @@ def _missing(value: Any) -> bool:
 
 def insert_records(session: Session, name: str, frame: pd.DataFrame) -> int:
     """Rows of ``house_transitions``, ``inspections`` or ``house_payments`` in one statement per chunk."""
+    from relief.store.bulk import insert_frame
+
     model = {"house_transitions": HouseTransition, "inspections": Inspection, "house_payments": HousePayment}[name]
     return insert_frame(session, model, frame)
 
 
 def inspection_ids(session: Session, keys: pd.DataFrame, pass_word: str) -> pd.Series:
     """The id of the latest inspection per ``(house_id, milestone)`` passing, for naming imported payments."""
+    import pandas as pd
+
     i = Inspection.__table__.c
     houses = sorted(set(keys["house_id"]))
     rows = []

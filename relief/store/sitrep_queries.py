@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from relief.domain.vocabulary import AreaLevel, Shelter, SiteStatus
-from relief.store.tables import Area, Household, Incident, Item, Site, Sitrep, StatutoryReport
+from relief.domain.vocabulary import GUARANTEE_STATUSES, GUARANTEES, AreaLevel, Shelter, SiteStatus
+from relief.domain.vocabulary import GuaranteeStatus as Verdict
+from relief.store.tables import Area, GuaranteeStatus, Household, Incident, Site, Sitrep, StatutoryReport
 
 # --- what the snapshot reads ----------------------------------------------------------------------
 
@@ -71,10 +72,36 @@ def sites_occupancy(session: Session) -> list[dict[str, Any]]:
             for sid, name, county, capacity, n in session.execute(query)]
 
 
-def item_names(session: Session) -> dict[str, dict[str, str]]:
-    """Item code → ``{"name", "unit"}``."""
-    return {code: {"name": name, "unit": unit}
-            for code, name, unit in session.execute(select(Item.code, Item.name, Item.unit).order_by(Item.code))}
+def unmet_by_township(session: Session) -> tuple[list[dict[str, Any]], int]:
+    """Kept verdicts of the register's households counted per township (the parent of the household's village):
+    ``[{"code", "households", <guarantee>: households unmet}]`` by code, and the households with a verdict in all.
+
+    The figures ``guarantee_lists.counts(…, "township")`` gives over the stored verdicts, counted by the
+    database instead of a frame of every household.
+    """
+    columns = [getattr(GuaranteeStatus, g) for g in GUARANTEES]
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    # per village first (a thousand groups), then villages to townships: one area look-up per village, not
+    # one per household
+    villages = (select(Household.village_code.label("village"), func.count().label("households"),
+                       counted(columns[0].in_(list(GUARANTEE_STATUSES))).label("judged"),
+                       *[counted(c == Verdict.UNMET.value).label(g) for g, c in zip(GUARANTEES, columns)])
+                .select_from(GuaranteeStatus).join(Household, Household.id == GuaranteeStatus.household_id)
+                .group_by(Household.village_code).subquery())
+    township = Area.parent_code
+    query = (select(township, func.sum(villages.c.households), func.sum(villages.c.judged),
+                    *[func.sum(villages.c[g]) for g in GUARANTEES])
+             .select_from(villages).outerjoin(Area, Area.code == villages.c.village)
+             .group_by(township).order_by(township))
+    rows, total = [], 0
+    for code, households, judged, *unmet in session.execute(query):
+        total += int(households)
+        if code is not None:
+            rows.append({"code": code, "households": int(judged), **{g: int(n) for g, n in zip(GUARANTEES, unmet)}})
+    return rows, total
 
 
 # --- issued reports -------------------------------------------------------------------------------

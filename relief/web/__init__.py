@@ -77,7 +77,8 @@ def _api_write_modules():
         api_reconstruction,
         api_relocation,
         api_stock,
+        api_subscriptions,
     )
 
     return [api_admin, api_assistance, api_dispatch, api_export, api_households, api_incidents, api_reconstruction,
-            api_relocation, api_stock]
+            api_relocation, api_stock, api_subscriptions]

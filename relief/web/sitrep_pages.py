@@ -165,6 +165,22 @@ def render_locale(app, snap: Mapping[str, Any], locale: str) -> str:
         return render_html(snap)
 
 
+def render_app(settings: Mapping[str, Any]):
+    """An app with only what the report's templates need (templates, Babel, ``|local_time``), for
+    ``render_locale`` on the command line: building the whole web app (every page, Socket.IO, the map
+    exporter) took most of a report's time there."""
+    from flask import Flask
+
+    from relief import asset_folder, i18n
+    from relief.web import times
+
+    app = Flask("relief", template_folder=asset_folder("templates"), static_folder=None)
+    app.config.update(settings)
+    i18n.init_app(app)
+    times.init_app(app)
+    return app
+
+
 def pdf_bytes(html: str) -> bytes:
     """The report document as PDF (WeasyPrint; fonts from the system: Noto Sans CJK for Chinese)."""
     from weasyprint import HTML

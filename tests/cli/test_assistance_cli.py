@@ -34,3 +34,22 @@ def test_propose_batch_confirm(cli_runner, database_url, tmp_path):
     second = cli_runner("assistance", "confirm", str(tmp_path / "back.csv"))
     assert "paid 1" in first.output and "paid 0, failed 0, unchanged 1" in second.output
     store.dispose()
+
+
+def test_the_proposal_csv_is_the_spreadsheet_writers_byte_for_byte(cli_runner):
+    from datetime import datetime
+
+    from relief.cli.app import read_only_context
+    from relief.domain import spreadsheet
+
+    as_of = "2026-11-20T10:00:00.500000+08:00"
+    assert cli_runner("demo", "--households", "600", "--seed", "7", "--as-of", as_of).exit_code == 0
+    listed = cli_runner("assistance", "propose", "--programme", "transitional", "--as-of", as_of)
+    assert listed.exit_code == 0, listed.output
+    ctx = read_only_context()
+    try:
+        rows = service.propose(ctx, "transitional", datetime.fromisoformat(as_of))
+    finally:
+        ctx.store.dispose()
+    assert len(rows) >= 5 and listed.output == spreadsheet.to_csv(rows)
+    assert ",2026-11-20 10:00:00.500+08:00," in listed.output.splitlines()[1]  # pandas' own moment text

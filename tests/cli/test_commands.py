@@ -51,3 +51,55 @@ def test_demo_refuses_a_moment_it_cannot_place(cli_runner, value, why):
     assert result.exit_code == 2
     assert "--as-of" in result.output and why in result.output
     assert "generating" not in result.output
+
+
+def test_the_command_table_keeps_each_commands_own_help():
+    import click
+
+    from relief.cli import COMMANDS, cli
+
+    for name, entry in COMMANDS.items():
+        real = cli.get_command(None, name)
+        listed = click.Command(name, help=entry.help)
+        for limit in (30, 45, 80, 400):
+            assert listed.get_short_help_str(limit) == real.get_short_help_str(limit), name
+
+
+def _modules_after(args: list[str], env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """``relief ARGS`` in a fresh interpreter: what it printed, and which modules it had imported."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from relief.cli import cli\n"
+              f"cli.main({args!r}, prog_name='relief', standalone_mode=False)\n"
+              "print('\\x00' + ' '.join(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, **(env or {})})
+    printed, _, modules = done.stdout.rpartition("\x00")
+    return printed, set(modules.split())
+
+
+def test_help_imports_no_command_module():
+    printed, modules = _modules_after(["--help"])
+    assert "reconstruction" in printed and "assistance" in printed
+    assert not {m for m in modules if m.startswith("relief.cli.")}
+    assert not {"pandas", "sqlalchemy", "flask"} & modules
+
+
+#: What a command that only reads the store never needs: the web app, Socket.IO, gevent, migrations, maps.
+WEB_AND_MAPS = {"flask", "flask_socketio", "gevent", "alembic", "geopandas", "pyproj", "relief.web", "relief.live"}
+
+
+@pytest.mark.parametrize("args, without", [
+    # the house listing is written from plain columns: not even pandas is loaded
+    (["reconstruction", "--as-of", "2026-11-20T10:00:00+08:00"], WEB_AND_MAPS | {"pandas"}),
+    (["assistance", "propose", "--programme", "transitional", "--as-of", "2026-11-20T10:00:00+08:00"], WEB_AND_MAPS),
+])
+def test_read_only_commands_build_no_web_app(database_url, tmp_path, args, without):
+    url = database_url if "://" in database_url else f"sqlite:///{database_url}"
+    printed, modules = _modules_after(args, {"RELIEF_DATABASE_URL": url,
+                                             "RELIEF_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert printed.startswith(("house_id,", "household_id,")), printed
+    assert not without & modules

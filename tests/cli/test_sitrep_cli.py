@@ -47,3 +47,18 @@ def test_issue_numbers_once_per_as_of(cli_runner, filled):
 def test_a_bad_as_of_is_named(cli_runner, filled):
     result = cli_runner("sitrep", "--as-of", "2020-01-01T00:00:00+08:00", "--format", "json")
     assert result.exit_code != 0 and "as_of" in result.output
+
+
+def test_the_html_is_the_web_apps_byte_for_byte(cli_runner, filled, app):
+    """The command line renders without the web app; the document must not change for it."""
+    from relief.services import sitrep
+    from relief.services.context import Actor
+    from relief.web import sitrep_pages
+
+    ctx = world.context(app.extensions["relief.store"], Actor.system(), world.MORNING)
+    snap = sitrep.snapshot(ctx, world.MORNING)
+    for lang in ("zh", "en"):
+        result = cli_runner("sitrep", "--as-of", AS_OF, "--format", "html", "--lang", lang)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == sitrep_pages.render_locale(app, snap, lang), lang
+    assert "12" in result.stdout and "Key figures" in result.stdout

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from relief.domain import spreadsheet
 from relief.domain.spreadsheet import safe_cell, safe_frame, to_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,13 @@ def test_every_csv_or_xlsx_writer_goes_through_safe_cells():
                  for path in sorted((ROOT / folder).rglob("*.py")) if path != own
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if writers.search(line)]
     assert offenders == []
+
+
+def test_columns_csv_marks_text_columns_only():
+    text = [["=1+1", "plain", None], [-3, 2.5, None], ["a,b", "@x", "-3.5"]]
+    out = spreadsheet.columns_csv(text, [True, False, True])
+    assert list(csv.reader(io.StringIO(out))) == [["'=1+1", "-3", "a,b"], ["plain", "2.5", "'@x"], ["", "", "-3.5"]]
+    column = ["a", None, "b"]
+    assert spreadsheet.safe_cells(column) is column  # nothing to change: the column itself
+    assert spreadsheet.safe_cells(["x", 3, "=y"]) == ["x", 3, "'=y"]
+    assert spreadsheet.columns_csv([[], []], [True, False]) == ""

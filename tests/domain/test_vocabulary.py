@@ -58,6 +58,8 @@ COLUMN_WORDS = {
     ("assistance_payout_lines", "status"): vocabulary.PAYOUT_STATUSES,
     ("inspections", "milestone"): vocabulary.HOUSE_STAGES,
     ("inspections", "result"): vocabulary.INSPECTION_RESULTS,
+    ("subscriptions", "mode"): vocabulary.DELIVERY_MODES,
+    ("webhook_deliveries", "status"): vocabulary.DELIVERY_STATUSES,
 }
 
 
@@ -125,6 +127,9 @@ def test_each_tuple_is_its_enum_in_order():
     pairs += [(v.CASE_STAGES, v.CaseStage), (v.CASE_ACTIONS, v.CaseAction),
               (v.OBJECTION_OUTCOMES, v.ObjectionOutcome), (v.PAYOUT_STATUSES, v.PayoutStatus)]
     pairs += [(v.EXPORT_TABLES, v.ExportTable), (v.EXPORT_FORMATS, v.ExportFormat)]
+    pairs += [(v.AID_SOURCE_KINDS, v.AidSourceKind), (v.AID_FLAG_KINDS, v.AidFlagKind),
+              (v.AID_FLAG_STATUSES, v.AidFlagStatus), (v.MATCH_VERDICTS, v.MatchVerdict)]
+    pairs += [(v.DELIVERY_MODES, v.DeliveryMode), (v.DELIVERY_STATUSES, v.DeliveryStatus)]
     assert len(pairs) == inspect.getsource(vocabulary).count(" = values("), "a word tuple without its pair here"
     for words, enum in pairs:
         assert issubclass(enum, StrEnum)

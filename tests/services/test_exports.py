@@ -191,15 +191,15 @@ def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(ctx, tmp_path, mon
     out.parent.mkdir()
     out.write_text("the previous export")
     chosen = exports.plan(ctx, "distributions", fmt, public=False)
-    real = export_queries.chunks
+    real = export_queries.batches
 
     def failing(session, what, *, chunk_rows):
-        for index, frame in enumerate(real(session, what, chunk_rows=chunk_rows)):
+        for index, columns in enumerate(real(session, what, chunk_rows=chunk_rows)):
             if index == 1:
                 raise RuntimeError("the disk filled up")
-            yield frame
+            yield columns
 
-    monkeypatch.setattr(export_queries, "chunks", failing)
+    monkeypatch.setattr(export_queries, "batches", failing)
     with pytest.raises(RuntimeError):
         exports.write_file(ctx, chosen, out, chunk_rows=2)
     assert out.read_text() == "the previous export"
@@ -221,3 +221,41 @@ def test_chunks_are_bounded(ctx):
     with ctx.store.read() as session:
         sizes = [len(f) for f in export_queries.chunks(session, ExportTable.DISTRIBUTIONS, chunk_rows=3)]
     assert sizes == [3, 1]
+
+
+def test_distributions_read_the_same_with_households_looked_up_or_joined(ctx, monkeypatch):
+    with ctx.store.read() as session:
+        looked_up = list(export_queries.batches(session, ExportTable.DISTRIBUTIONS, chunk_rows=3))
+    monkeypatch.setattr(export_queries, "LOOKUP_ROWS", -1)  # too many households to hold: the SQL join
+    with ctx.store.read() as session:
+        joined = list(export_queries.batches(session, ExportTable.DISTRIBUTIONS, chunk_rows=3))
+    assert [len(c[0]) for c in looked_up] == [3, 1]
+    assert [[list(c) for c in chunk] for chunk in looked_up] == [[list(c) for c in chunk] for chunk in joined]
+    assert len(looked_up[0]) == len(export_queries.layout(ExportTable.DISTRIBUTIONS))
+
+
+def test_text_exports_give_the_collector_back(ctx):
+    import gc
+
+    chosen = exports.plan(ctx, "distributions", "csv", public=False)
+    seen = []
+    for _ in exports.text_pieces(ctx, chosen, chunk_rows=2):
+        seen.append(gc.isenabled())  # on while the reader has the piece
+    assert seen and all(seen) and gc.isenabled()
+    pieces = exports.text_pieces(ctx, chosen, chunk_rows=2)
+    next(pieces)
+    pieces.close()  # a reader that stops early
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        list(exports.text_pieces(ctx, chosen, chunk_rows=2))
+        assert not gc.isenabled()  # left off when it was off
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_the_tally_counts_the_rows_written(ctx, tmp_path, fmt):
+    seen = []
+    _write(ctx, tmp_path, "distributions", fmt, tally=seen.append)
+    assert seen == [2, 2] and sum(seen) == export_world.COUNTS["distributions"]

@@ -126,3 +126,59 @@ def test_as_of_in_the_future_or_before_any_data_is_refused(scene, offset):
     with pytest.raises(ValidationFailed) as caught:
         sitrep.snapshot(scene["ctx"], world.MORNING + offset)
     assert caught.value.field == "as_of"
+
+
+def _verdicts(store):
+    """Villages under T1 and T2, and kept verdicts: unmet ones in both townships, one household without a
+    village (counted in the total only) and one whose village is unknown to the register."""
+    from datetime import datetime, timezone
+
+    from relief.store.tables import Area, GuaranteeStatus, Household
+
+    judged = datetime(2026, 7, 1, 23, 0, tzinfo=timezone.utc)
+    verdicts = {  # household: (village, food, clothing, water, housing, medical)
+        "H1": ("V1", "unmet", "met", "unmet", "met", "met"),
+        "H2": ("V1", "met", "met", "unmet", "at_risk", "met"),
+        "H3": ("V2", "met", "met", "met", "met", "met"),
+        "H4": ("V3", "unmet", "unmet", "met", "met", "not_applicable"),
+        "H5": (None, "unmet", "unmet", "unmet", "unmet", "unmet"),
+        "H6": ("V9", "unmet", "met", "met", "met", "met"),
+    }
+    with store.write() as session:
+        session.add_all([Area(code="V1", name_zh="一村", name_en="One", level="village", parent_code="T1"),
+                         Area(code="V3", name_zh="三村", name_en="Three", level="village", parent_code="T1"),
+                         Area(code="V2", name_zh="二村", name_en="Two", level="village", parent_code="T2"),
+                         Area(code="V9", name_zh="九村", name_en="Nine", level="village")])
+        session.flush()
+        session.add(world._household("H6", 2, world.EAST))
+        session.flush()
+        for hid, (village, *statuses) in verdicts.items():
+            session.get(Household, hid).village_code = village
+            session.add(GuaranteeStatus(household_id=hid, village_code=village,
+                                        **dict(zip(("food", "clothing", "water", "housing", "medical"), statuses)),
+                                        reasons={}, shortfalls={}, as_of=judged, standards_version="test"))
+
+
+def test_unmet_guarantees_per_township_are_those_of_the_guarantees_api(scene, store):
+    from relief.services import guarantee_lists
+
+    _verdicts(store)
+    ctx = scene["ctx"]
+    got = sitrep.snapshot(ctx, world.MORNING)["guarantees"]
+    # T1: H1, H2 (V1) and H4 (V3); T2: H3 (V2, nothing unmet, so no row); H5 and H6 have no township.
+    assert got["households"] == 6
+    assert got["total"] == {"food": 4, "clothing": 2, "water": 3, "housing": 1, "medical": 1, "any": 5}
+    assert got["rows"] == [{"code": "T1", "name": {"zh": "舞阳坝街道", "en": "Wuyangba"}, "households": 3, "food": 2,
+                            "clothing": 1, "water": 2, "housing": 0, "medical": 0, "most": 2}]
+    assert got["rest"] is None
+    # the same as GET /api/guarantees?summary=township counts from the stored verdicts
+    found = guarantee_lists.verdicts(ctx)
+    counts = guarantee_lists.counts(ctx, found, found.frame, "township")
+    assert counts["total"]["households"] == got["households"]
+    for row in got["rows"]:
+        entry = counts["areas"][row["code"]]
+        assert entry["households"] == row["households"]
+        assert {g: entry["guarantees"][g].get("unmet", 0) for g in got["guarantees"]} == \
+            {g: row[g] for g in got["guarantees"]}
+    assert {code for code, entry in counts["areas"].items()
+            if any(entry["guarantees"][g].get("unmet") for g in got["guarantees"])} == {r["code"] for r in got["rows"]}

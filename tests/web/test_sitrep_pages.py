@@ -122,6 +122,18 @@ def test_the_pdf_of_an_issued_report_has_the_counties_and_tables(client, scene, 
     assert client.get("/sitrep/2.pdf", headers=commander.headers).status_code == 404
 
 
+def test_the_pdf_embeds_one_face_regular_and_bold(app, scene):
+    """Page numbers, map labels and summed rows are set in the report's face too: each other face embedded
+    (a default serif, a synthesised oblique, a fallback) costs the PDF a font file loaded and subset."""
+    snap = sitrep.snapshot(world.at(scene["ctx"], world.MORNING), world.MORNING)
+    reader = PdfReader(io.BytesIO(sitrep_pages.pdf_bytes(sitrep_pages.render_locale(app, snap, "zh"))))
+    faces = {str(font.get_object()["/BaseFont"]).split("+", 1)[-1]
+             for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+    assert faces == {"Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert world.WEST_ZH in text and "1 / " in text  # county names (map labels and tables) and page numbers
+
+
 def test_edxl_answer_carries_the_key_figures(client, scene, staff):
     from xml.etree import ElementTree as ET
 

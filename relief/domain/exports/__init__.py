@@ -1,10 +1,10 @@
 """What each export is, who may have it, and what the public version hides (pure: no files, no store).
 
 An export is one table (:class:`~relief.domain.vocabulary.ExportTable`) in one format
-(:class:`~relief.domain.vocabulary.ExportFormat`). Rows arrive in chunks as DataFrames
-(``relief/store/export_queries.py``: typed columns, ``geom`` last as shapely geometries) and are
-formatted chunk by chunk by :mod:`.tables` (CSV, HXL, xlsx rows) and :mod:`.geojson`, so no export
-ever holds more than one chunk.
+(:class:`~relief.domain.vocabulary.ExportFormat`). Rows arrive in chunks (``relief/store/export_queries.py``),
+either as plain columns of raw values, from which :mod:`.tables` writes CSV/HXL lines and :mod:`.geojson`
+Features without building a DataFrame, or as typed DataFrames (``geom`` last as shapely geometries) for
+xlsx rows and GeoPackage layers; both give the same text. No export ever holds more than one chunk.
 
 The public version (anonymous callers, ``relief export --public``) never contains households, drops
 the columns that point at a person or carry free text about one (:data:`PUBLIC_DROPPED`), masks names,
@@ -13,7 +13,7 @@ household (their position is the household's home).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -94,3 +94,24 @@ def public_frame(what: ExportTable, frame: pd.DataFrame) -> pd.DataFrame:
 def file_name(what: ExportTable, fmt: ExportFormat, *, public: bool) -> str:
     """The name offered for a download: ``sites.hxl.csv``, ``incidents-public.gpkg``."""
     return f"{what.value}{'-public' if public else ''}.{EXTENSIONS[fmt]}"
+
+
+def public_columns(what: ExportTable, names: list[str], columns: list[Sequence[Any]]) -> tuple[list[str], list[Any]]:
+    """The public version of one chunk held as columns (``names[i]`` holds ``columns[i]``), as :func:`public_frame`."""
+    kept_names, kept = [], []
+    for name, values in zip(names, columns):
+        if name in PUBLIC_DROPPED:
+            continue
+        mask = PUBLIC_MASKS.get(name)
+        if mask is not None:
+            values = [mask(v) if isinstance(v, str) and v else None for v in values]
+        elif name == "geom" and what in HOUSEHOLD_BOUND:
+            values = [None] * len(values)
+        kept_names.append(name)
+        kept.append(values)
+    return kept_names, kept
+
+
+def public_names(names: list[str]) -> list[str]:
+    """The names :func:`public_columns` keeps."""
+    return [n for n in names if n not in PUBLIC_DROPPED]

@@ -8,7 +8,8 @@ Every text cell passes through :mod:`relief.domain.spreadsheet`, so text beginni
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,89 @@ def tabular(frame: pd.DataFrame) -> pd.DataFrame:
     if "geom" in frame.columns:
         out["lon"], out["lat"] = lon_lat(frame["geom"].to_numpy(dtype=object))
     return out
+
+
+def time_text(value: Any) -> str | None:
+    """One moment as :func:`iso_times` writes it (naive moments are UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is None else value.astimezone(timezone.utc)
+        return moment.isoformat()[:19] + "Z"
+    stamp = pd.Timestamp(value)
+    if stamp is pd.NaT:
+        return None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def time_cells(values: Sequence[Any]) -> list[str | None]:
+    """Moments as :func:`iso_times` writes them, from a store's raw values (text as SQLite keeps it, or datetimes)."""
+    # SQLite's own form, 'YYYY-MM-DD HH:MM:SS.ffffff', is cut into shape; anything else is parsed
+    return [v[:10] + "T" + v[11:19] + "Z" if v.__class__ is str and len(v) == 26 and v[10] == " " and v[19] == "."
+            else time_text(v) for v in values]
+
+
+BOOL_TEXT = {True: "True", False: "False"}
+
+
+class Points:
+    """``lon``/``lat`` of positions given as WKB, as :func:`lon_lat` makes them, each position worked out once.
+
+    Exports repeat positions (every distribution carries its household's), so each distinct WKB is
+    decoded once; the memo is emptied when it reaches ``limit`` entries, keeping memory flat.
+    """
+
+    def __init__(self, limit: int = 100_000):
+        self.limit = limit
+        self.lon: dict[Any, float | None] = {None: None}
+        self.lat: dict[Any, float | None] = {None: None}
+
+    def __call__(self, blobs: Sequence[Any]) -> tuple[list, list]:
+        lons, lats = self.lon, self.lat
+        new = [b for b in set(blobs) if b not in lons]
+        if new:
+            if len(lons) + len(new) > self.limit:
+                lons.clear(), lats.clear()
+                lons[None] = lats[None] = None
+                new = [b for b in set(blobs) if b is not None]
+            xs, ys = lon_lat(shapely.from_wkb([bytes(b) for b in new]))
+            for key, x, y in zip(new, xs.tolist(), ys.tolist()):
+                lons[key], lats[key] = (None if x != x else x), (None if y != y else y)
+        return [lons[b] for b in blobs], [lats[b] for b in blobs]
+
+
+def table_names(names: Sequence[str]) -> list[str]:
+    """Column names of the table rows made from a chunk with ``names`` (``geom`` becomes ``lon``, ``lat``)."""
+    out = [n for n in names if n != "geom"]
+    return out + ["lon", "lat"] if "geom" in names else out
+
+
+def rows_csv(names: Sequence[str], kinds: Mapping[str, str], columns: Sequence[Sequence[Any]],
+             points: Points) -> str:
+    """CSV lines (no header) of one chunk held as columns of raw values, as :func:`csv_text` of :func:`tabular`.
+
+    ``kinds`` gives each name's kind (int, float, bool, time, text, geom); columns are in :func:`table_names`
+    order, text cells spreadsheet-safe.
+    """
+    cells, text = [], []
+    located = None
+    for name, values in zip(names, columns):
+        kind = kinds[name]
+        if kind == "geom":
+            located = values
+            continue
+        if kind == "time":
+            values = time_cells(values)
+        elif kind == "bool":
+            values = [BOOL_TEXT.get(v) if v is not None else None for v in values]
+        cells.append(values)
+        text.append(kind == "text")
+    if located is not None:
+        lon, lat = points(located)
+        cells += [lon, lat]
+        text += [False, False]
+    return spreadsheet.columns_csv(cells, text)
 
 
 def header_text(columns: Sequence[str], tags: Sequence[str] | None = None) -> str:

@@ -23,6 +23,14 @@ from .resends import ResendRecord
 from .schedule import OverdueAnnouncement, SchedulerLease
 from .sitrep import Sitrep
 from .stock import DispatchPlan, Distribution, Donation, Item, StockBalance, StockMovement
+from .webhooks import (
+    Subscription,
+    WebhookAttempt,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookDeliveryEvent,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "ApiToken", "Area", "AuditEntry", "Base", "Depot", "DispatchPlan", "Distribution", "Donation",
@@ -34,4 +42,6 @@ __all__ = [
     "AssistanceCase", "AssistanceProgramme", "BankAccount", "CaseTransition", "Objection", "PayoutBatch",
     "PayoutLine",
     "Sitrep",
+    "Subscription", "WebhookAttempt", "WebhookCursor", "WebhookDelivery", "WebhookDeliveryEvent",
+    "WebhookEndpoint",
 ]
