@@ -12,12 +12,10 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 from sqlalchemy import String, and_, func, insert, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from relief.store.paging import Page
-from relief.store.rows import add, get
+from relief.store.rows import add, conflict_insert, get
 from relief.store.tables import (
     Area,
     AssistanceCase,
@@ -34,10 +32,6 @@ from relief.store.tables import (
 IN_CHUNK = 5000
 
 
-def _insert(session: Session):
-    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 # --- programmes --------------------------------------------------------------------------
 
 def ensure_programme(session: Session, *, code: str, version: str, name_zh: str, name_en: str, purpose: str,
@@ -46,7 +40,7 @@ def ensure_programme(session: Session, *, code: str, version: str, name_zh: str,
     table = AssistanceProgramme.__table__
     values = dict(code=code, version=version, name_zh=name_zh, name_en=name_en, purpose=purpose, rule=rule,
                   published_at=at)
-    session.execute(_insert(session)(table).values(**values)
+    session.execute(conflict_insert(session)(table).values(**values)
                     .on_conflict_do_nothing(index_elements=[table.c.code, table.c.version]))
     row = session.scalar(select(AssistanceProgramme).where(AssistanceProgramme.code == code,
                                                            AssistanceProgramme.version == version))

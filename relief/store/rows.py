@@ -1,10 +1,12 @@
-"""Row helpers every store module uses: add with an id, fetch (optionally locked)."""
+"""Row helpers every store module uses: add with an id, fetch (optionally locked), insert with ON CONFLICT."""
 from __future__ import annotations
 
 import functools
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
@@ -40,3 +42,8 @@ def exists(session: Session, model: type, key: Any) -> bool:
     """Whether a row with this primary key exists: one indexed Core read, nothing loaded (the session's pending
     rows are not seen: it does not flush)."""
     return session.connection().execute(_key_of(model), {"key": key}).first() is not None
+
+
+def conflict_insert(session: Session):
+    """The dialect's ``insert`` (PostgreSQL's or SQLite's), the one with ``on_conflict_do_nothing/_update``."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -21,23 +21,17 @@ from typing import Any, Iterable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from relief.store.rows import conflict_insert
 from relief.store.tables import OverdueAnnouncement, SchedulerLease
 
 _L = SchedulerLease.__table__
 _A = OverdueAnnouncement.__table__
 
 
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def take_lease(session: Session, name: str, holder: str, *, now: datetime, seconds: float) -> bool:
     """Take the lease ``name`` for ``holder`` until ``now + seconds``, or renew it; False while another holds it."""
-    statement = _insert(session)(_L).values(name=name, holder=holder, expires_at=now + timedelta(seconds=seconds))
+    expires_at = now + timedelta(seconds=seconds)
+    statement = conflict_insert(session)(_L).values(name=name, holder=holder, expires_at=expires_at)
     statement = statement.on_conflict_do_update(
         index_elements=[_L.c.name],
         set_={"holder": statement.excluded.holder, "expires_at": statement.excluded.expires_at},
@@ -72,7 +66,7 @@ def claim_announcements(session: Session, claims: Iterable[dict[str, Any]], *, n
         chunk = keys[start:start + 500]
         seen.update(connection.execute(select(_A.c.key).where(_A.c.key.in_(chunk))).scalars())
     claimed = set()
-    insert = _insert(session)
+    insert = conflict_insert(session)
     for key in keys:
         if key in seen:
             continue

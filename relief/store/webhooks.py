@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from relief.domain.vocabulary import DeliveryStatus
 from relief.store.paging import Page
+from relief.store.rows import conflict_insert
 from relief.store.tables import (
     Event,
     Subscription,
@@ -35,14 +36,6 @@ from relief.store.tables import (
 CURSOR = "outbox"
 _D = WebhookDelivery.__table__
 _C = WebhookCursor.__table__
-
-
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 # --- endpoints and subscriptions ---------------------------------------------
@@ -118,7 +111,7 @@ def fan_out_targets(session: Session) -> list[dict[str, Any]]:
 def lock_cursor(session: Session) -> int:
     """The last seq fanned out; holds the cursor row until commit (PostgreSQL), so one fan-out runs at a time."""
     connection = session.connection()
-    connection.execute(_insert(session)(_C).values(name=CURSOR, seq=0).on_conflict_do_nothing(
+    connection.execute(conflict_insert(session)(_C).values(name=CURSOR, seq=0).on_conflict_do_nothing(
         index_elements=[_C.c.name]))
     return connection.execute(update(_C).where(_C.c.name == CURSOR).values(seq=_C.c.seq)
                               .returning(_C.c.seq)).scalar_one()
@@ -222,8 +215,16 @@ def claim_due(session: Session, holder: str, *, now: datetime, lease_until: date
     got: set[int] = set()
     ids = [c[0] for c in candidates]
     for start in range(0, len(ids), 500):
+        # Rows another transaction holds (a racing claim, a worker recording its outcomes) are skipped, not
+        # waited for, and the rest are locked in id order: racing workers never deadlock on PostgreSQL.
+        # A skipped row counts as taken below. SQLite has no row locks; its one writer needs none.
+        free = connection.execute(
+            select(_D.c.id).where(_D.c.id.in_(ids[start:start + 500])).order_by(_D.c.id)
+            .with_for_update(skip_locked=True)).scalars().all()
+        if not free:
+            continue
         got.update(connection.execute(
-            update(_D).where(_D.c.id.in_(ids[start:start + 500]), _D.c.status == DeliveryStatus.PENDING,
+            update(_D).where(_D.c.id.in_(free), _D.c.status == DeliveryStatus.PENDING,
                              or_(_D.c.lease_until.is_(None), _D.c.lease_until <= now))
             .values(lease_holder=holder, lease_until=lease_until).returning(_D.c.id)).scalars())
     claimed, broken, give_back = [], set(), []
