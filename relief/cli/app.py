@@ -7,9 +7,10 @@ of that time.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    import threading
     from datetime import datetime
 
     from relief.services.context import Actor, Context
@@ -64,3 +65,19 @@ def parse_moment(value: str | None, ctx) -> datetime:
     if moment.tzinfo is None:
         raise ValidationFailed("--as-of needs a UTC offset, e.g. 2026-11-20T10:00:00+08:00", field="as_of")
     return moment
+
+
+def run_until_signalled(run: Callable[[threading.Event], None], banner: str) -> None:
+    """A long-running loop in the foreground: logs to stderr, says what runs, stops on SIGINT or SIGTERM."""
+    import logging
+    import signal
+    import threading
+
+    import click
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    click.echo(banner)
+    run(stop)

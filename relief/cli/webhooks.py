@@ -1,13 +1,9 @@
 """``relief webhooks``: deliver subscriptions' webhooks from the event outbox (one process or many)."""
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-
 import click
 
-from relief.cli.app import cli_app, cli_context
+from relief.cli.app import cli_app, cli_context, run_until_signalled
 
 
 @click.command(help="Deliver signed webhooks to subscriptions from the event outbox, retrying with backoff "
@@ -27,10 +23,5 @@ def webhooks_command(once: bool, seconds: float, batch: int, parallel: int) -> N
     if once:
         click.echo(worker.round())
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
-    click.echo(f"relief webhooks {worker.holder}: every {seconds:g} s when idle "
-               f"(store: {app.extensions['relief.store'].describe()})")
-    worker.run(stop)
+    run_until_signalled(worker.run, f"relief webhooks {worker.holder}: every {seconds:g} s when idle "
+                                    f"(store: {app.extensions['relief.store'].describe()})")

@@ -9,14 +9,12 @@ events reach the open maps through Redis (``RELIEF_REDIS_URL``), as
 """
 from __future__ import annotations
 
-import logging
-import signal
 import threading
 
 import click
 
 from relief import live
-from relief.cli.app import cli_app, cli_context
+from relief.cli.app import cli_app, cli_context, run_until_signalled
 from relief.scheduler import Scheduler
 
 
@@ -56,10 +54,5 @@ def worker(once: bool) -> None:
         if tick.failed:
             raise SystemExit(1)
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
-    click.echo(f"relief worker {scheduler.holder}: every {scheduler.seconds:g} s "
-               f"(store: {app.extensions['relief.store'].describe()})")
-    scheduler.run(stop)
+    run_until_signalled(scheduler.run, f"relief worker {scheduler.holder}: every {scheduler.seconds:g} s "
+                                       f"(store: {app.extensions['relief.store'].describe()})")
