@@ -10,7 +10,7 @@ pandas and the bulk writer are imported by the functions that build frames:
 from __future__ import annotations
 
 import warnings
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
@@ -309,9 +309,12 @@ def _moments(values: np.ndarray, *, text: bool) -> np.ndarray:
                 return np.asarray(values.tolist(), dtype="datetime64[us]")
         except (ValueError, DeprecationWarning, UserWarning):
             pass
+    else:  # the driver's datetimes (PostgreSQL): in UTC without pandas, a naive one read as UTC as the store writes it
+        return np.array([v if v is None or v.tzinfo is None else v.astimezone(timezone.utc).replace(tzinfo=None)
+                         for v in values.tolist()], dtype="datetime64[us]")
     import pandas as pd
 
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601" if text else None)
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
     return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
 
 
