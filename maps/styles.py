@@ -100,6 +100,21 @@ PROGRESS_COLOURS: tuple[str, ...] = ("#fff3e0", "#ffe0b2", "#c5e1a5", "#7cb342",
 PROGRESS_NONE = "#eceff1"
 #: Zoom level from which the reconstruction layer shows houses instead of township progress.
 RECONSTRUCTION_ZOOM = {"points": 11}
+#: Open aid flags per village (duplicate and missed aid, staff only): a count below ``AID_FLAG_BREAKS[i]``
+#: takes ``AID_FLAG_COLOURS[i]``, from the last break up the last colour; no open flag: ``AID_FLAG_NONE``.
+AID_FLAG_BREAKS: tuple[int, ...] = (2, 4, 8)
+AID_FLAG_COLOURS: tuple[str, ...] = ("#fde0dd", "#fa9fb5", "#dd3497", "#7a0177")
+AID_FLAG_NONE = "#eceff1"
+
+
+def aid_flag_colour(count: int | None) -> str:
+    """The choropleth colour of a village's open aid flags (None or 0: none)."""
+    if not count:
+        return AID_FLAG_NONE
+    for limit, colour in zip(AID_FLAG_BREAKS, AID_FLAG_COLOURS):
+        if count < limit:
+            return colour
+    return AID_FLAG_COLOURS[-1]
 
 
 def progress_colour(rate: float | None) -> str:
@@ -181,4 +196,6 @@ def as_dict() -> dict[str, Any]:
         "house_stage_colours": HOUSE_STAGE_COLOURS, "house_stalled_stroke": HOUSE_STALLED_STROKE,
         "progress_breaks": list(PROGRESS_BREAKS), "progress_colours": list(PROGRESS_COLOURS),
         "progress_none": PROGRESS_NONE, "reconstruction_zoom": RECONSTRUCTION_ZOOM,
+        "aid_flag_breaks": list(AID_FLAG_BREAKS), "aid_flag_colours": list(AID_FLAG_COLOURS),
+        "aid_flag_none": AID_FLAG_NONE,
     }

@@ -48,6 +48,18 @@ def _positive(value: str | None, default: float, name: str, unit: str = "seconds
     return number
 
 
+#: The salt partner agencies' ID hashes are keyed with when ``RELIEF_ID_SALT`` is unset: for the demo and
+#: tests only. A real prefecture sets its own secret salt and gives it to its partners; with this one anybody
+#: can hash a guessed ID number and recognise it (``relief import partner-aid`` warns while it is in use).
+DEMO_ID_SALT = "relief-demo-salt-not-for-real-data"
+
+
+def id_salt(value: str | None) -> tuple[str, bool]:
+    """``RELIEF_ID_SALT`` and whether it is the demo's (unset)."""
+    text = (value or "").strip()
+    return (text, False) if text else (DEMO_ID_SALT, True)
+
+
 #: Where relief shows times unless ``RELIEF_TIMEZONE`` says otherwise (Beijing time).
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$")
@@ -107,6 +119,9 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "BAD_TOKEN_LIMIT": env("RELIEF_BAD_TOKEN_LIMIT") or "30 per 5 minutes",
         "OBJECTION_LIMIT": env("RELIEF_OBJECTION_LIMIT") or "5 per hour",
         "SESSION_DAYS": _positive(env("RELIEF_SESSION_DAYS"), 14.0, "RELIEF_SESSION_DAYS", unit="days"),
+        #: The prefecture's salt for partner agencies' ID hashes (HMAC-SHA256 key); unset: the demo's.
+        "ID_SALT": id_salt(env("RELIEF_ID_SALT"))[0],
+        "ID_SALT_IS_DEMO": id_salt(env("RELIEF_ID_SALT"))[1],
     }
     config.update(overrides)
     time_zone(config["TIMEZONE"])  # a zone nobody can read is a mistake worth stopping for

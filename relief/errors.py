@@ -63,6 +63,29 @@ class InsufficientStock(Conflict):
     code = "insufficient_stock"
 
 
+class DuplicateAid(Conflict):
+    """Giving this aid would duplicate aid the household has had already; nothing was written.
+
+    ``findings``: one JSON object per rule broken, ``{"reason": "overlapping_sources" | "over_entitlement",
+    ...}`` with the rule's figures (``earlier_aid_ids``, ``sources``, ``overlap_start`` / ``overlap_end``, or
+    ``entitlement`` / ``received`` / ``amount`` / ``excess``); ``detail`` carries them with the earlier aid ids
+    of all findings, so the web layer words them in the reader's language. The same request with an
+    ``override_reason`` goes through (recorded as a justified top-up).
+    """
+
+    code = "duplicate_aid"
+    override_field = "override_reason"
+
+    def __init__(self, message: str, *, household_id: str, purpose: str, findings: list[dict[str, Any]],
+                 field: str | None = "household_id"):
+        earlier = list(dict.fromkeys(a for f in findings for a in f.get("earlier_aid_ids", ())))
+        sources = list(dict.fromkeys(s for f in findings for s in f.get("sources", ())))
+        super().__init__(message, field=field, detail={
+            "household_id": household_id, "purpose": purpose, "earlier_aid_ids": earlier, "sources": sources,
+            "findings": findings, "override_field": self.override_field})
+        self.household_id, self.purpose, self.findings = household_id, purpose, findings
+
+
 class CapacityExceeded(Conflict):
     code = "capacity_exceeded"
 

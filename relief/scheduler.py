@@ -3,8 +3,9 @@
 Every ``seconds`` (``RELIEF_SCHEDULER_SECONDS``, 15) a tick takes or renews
 the lease in the database and, if this process holds it, runs
 :func:`relief.services.aging.rejudge_due`,
-:func:`relief.services.aging.announce_overdue` and
-:func:`relief.services.reconstruction.announce_stalled`. When a verdict
+:func:`relief.services.aging.announce_overdue`,
+:func:`relief.services.reconstruction.announce_stalled` and
+:func:`relief.services.aid_chain.announce_overdue` (missed aid past its deadline). When a verdict
 changes, or a house's stage outlives its limit (``houses.stalls_at``),
 sooner than the next tick, the leader sleeps only until then, so a
 household whose food runs out at 18:00 turns unmet at 18:00, and a house
@@ -32,6 +33,7 @@ from datetime import datetime
 from typing import Any, Callable, Protocol
 
 from relief.services import aging, reconstruction
+from relief.services import aid_chain as aid
 from relief.services.context import Context
 
 DEFAULT_SECONDS = 15.0
@@ -58,6 +60,7 @@ class Tick:
     rejudged: dict[str, Any] | None = None
     overdue: dict[str, Any] | None = None
     stalled: dict[str, Any] | None = None
+    aid_overdue: dict[str, Any] | None = None
     failed: list[str] = field(default_factory=list)
     ended_at: datetime | None = None
 
@@ -76,6 +79,10 @@ class Tick:
         if self.stalled is not None:
             upcoming = self.stalled["next_stall_at"].isoformat() if self.stalled["next_stall_at"] else "none"
             parts.append(f"stalled houses: {self.stalled['announced']} announced; next stall at {upcoming}")
+        if self.aid_overdue is not None:
+            upcoming = self.aid_overdue["next_deadline_at"].isoformat() if self.aid_overdue["next_deadline_at"] \
+                else "none"
+            parts.append(f"missed aid overdue: {self.aid_overdue['announced']} announced; next deadline at {upcoming}")
         if self.failed:
             parts.append(f"failed: {', '.join(self.failed)}")
         return f"{self.at.isoformat() if self.at else '?'} " + "; ".join(parts)
@@ -104,7 +111,7 @@ class Scheduler:
             return Tick(at=None, failed=["lease"])
         if tick.leader:
             for name, job in (("rejudged", aging.rejudge_due), ("overdue", aging.announce_overdue),
-                              ("stalled", reconstruction.announce_stalled)):
+                              ("stalled", reconstruction.announce_stalled), ("aid_overdue", aid.announce_overdue)):
                 try:
                     setattr(tick, name, job(ctx))
                 except Exception:
@@ -115,8 +122,8 @@ class Scheduler:
 
     def pause_after(self, tick: Tick) -> float:
         """Seconds until the next tick: the interval, or less when a verdict changes or a house stalls sooner."""
-        moments = [m for m in ((tick.rejudged or {}).get("next_change_at"), (tick.stalled or {}).get("next_stall_at"))
-                   if m is not None]
+        moments = [m for m in ((tick.rejudged or {}).get("next_change_at"), (tick.stalled or {}).get("next_stall_at"),
+                               (tick.aid_overdue or {}).get("next_deadline_at")) if m is not None]
         if not tick.leader or not moments or tick.ended_at is None:
             return self.seconds
         until = (min(moments) - tick.ended_at).total_seconds()
@@ -143,4 +150,4 @@ class Scheduler:
 
 def _did_something(tick: Tick) -> bool:
     return bool((tick.rejudged or {}).get("due") or (tick.overdue or {}).get("announced")
-                or (tick.stalled or {}).get("announced"))
+                or (tick.stalled or {}).get("announced") or (tick.aid_overdue or {}).get("announced"))

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from relief.rounds import run_rounds
 from relief.scheduler import Stopper
 from relief.services import webhooks
 from relief.services.context import Context
@@ -46,14 +47,4 @@ class DeliveryWorker:
                                  resolve=self.resolve, wall=self.wall, parallel=self.parallel)
 
     def run(self, stop: Stopper) -> None:
-        while not stop.is_set():
-            busy = False
-            try:
-                done = self.round()
-                busy = done["claimed"] > 0 or done["fanned_out"]["events"] > 0
-                if busy:
-                    log.info("webhooks: %s", done)
-            except Exception:  # noqa: BLE001 — a failing round must not end the loop
-                log.exception("webhook round failed")
-            if not busy:
-                stop.wait(self.seconds)
+        run_rounds(self.round, stop, self.seconds, log=log, name="webhooks", failure="webhook round failed")

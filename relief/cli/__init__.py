@@ -29,7 +29,12 @@ COMMANDS = {
     "export": Entry("relief.cli.export:export", "Export files: the situation map, and every table as GeoJSON, CSV, "
                                                 "HXL CSV, GeoPackage or xlsx."),
     "import": Entry("relief.cli.importer:import_command", "Import a folder of register files (households, sites, "
-                    "facilities, items, distributions, medical_visits as .csv or .xlsx); all or nothing."),
+                    "facilities, items, distributions, medical_visits as .csv or .xlsx); all or nothing. "
+                    "`relief import partner-aid FILE --agency NAME` imports a partner agency's aid list "
+                    "(salted ID hashes)."),
+    "aid-check": Entry("relief.cli.aid_check:aid_check",
+                       "Sweep every household's aid chain for duplicate and missed aid as of a moment (default: "
+                       "now), keep the flags, and print one row per flag (CSV or JSON)."),
     "guarantees": Entry("relief.cli.guarantees:guarantees_command",
                         "Print every household's five guarantees as of a moment (default: now)."),
     "worker": Entry("relief.cli.worker:worker", "Re-judge guarantee verdicts when food, water or a medical visit runs "
@@ -45,6 +50,9 @@ COMMANDS = {
     "webhooks": Entry("relief.cli.webhooks:webhooks_command",
                       "Deliver signed webhooks to subscriptions from the event outbox, retrying with backoff "
                       "(several processes may run; a killed one loses nothing)."),
+    "sms": Entry("relief.cli.sms:sms_command",
+                 "Send SMS notifications to subscribed numbers from the event outbox through the gateway "
+                 "(RELIEF_SMS_GATEWAY), within each number's daily quota."),
 }
 
 

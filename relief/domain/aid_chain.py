@@ -46,6 +46,8 @@ from relief.domain.vocabulary import (
     PURPOSE_CLASSES,
     AidFlagKind,
     AidFlagStatus,
+    ItemGuarantee,
+    PurposeClass,
 )
 from relief.errors import TransitionRefused, ValidationFailed
 
@@ -144,6 +146,92 @@ def chain(aid: pd.DataFrame) -> pd.DataFrame:
     if (amount < 0).any():
         raise ValidationFailed("an amount is never negative", field="aid.amount")
     return aid.sort_values(["household_id", "period_start", "given_at", "aid_id"], kind="stable").reset_index(drop=True)
+
+
+# --- the period an in-kind distribution covers -------------------------------------------------
+
+#: The purpose an item serves, by its guarantee: bedding is the clothing guarantee's (衣被), other
+#: stock (tents, tarpaulins) shelters.
+ITEM_PURPOSE: Mapping[str, str] = {
+    ItemGuarantee.FOOD: PurposeClass.FOOD, ItemGuarantee.WATER: PurposeClass.WATER,
+    ItemGuarantee.CLOTHING: PurposeClass.CLOTHING, ItemGuarantee.BEDDING: PurposeClass.CLOTHING,
+    ItemGuarantee.MEDICAL: PurposeClass.MEDICAL, ItemGuarantee.OTHER: PurposeClass.HOUSING,
+}
+#: What :func:`distribution_periods` reads of each distribution.
+DISTRIBUTION_PERIOD_COLUMNS = ("distributed_at", "purpose", "quantity", "members", "kcal_per_unit",
+                               "litres_per_unit")
+_DAY_NS = 24 * _HOUR_NS
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """How long in-kind aid covers a household: food and water from the guarantees' daily figures, the
+    other purposes (and food or water whose item says nothing) ``in_kind_days`` of the ``aid_chain``
+    section. A reconstruction tranche covers ``in_kind_days.reconstruction`` from its payment."""
+
+    kcal_per_person_day: float
+    litres_per_person_day: float
+    in_kind_days: Mapping[str, float]
+
+    @classmethod
+    def of(cls, standards, profile: str = "normal") -> "PeriodFigures":
+        return cls.from_section(standards.aid_chain, standards.figure("food_kcal_per_person_day", profile),
+                                standards.figure("water_l_per_person_day", profile))
+
+    @classmethod
+    def from_section(cls, section: Any, kcal_per_person_day: float, litres_per_person_day: float) -> "PeriodFigures":
+        field = "aid_chain.in_kind_days"
+        table = section.get("in_kind_days") if isinstance(section, Mapping) else None
+        if not isinstance(table, Mapping) or set(table) != set(PURPOSE_CLASSES):
+            raise ValidationFailed(f"in_kind_days must give days for each of {', '.join(PURPOSE_CLASSES)}",
+                                   field=field)
+        for purpose, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                raise ValidationFailed("in_kind_days must be positive days", field=f"{field}.{purpose}")
+        for value, name in ((kcal_per_person_day, "food_kcal_per_person_day"),
+                            (litres_per_person_day, "water_l_per_person_day")):
+            if not 0 < float(value) < math.inf:
+                raise ValidationFailed(f"{name} must be positive", field=f"guarantees.{name}")
+        return cls(float(kcal_per_person_day), float(litres_per_person_day),
+                   {p: float(v) for p, v in table.items()})
+
+
+def distribution_periods(distributions: pd.DataFrame, figures: PeriodFigures) -> pd.DataFrame:
+    """The period each in-kind distribution covers its household: ``period_start`` (when given) and
+    ``period_end``, UTC, in the order given.
+
+    Food lasts ``quantity × kcal_per_unit ÷ (members × daily kcal)`` days, water ``quantity ×
+    litres_per_unit ÷ (members × daily litres)``; other purposes, and food or water that would cover
+    nothing (no kcal or litres on the item, no members), ``in_kind_days`` of their purpose. ``purpose``
+    is the item's purpose (:data:`ITEM_PURPOSE`).
+    """
+    require_columns(distributions, DISTRIBUTION_PERIOD_COLUMNS, "distributions")
+    start = times_ns(distributions["distributed_at"], "distributions.distributed_at")
+    if (start == _NAT).any():
+        raise ValidationFailed("a distribution needs the moment it was given", field="distributions.distributed_at")
+    purpose = _purpose_codes(distributions["purpose"], "distributions.purpose")
+    number = {c: pd.to_numeric(distributions[c], errors="coerce").to_numpy(dtype=float)
+              for c in ("quantity", "members", "kcal_per_unit", "litres_per_unit")}
+    end = start + covered_ns(purpose, number["quantity"], number["members"], number["kcal_per_unit"],
+                             number["litres_per_unit"], figures)
+    return pd.DataFrame({"period_start": _utc(start), "period_end": _utc(end)}, index=distributions.index)
+
+
+def covered_ns(purpose: np.ndarray, quantity: np.ndarray, members: np.ndarray, kcal_per_unit: np.ndarray,
+               litres_per_unit: np.ndarray, figures: PeriodFigures) -> np.ndarray:
+    """How long each distribution covers its household, in nanoseconds (at least 1), by the rule of
+    :func:`distribution_periods`, from plain arrays: ``purpose`` as codes of :data:`PURPOSE_CLASSES`, the
+    numbers as floats (NaN: missing)."""
+    people = np.where(members > 0, members, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        food = quantity * kcal_per_unit / (people * figures.kcal_per_person_day)
+        water = quantity * litres_per_unit / (people * figures.litres_per_person_day)
+    days = np.array([figures.in_kind_days[p] for p in PURPOSE_CLASSES], dtype=float)[purpose]
+    food_code, water_code = PURPOSE_CLASSES.index(PurposeClass.FOOD), PURPOSE_CLASSES.index(PurposeClass.WATER)
+    for code, lasting in ((food_code, food), (water_code, water)):
+        counted = (purpose == code) & np.isfinite(lasting) & (lasting > 0)
+        days = np.where(counted, lasting, days)
+    return np.maximum(np.rint(days * _DAY_NS), 1).astype(np.int64)
 
 
 # --- duplicate aid: the sweep ----------------------------------------------------------------

@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "subscriptions.manage": frozenset(ROLES),
     #: Subscribe a role or an outside system, allow a private webhook host, see and replay every endpoint's deliveries.
     "webhooks.admin": frozenset({"admin"}),
+    #: See households' aid chains and review duplicate- and missed-aid flags (civil affairs: county approval,
+    #: township checks).
+    "aid_flags.review": frozenset({"admin", "commander", "township_clerk"}),
 }
 
 

@@ -17,7 +17,7 @@ import ipaddress
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 from relief.domain.audience import Audience, received_by
@@ -29,6 +29,18 @@ Resolver = Callable[[str], Iterable[str]]
 
 MAX_FILTER_ITEMS = 200
 MAX_URL_LENGTH = 2000
+
+
+_F = TypeVar("_F")
+
+
+def section_figures(cls: type[_F], section: Mapping[str, Any], name: str) -> _F:
+    """The dataclass ``cls`` built from its fields' figures in the standards section ``name``; a missing one
+    is named in the error."""
+    try:
+        return cls(**{key: section[key] for key in cls.__dataclass_fields__})  # type: ignore[attr-defined]
+    except KeyError as missing:
+        raise ValidationFailed(f"the {name} standards lack {missing.args[0]!r}", field=name) from None
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,7 @@ class Figures:
 
     @classmethod
     def of(cls, section: Mapping[str, Any]) -> "Figures":
-        try:
-            figures = cls(**{name: section[name] for name in cls.__dataclass_fields__})
-        except KeyError as missing:
-            raise ValidationFailed(f"the webhooks standards lack {missing.args[0]!r}", field="webhooks") from None
+        figures = section_figures(cls, section, "webhooks")
         if not 0 <= figures.jitter < 1 or figures.backoff_factor < 1 or figures.max_attempts < 2:
             raise ValidationFailed("webhooks: jitter must be in [0, 1), backoff_factor ≥ 1, max_attempts ≥ 2",
                                    field="webhooks")

@@ -404,6 +404,7 @@ class Topic(StrEnum):
     HOUSEHOLDS = "households"
     RECONSTRUCTION = "reconstruction"
     ASSISTANCE = "assistance"
+    AID = "aid"  # aid flags (aid_flag.opened, aid_flag.changed, aid_flag.overdue): staff only
 
 
 TOPICS = values(Topic)
@@ -466,3 +467,29 @@ DELIVERY_MODES = values(DeliveryMode)
 DELIVERY_STATUSES = values(DeliveryStatus)
 #: Topics a subscription may name: the live topics plus the webhook notices.
 SUBSCRIPTION_TOPICS = TOPICS + values(WebhookTopic)
+
+
+# --- SMS notifications ---------------------------------------------------------
+
+class SmsStatus(StrEnum):
+    """An SMS message: waiting (or being retried), handed to the gateway, confirmed by its receipt, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class SmsKind(StrEnum):
+    """What an SMS message carries: events (one, or amendments folded), a mode's digest, or a quota overflow."""
+
+    EVENT = "event"
+    DIGEST = "digest"
+    OVERFLOW = "overflow"
+
+
+SMS_STATUSES = values(SmsStatus)
+SMS_KINDS = values(SmsKind)
+#: What a gateway's delivery receipt may say of a message.
+SMS_RECEIPT_STATUSES = (SmsStatus.DELIVERED.value, SmsStatus.FAILED.value)

@@ -22,8 +22,8 @@ from relief.domain import assistance as domain
 from relief.domain.audience import Audience
 from relief.domain.vocabulary import CASE_STAGES, CaseAction, CaseStage, ObjectionOutcome, PayoutStatus, Topic
 from relief.errors import Conflict, NotFound, TransitionRefused, ValidationFailed
+from relief.services import aid_guard, fields
 from relief.services import assistance_json as shapes
-from relief.services import fields
 from relief.services.context import Context, Unit
 from relief.store import assistance as store
 
@@ -255,9 +255,17 @@ def create_case(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
 # --- transitions ------------------------------------------------------------------------------
 
 def transition(ctx: Context, case_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Take the case through ``body["action"]`` (review, publish, check, approve, reject, uphold, dismiss)."""
+    """Take the case through ``body["action"]`` (review, publish, check, approve, reject, uphold, dismiss).
+
+    An approval is checked against the household's aid chain (:mod:`relief.services.aid_guard`): the same
+    purpose from another programme or agency over an overlapping period, or aid for it adding up past what the
+    programme allows the household over the case's period, is refused with 409 ``duplicate_aid`` naming the
+    earlier aid, unless the body carries an ``override_reason`` (then audited and recorded as a justified
+    top-up; the answer's ``aid_override`` says so).
+    """
     action = fields.choice(body, "action", domain.REQUESTABLE)
     reason = fields.text(body, "reason", limit=MAX_REASON)
+    override = aid_guard.override_reason(body)
     fig = figures(ctx)
     with ctx.transaction() as unit:
         session = unit.session
@@ -265,7 +273,26 @@ def transition(ctx: Context, case_id: str, body: Mapping[str, Any]) -> dict[str,
         waiting = store.open_objections(session, row.id)
         decision = domain.transition(row.stage, action, ctx.actor.role, now=unit.now,
                                      notice_ends_at=row.notice_ends_at, reason=reason, open_objections=len(waiting))
-        return _apply(unit, session, row, decision, reason, fig, waiting)
+        cleared = _aid_check(unit, ctx, row, override) if decision.action == A.APPROVE else None
+        answer = _apply(unit, session, row, decision, reason, fig, waiting)
+        if cleared is not None:
+            cleared.record(unit, f"assistance:{row.id}")
+            if cleared.overridden:
+                answer["aid_override"] = cleared.view()
+        return answer
+
+
+def _aid_check(unit: Unit, ctx: Context, row: AssistanceCase, override: str | None) -> aid_guard.Cleared:
+    """The case as aid about to be given, checked against the household's chain (need: what the programme
+    allows the household over the case's period)."""
+    programme = _programme(store.programme(unit.session, row.programme_id))
+    need = domain.amount_for(programme, int(row.members or 0), domain.period_days(row.period_start, row.period_end))
+    proposed = aid_guard.case(household_id=row.household_id, purpose=programme.purpose,
+                              programme_code=row.programme_code, period_start=row.period_start,
+                              period_end=row.period_end, amount=row.amount)
+    return aid_guard.check(unit, ctx.standards, proposed, override=override, need=need,
+                           need_period=(proposed.period_start, proposed.period_end),
+                           exclude=(f"assistance:{row.id}",))
 
 
 def _apply(unit: Unit, session, row: AssistanceCase, decision: domain.Decision, reason: str | None,
@@ -413,7 +440,10 @@ def make_batch(ctx: Context) -> tuple[int | None, pd.DataFrame, int]:
 
 def confirm(ctx: Context, lines: pd.DataFrame, *, file: str = "confirmation") -> dict[str, int]:
     """The bank's answer per line: ``paid`` makes the case paid (once), ``failed`` keeps it approved with the
-    bank's reason (it goes into the next batch). The paid households' guarantees are re-judged in the same
+    bank's reason (it goes into the next batch). A paid line is not checked against the household's aid chain
+    as a giving is (``services.aid_guard``): the money has left already, so refusing it would only hide it; the
+    case was checked when approved, and a paid case that duplicates other aid is flagged by the aid-chain sweep
+    (``relief aid-check``). The paid households' guarantees are re-judged in the same
     transaction (living cash counts toward food) and their changes published after commit. A line settled
     already is left as it is, so re-importing a confirmation changes nothing. Refusals name the row (header = 1)
     and column; nothing is written then.

@@ -13,6 +13,7 @@ from relief.domain.vocabulary import Topic
 from relief.errors import Conflict
 from relief.services.accounts import create_user
 from relief.services.context import Context
+from relief.services.demo_aid import load_partner_aid, plant, sweep_demo, sweep_earlier
 from relief.services.demo_assistance import load_assistance
 from relief.services.guarantees import recompute_all
 from relief.store import bulk
@@ -81,6 +82,7 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
     progress(f"generating Enshi with {households:,} households (seed {seed}) as of {as_of.isoformat()}…")
     region = build_demo(load_admin(), standards=ctx.standards, seed=seed, households=households, as_of=as_of)
     houses = build_houses(region.households, standards=ctx.standards, seed=seed, as_of=region.now)
+    region, aid = plant(ctx, region, seed=seed)  # a partner charity's list, a planted duplicate and miss
     with ctx.transaction() as unit:
         if reset:
             progress("removing the previous operational data…")
@@ -93,11 +95,14 @@ def load_demo(ctx: Context, *, seed: int = 42, households: int = 20_000, reset: 
             progress(f"  {table:<20} {count:>8,}")
         _load_houses(unit.session, houses, progress)
         cases = load_assistance(unit, ctx, region, seed=seed, progress=progress)
+        partner = load_partner_aid(unit, aid, at=region.now, progress=progress)
         unit.audit("demo.load", "demo", seed, detail={"households": households, "as_of": region.now.isoformat(),
                                                       "counts": region.counts()})
         unit.emit("areas.reloaded", Topic.AREAS, {"reason": "demo loaded"}, audience=Audience.PUBLIC)
+    sweep_earlier(ctx, region)  # the aid chain as a sweep found it a day before: missed entries since then
     recompute_all(ctx, as_of=region.now)  # verdicts at the demo's moment, so the map opens on a mix
-    return DemoResult(True, {**region.counts(), **houses.counts(), **cases}, accounts, region.now)
+    sweep_demo(ctx, region)  # the aid-flags queue opens on the planted duplicate and miss
+    return DemoResult(True, {**region.counts(), **houses.counts(), **cases, **partner}, accounts, region.now)
 
 
 def _load_houses(session, houses, progress: Progress) -> None:

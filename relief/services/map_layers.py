@@ -68,3 +68,21 @@ LAYERS: dict[str, Callable[..., dict[str, Any]]] = {
 def feature_collection(ctx: Context, layer: str, **filters: Any) -> dict[str, Any]:
     with ctx.reading() as session:
         return LAYERS[layer](session, **filters)
+
+
+def aid_flags_by_village(ctx: Context) -> dict[str, Any]:
+    """Unresolved aid flags (duplicate and missed) counted per village, for the staff map layer:
+    ``{"rows": [{"code", "duplicate", "missed", "total"}], "total"}``, the most flagged village first."""
+    from relief.domain.vocabulary import AID_FLAG_KINDS
+    from relief.services import aid_chain
+
+    by_code: dict[str, dict[str, Any]] = {}
+    for row in aid_chain.counts(ctx, oldest=0)["by_village"]:
+        code = row.get("village_code")
+        if not code:
+            continue
+        entry = by_code.setdefault(code, {"code": code, **{k: 0 for k in AID_FLAG_KINDS}, "total": 0})
+        entry[row["kind"]] = entry.get(row["kind"], 0) + int(row["count"])
+        entry["total"] += int(row["count"])
+    rows = sorted(by_code.values(), key=lambda r: (-r["total"], r["code"]))
+    return {"rows": rows, "total": sum(r["total"] for r in rows)}

@@ -310,20 +310,33 @@ def photo_file(ctx: Context, photo_id: int, variant: str) -> tuple[Path, str]:
 # --- payments ------------------------------------------------------------------------------
 
 def pay(ctx: Context, house_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Record one tranche paid; refused (409, nothing written) unless its milestone's inspection passed."""
+    """Record one tranche paid; refused (409, nothing written) unless its milestone's inspection passed.
+
+    The tranche is checked against the household's aid chain (:mod:`relief.services.aid_guard`): reconstruction
+    aid from another source (a partner agency) over the tranche's period, or reconstruction aid adding up past
+    the house's entitlement, is refused with 409 ``duplicate_aid`` naming the earlier aid, unless the body
+    carries an ``override_reason`` (then audited and recorded as a justified top-up).
+    """
+    from relief.services import aid_guard  # the chain's frames load pandas: only a payment needs them
+
     tranche = fields.text(body, "tranche", required=True, limit=24)
     amount = fields.number(body, "amount", required=False, minimum=0, maximum=1e12)
     paid_at = fields.moment(body, "paid_at", now=ctx.now())
+    override = aid_guard.override_reason(body)
     fig = figures(ctx)
     with ctx.transaction() as unit:
         session = unit.session
         house = _house(session, house_id, for_update=True)
         passed = store.passing_inspections(session, house.id, PASS)
         paid = store.paid_tranches(session, house.id)
+        category = store.household_category(session, house.household_id)
         step, amount = domain.check_payment(
             stage=house.stage, damage=house.damage, rebuild_mode=house.rebuild_mode,
-            category=store.household_category(session, house.household_id), tranche=tranche, amount=amount,
-            passed=passed, paid=paid, figures=fig)
+            category=category, tranche=tranche, amount=amount, passed=passed, paid=paid, figures=fig)
+        cleared = aid_guard.check(
+            unit, ctx.standards,
+            aid_guard.tranche(ctx.standards, household_id=house.household_id, paid_at=paid_at, amount=amount),
+            override=override, need=fig.entitled(house.damage, category))
         inspection_id = passed.get(step.milestone) if step.milestone in fig.inspected else None
         row = store.insert_payment(session, house_id=house.id, tranche=step.name, amount=amount, paid_at=paid_at,
                                    inspection_id=inspection_id, actor_id=unit.actor.id, recorded_at=unit.now)
@@ -331,8 +344,12 @@ def pay(ctx: Context, house_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
             raise Conflict(f"tranche {step.name} was paid already", field="tranche")
         unit.audit("house.payment", "house", house.id, detail={
             "payment_id": row.id, "tranche": step.name, "amount": amount, "inspection_id": inspection_id})
+        cleared.record(unit, f"reconstruction:{row.id}")
         _announce(unit, session, ctx, house, fig, {"payment": {"tranche": step.name, "amount": amount}})
-        return {"house_id": house.id, "payment": _shapes().payment_view(row)}
+        answer = {"house_id": house.id, "payment": _shapes().payment_view(row)}
+        if cleared.overridden:
+            answer["aid_override"] = cleared.view()
+        return answer
 
 
 # --- on time -------------------------------------------------------------------------------

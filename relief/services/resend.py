@@ -64,12 +64,14 @@ def fingerprint(operation: str, scope: Any, body: Mapping[str, Any] | None) -> s
 
 
 def once(ctx: Context, operation: str, body: Mapping[str, Any] | None, work: Callable[[Context], dict[str, Any]],
-         *, scope: Any = None) -> Submission:
+         *, scope: Any = None, keep: Keeping | None = None) -> Submission:
     """Run ``work`` once per client id; a resend gets the first answer back.
 
     ``work`` is the service's own use case (it may open ``ctx.transaction()``
     as usual; that joins the outer one here). ``scope`` is what the body does
     not say but the request does (an incident id from the path, say).
+    ``keep`` seals what the answer must not hold in clear at rest (a signing
+    secret) before it is kept, and opens it again for a resend.
     """
     key = client_key(ctx, body)
     if key is None:
@@ -79,14 +81,15 @@ def once(ctx: Context, operation: str, body: Mapping[str, Any] | None, work: Cal
         with ctx.transaction() as unit:
             seen = store.find(unit.session, key)
             if seen is not None:
-                return _replay(seen, key, mark)
+                return _replay(seen, key, mark, keep)
             answer = plain(work(replace(ctx, joined=unit)))
-            if not store.record(unit.session, client_id=key, operation=operation, fingerprint=mark, answer=answer,
+            kept = plain(keep.seal(answer)) if keep else answer
+            if not store.record(unit.session, client_id=key, operation=operation, fingerprint=mark, answer=kept,
                                 at=unit.now):
                 raise _LostRace
     except _LostRace:
         with ctx.reading() as session:
-            return _replay(store.find(session, key), key, mark)
+            return _replay(store.find(session, key), key, mark, keep)
     return Submission(True, answer)
 
 
@@ -95,9 +98,17 @@ def plain(answer: dict[str, Any]) -> dict[str, Any]:
     return jsonable(answer)
 
 
-def _replay(seen, key: str, mark: str) -> Submission:
+@dataclass(frozen=True)
+class Keeping:
+    """How an answer is kept: ``seal`` before it is stored, ``open`` when a resend reads it back."""
+
+    seal: Callable[[dict[str, Any]], dict[str, Any]]
+    open: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _replay(seen, key: str, mark: str, keep: Keeping | None = None) -> Submission:
     if seen.fingerprint != mark:
         raise ResendMismatch(f"client_id {key!r} was already used for a different {seen.operation} request; "
                              "nothing was written (send a new client_id for a new request)",
                              field="client_id", detail={"client_id": key, "operation": seen.operation})
-    return Submission(False, seen.answer)
+    return Submission(False, keep.open(seen.answer) if keep else seen.answer)

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 from relief.domain.audience import Audience
 from relief.domain.vocabulary import HOLDER_KINDS, RECEIPT_SOURCES, HolderKind, MovementKind, Topic
 from relief.errors import NotFound, ValidationFailed
-from relief.services import fields
+from relief.services import aid_guard, fields
 from relief.services.context import Context, Unit
 from relief.services.guarantees import recheck_households
 from relief.store import aid as aid_store
-from relief.store import households as household_store
 from relief.store import ledger
 from relief.store import stock_queries as queries
 
@@ -117,29 +116,45 @@ def transfer(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def distribute(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Hand items to a household: a ledger line with the household and a Distribution row."""
+    """Hand items to a household: a ledger line with the household and a Distribution row.
+
+    Checked against the household's aid chain in the same transaction (:mod:`relief.services.aid_guard`, the
+    household locked first, so two givings to it queue and the second sees the first): food from another
+    holder still covering the household is refused with 409 ``duplicate_aid`` naming the earlier aid, unless
+    the body carries an ``override_reason`` (≤ 500 characters; then audited and recorded as a justified top-up).
+    """
     household_id = fields.identifier(body, "household_id")
     kind, holder_id = _holder_ref(body, "holder_kind", "holder_id")
     item_code = fields.identifier(body, "item_code")
     quantity = fields.number(body, "quantity", positive=True)
+    override = aid_guard.override_reason(body)
     with ctx.transaction() as unit:
         distributed_at = fields.moment(body, "distributed_at", now=unit.now)
-        if not household_store.household_exists(unit.session, household_id):
+        household = aid_guard.lock(unit, household_id)  # first: see aid_guard.lock
+        if household is None:
             raise NotFound(f"no household {household_id!r}", field="household_id")
         holder = find_holder(unit.session, kind, holder_id, field="holder_id")
         movement = record_movement(unit, holder, item_code, -quantity, MovementKind.DISTRIBUTION, at=distributed_at,
                                    household_id=household_id)
+        item = queries.item(unit.session, item_code)  # known: the movement checked the catalogue
+        cleared = aid_guard.check(unit, ctx.standards, aid_guard.distribution(
+            ctx.standards, household_id=household_id, members=household.members, holder=f"{kind}:{holder_id}",
+            item_code=item_code, guarantee=item.guarantee, kcal_per_unit=item.kcal_per_unit,
+            litres_per_unit=item.litres_per_unit, quantity=quantity, at=distributed_at), override=override, locked=True)
         row = aid_store.add_distribution(unit.session, household_id=household_id, item_code=item_code,
                                          quantity=quantity, distributed_at=distributed_at, movement_id=movement.id,
                                          actor_id=unit.actor.id)
         unit.audit("stock.distribution", "distribution", row.id,
                    detail={"household_id": household_id, "holder": f"{kind}:{holder_id}", "item_code": item_code,
                            "quantity": quantity, "movement_id": movement.id})
+        cleared.record(unit, f"distribution:{row.id}")
         recheck_households(unit, [household_id], standards=ctx.standards)
         answer = _answer(unit, holder, movement)
         answer["distribution"] = {"id": row.id, "household_id": household_id, "item_code": item_code,
                                   "quantity": quantity, "distributed_at": distributed_at.isoformat(),
                                   "movement_id": movement.id}
+        if cleared.overridden:
+            answer["aid_override"] = cleared.view()
         return answer
 
 

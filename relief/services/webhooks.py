@@ -37,6 +37,7 @@ from relief.domain.vocabulary import DELIVERY_STATUSES, DeliveryMode, WebhookTop
 from relief.errors import Forbidden, NotFound, ValidationFailed
 from relief.jsonable import jsonable, moment
 from relief.services.context import Context
+from relief.services.resend import Keeping
 from relief.store import webhooks as store
 
 if TYPE_CHECKING:
@@ -166,6 +167,19 @@ def create_endpoint(ctx: Context, body: Mapping[str, Any], *,
         return {"endpoint": endpoint_view(row), "secret": secret}
 
 
+def secret_keeping(ctx: Context) -> Keeping:
+    """A kept creation answer holds the secret encrypted, so a resend shows it again and the table never in clear."""
+    def seal(answer: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in answer.items() if k != "secret"}
+        return {**kept, "secret_encrypted": encrypt_secret(ctx, answer["secret"])}
+
+    def open_(kept: dict[str, Any]) -> dict[str, Any]:
+        answer = {k: v for k, v in kept.items() if k != "secret_encrypted"}
+        return {**answer, "secret": decrypt_secret(ctx, kept["secret_encrypted"])}
+
+    return Keeping(seal=seal, open=open_)
+
+
 def list_endpoints(ctx: Context) -> dict[str, Any]:
     with ctx.reading() as session:
         rows = store.endpoints(session, owner_id=None if _admin(ctx) else ctx.actor.id)
@@ -198,9 +212,16 @@ def create_subscription(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]
 
 
 def list_subscriptions(ctx: Context) -> dict[str, Any]:
+    return visible_subscriptions(ctx, store.subscriptions, subscription_view)
+
+
+def visible_subscriptions(ctx: Context, rows_of: Callable[..., Iterable[Any]],
+                          view: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """The active subscriptions ``rows_of(session, owner_id=…)`` gives: all of them to an admin, else the
+    caller's own, each as ``view`` shows it."""
     with ctx.reading() as session:
-        rows = store.subscriptions(session, owner_id=None if _admin(ctx) else ctx.actor.id)
-        return {"subscriptions": [subscription_view(r) for r in rows]}
+        rows = rows_of(session, owner_id=None if _admin(ctx) else ctx.actor.id)
+        return {"subscriptions": [view(r) for r in rows]}
 
 
 def delete_subscription(ctx: Context, subscription_id: int) -> dict[str, Any]:
@@ -469,16 +490,21 @@ def _record_failure(unit: Any, result: _Result, fig: rules.Figures, rng: random.
                       audience=Audience.STAFF)
 
 
+def fan_out_until_caught_up(batch: Callable[[], Mapping[str, int]], names: Iterable[str]) -> dict[str, int]:
+    """Run fan-out batches until one finds no events; the sums of their ``names`` figures."""
+    fanned = dict.fromkeys(names, 0)
+    while True:
+        done = batch()
+        for name in fanned:
+            fanned[name] += done[name]
+        if done["events"] == 0:
+            return fanned
+
+
 def run_once(ctx: Context, holder: str, *, send: Sender, limit: int = 100, rng: random.Random | None = None,
              resolve: rules.Resolver = system_resolve, wall: Wall = wall_now, parallel: int = 1) -> dict[str, Any]:
     """Fan out until caught up, then deliver one round of due deliveries."""
-    fanned = {"events": 0, "deliveries": 0, "folded": 0}
-    while True:
-        batch = fan_out(ctx)
-        for name in fanned:
-            fanned[name] += batch[name]
-        if batch["events"] == 0:
-            break
+    fanned = fan_out_until_caught_up(lambda: fan_out(ctx), ("events", "deliveries", "folded"))
     outcome = deliver_due(ctx, holder, send=send, limit=limit, rng=rng, resolve=resolve, wall=wall,
                           parallel=parallel)
     return {"fanned_out": fanned, "claimed": outcome.claimed, "delivered": outcome.delivered,

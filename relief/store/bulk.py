@@ -10,6 +10,8 @@ from sqlalchemy import Integer, delete, insert, text
 from sqlalchemy.orm import Session
 
 from relief.store.tables import (
+    AidFlag,
+    AidFlagStep,
     Area,
     Depot,
     Distribution,
@@ -21,6 +23,8 @@ from relief.store.tables import (
     IncidentTransition,
     Item,
     MedicalVisit,
+    PartnerAid,
+    PartnerAidImport,
     Site,
     StockBalance,
     StockMovement,
@@ -89,11 +93,13 @@ def _sync_sequence(session: Session, model, rows: list[dict[str, Any]]) -> None:
 def delete_operational(session: Session) -> None:
     """Remove the operational picture (not users, audit trail, events or standards).
 
-    Reconstruction and assistance rows go first: houses and cases belong to households, and their history
-    and payments name inspections and cases.
+    The aid chain's flags and partner lists, then reconstruction and assistance rows go first: they name
+    households, and their history and payments name inspections and cases.
     """
     from relief.store import assistance, reconstruction  # they import this module for their bulk inserts
 
+    for model in (AidFlagStep, AidFlag, PartnerAid, PartnerAidImport):
+        session.execute(delete(model))
     reconstruction.delete_all(session)
     assistance.delete_all(session)  # cases name households
     session.execute(Area.__table__.update().values(parent_code=None))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from relief.domain.vocabulary import DeliveryStatus
@@ -108,21 +108,22 @@ def fan_out_targets(session: Session) -> list[dict[str, Any]]:
 
 # --- the fan-out ---------------------------------------------------------------
 
-def lock_cursor(session: Session) -> int:
-    """The last seq fanned out; holds the cursor row until commit (PostgreSQL), so one fan-out runs at a time."""
+def lock_cursor(session: Session, name: str = CURSOR) -> int:
+    """The last seq fanned out under the cursor ``name``; holds that cursor row until commit (PostgreSQL), so
+    one fan-out of each cursor runs at a time and fan-outs of different cursors never wait for each other."""
     connection = session.connection()
-    connection.execute(conflict_insert(session)(_C).values(name=CURSOR, seq=0).on_conflict_do_nothing(
+    connection.execute(conflict_insert(session)(_C).values(name=name, seq=0).on_conflict_do_nothing(
         index_elements=[_C.c.name]))
-    return connection.execute(update(_C).where(_C.c.name == CURSOR).values(seq=_C.c.seq)
+    return connection.execute(update(_C).where(_C.c.name == name).values(seq=_C.c.seq)
                               .returning(_C.c.seq)).scalar_one()
 
 
-def set_cursor(session: Session, seq: int) -> None:
-    session.connection().execute(update(_C).where(_C.c.name == CURSOR).values(seq=seq))
+def set_cursor(session: Session, seq: int, name: str = CURSOR) -> None:
+    session.connection().execute(update(_C).where(_C.c.name == name).values(seq=seq))
 
 
-def cursor(session: Session) -> int:
-    return session.scalar(select(_C.c.seq).where(_C.c.name == CURSOR)) or 0
+def cursor(session: Session, name: str = CURSOR) -> int:
+    return session.scalar(select(_C.c.seq).where(_C.c.name == name)) or 0
 
 
 def events_after(session: Session, seq: int, limit: int) -> list[dict[str, Any]]:
@@ -132,14 +133,19 @@ def events_after(session: Session, seq: int, limit: int) -> list[dict[str, Any]]
              "at": e.at.isoformat(), "payload": e.payload} for e in rows]
 
 
-def held(session: Session, keys: Iterable[str], since: datetime) -> dict[tuple[int, str], list[dict[str, Any]]]:
-    """Deliveries under these fold keys made since ``since``, by (subscription, key), and whether each was tried."""
+def held(session: Session, keys: Iterable[str], since: datetime, *, table: Table = _D,
+         where: Iterable[ColumnElement[bool]] = ()) -> dict[tuple[int, str], list[dict[str, Any]]]:
+    """Deliveries under these fold keys made since ``since``, by (subscription, key), and whether each was tried.
+
+    ``table`` is any outbox table of the same columns (the SMS messages), ``where`` more conditions on it."""
     wanted = sorted(set(keys))
+    extra = list(where)
     out: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for start in range(0, len(wanted), 500):
-        query = select(_D.c.id, _D.c.subscription_id, _D.c.fold_key, _D.c.created_at, _D.c.next_attempt_at,
-                       _D.c.attempts, _D.c.lease_holder, _D.c.status, _D.c.events).where(
-            _D.c.fold_key.in_(wanted[start:start + 500]), _D.c.created_at >= since)
+        query = select(table.c.id, table.c.subscription_id, table.c.fold_key, table.c.created_at,
+                       table.c.next_attempt_at, table.c.attempts, table.c.lease_holder, table.c.status,
+                       table.c.events).where(
+            table.c.fold_key.in_(wanted[start:start + 500]), table.c.created_at >= since, *extra)
         for r in session.execute(query):
             out.setdefault((r.subscription_id, r.fold_key), []).append({
                 "id": r.id, "created_at": r.created_at, "due_at": r.next_attempt_at,

@@ -38,12 +38,16 @@ def register(app) -> None:
     from relief.web import api_guarantees, dashboard_pages  # verdict lists and counts; the dashboard page
     app.register_blueprint(api_guarantees.bp)
     app.register_blueprint(dashboard_pages.bp)
+    from relief.web import cap_feed  # the public CAP feed (Atom) and its messages
+    app.register_blueprint(cap_feed.bp)
     for module in _page_modules():
         csrf.exempt(module.bp)  # their few JSON writes are checked by web.gate.requires, as the API's are
         app.register_blueprint(module.bp)
     for module in _api_write_modules():
         csrf.exempt(module.bp)  # JSON writes check CSRF themselves for cookie sessions (web.gate.requires)
         app.register_blueprint(module.bp)
+    from relief.web import api_docs  # the OpenAPI and AsyncAPI documents and the API reference page
+    app.register_blueprint(api_docs.bp)
     sockets.init_app(app)
 
 
@@ -51,6 +55,7 @@ def _page_modules():
     """The role screens: server-rendered pages whose scripts write through the JSON API."""
     from relief.web import (
         admin_pages,
+        aid_pages,
         assistance_pages,
         case_pages,
         dispatch_pages,
@@ -60,15 +65,17 @@ def _page_modules():
         site_pages,
         sitrep_pages,
         stock_pages,
+        subscription_pages,
     )
 
-    return [admin_pages, assistance_pages, case_pages, dispatch_pages, household_pages, incident_pages,
-            reconstruction_pages, site_pages, sitrep_pages, stock_pages]
+    return [admin_pages, aid_pages, assistance_pages, case_pages, dispatch_pages, household_pages, incident_pages,
+            reconstruction_pages, site_pages, sitrep_pages, stock_pages, subscription_pages]
 
 
 def _api_write_modules():
     from relief.web import (
         api_admin,
+        api_aid,
         api_assistance,
         api_dispatch,
         api_export,
@@ -76,9 +83,10 @@ def _api_write_modules():
         api_incidents,
         api_reconstruction,
         api_relocation,
+        api_sms,
         api_stock,
         api_subscriptions,
     )
 
-    return [api_admin, api_assistance, api_dispatch, api_export, api_households, api_incidents, api_reconstruction,
-            api_relocation, api_stock, api_subscriptions]
+    return [api_admin, api_aid, api_assistance, api_dispatch, api_export, api_households, api_incidents,
+            api_reconstruction, api_relocation, api_sms, api_stock, api_subscriptions]

@@ -6,7 +6,8 @@
 - ``POST /api/cases``: ``{"household_id", "programme", "period_start", "period_end"?, "amount"?, "id_number"?,
   "case_id"?, "account"?: {"bank", "account_no", "holder_name"}, "client_id"?}`` → 201.
 - ``POST /api/cases/<id>/transitions``: ``{"action": review|publish|check|approve|reject|uphold|dismiss,
-  "reason"?, "client_id"?}``.
+  "reason"?, "override_reason"?, "client_id"?}``. An approval that would duplicate aid in the household's chain
+  is a 409 ``duplicate_aid`` naming the earlier aid, unless ``override_reason`` (≤ 500 characters) says why.
 - ``POST /api/cases/<id>/objections``: ``{"text", "contact"?}``, **public** (no login), limited per client
   address (the app setting ``OBJECTION_LIMIT``, default 5 per hour); the answer shows the case masked.
 - ``GET /api/assistance/dashboard``: cases by stage per township, money per programme, oldest waiting.

@@ -1,4 +1,5 @@
-"""GET /api/areas|incidents|sites|depots|facilities and /api/health."""
+"""GET /api/areas|incidents|sites|depots|facilities and /api/health; GET /api/layers/aid-flags (staff: open aid
+flags per village)."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -7,7 +8,7 @@ from relief.domain.vocabulary import AREA_LEVELS, INCIDENT_KINDS, INCIDENT_STATU
 from relief.services import map_layers, system
 from relief.web import params
 from relief.web.context import base_context
-from relief.web.gate import public
+from relief.web.gate import public, requires
 
 bp = Blueprint("api_layers", __name__, url_prefix="/api")
 
@@ -52,3 +53,10 @@ def depots():
 @public
 def facilities():
     return jsonify(map_layers.feature_collection(base_context(), "facilities", bbox=params.bbox(), **params.paging()))
+
+
+@bp.get("/layers/aid-flags")
+@requires("staff.read")
+def aid_flags_by_village():
+    """Open duplicate and missed aid flags per village (staff only: flags are never public)."""
+    return jsonify(map_layers.aid_flags_by_village(base_context()))

@@ -8,8 +8,10 @@
   "inspected_at"?, "note"?, "lat"?, "lon"?, "photos"?: [base64…]}`` as JSON, or multipart with an
   ``inspection`` part holding that JSON and one ``photos`` file part per photo. 201 the first time,
   200 with the same record on a resend.
-- ``POST /api/houses/<id>/payments``: ``{"tranche", "amount"?, "paid_at"?, "client_id"?}``; 409 unless
-  the tranche's milestone passed (its inspection, for an inspected milestone); nothing is written.
+- ``POST /api/houses/<id>/payments``: ``{"tranche", "amount"?, "paid_at"?, "override_reason"?, "client_id"?}``;
+  409 unless the tranche's milestone passed (its inspection, for an inspected milestone); nothing is written.
+  A tranche that would duplicate aid in the household's chain (reconstruction aid from a partner, or past the
+  entitlement) is a 409 ``duplicate_aid`` naming the earlier aid, unless ``override_reason`` (≤ 500) says why.
 - ``GET /api/reconstruction/summary?by=township|county``: counts, rates and subsidy sums per area
   (for any staff, a viewer included: no names).
 

@@ -3,6 +3,13 @@
 A movement that would take a balance below zero is a 409
 ``insufficient_stock`` whose ``detail`` names the item, the holder, the
 quantity requested and what is available.
+
+``POST /api/stock/distributions``: ``{"household_id", "holder_kind", "holder_id", "item_code", "quantity",
+"distributed_at"?, "override_reason"?, "client_id"?}``. A hand-out that would duplicate aid in the household's
+chain (the same purpose from another holder, programme or agency while earlier aid still covers it) is a 409
+``duplicate_aid`` whose ``detail`` names the earlier aid (``earlier_aid_ids``, ``sources``, ``findings`` with
+the overlap) and whose message words it in the reader's language; nothing is written. The same request with an
+``override_reason`` (text, at most 500 characters) goes through, audited and recorded as a justified top-up.
 """
 from __future__ import annotations
 

@@ -50,7 +50,9 @@ def list_endpoints():
 @requires("subscriptions.manage")
 def create_endpoint():
     body = params.json_body()
-    return answer_once("webhook.endpoint_create", body, lambda ctx: webhooks.create_endpoint(ctx, body))
+    ctx = request_context()
+    return answer_once("webhook.endpoint_create", body, lambda ctx: webhooks.create_endpoint(ctx, body),
+                       keep=webhooks.secret_keeping(ctx))
 
 
 @bp.get("/webhooks/endpoints/<int:endpoint_id>/deliveries")

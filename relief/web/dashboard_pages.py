@@ -7,6 +7,9 @@ translated here with Flask-Babel and handed to the script; the guarantees,
 verdicts and colours it iterates come from ``GET /api/map/styles``, as on the map.
 Reasons are worded here too (``web/wording.py``, for every standards profile): the
 script shows ``reasonWords[profile][g][reason_codes[g]]``, never the API's English text.
+Aid flags are rendered on the server: open duplicate and missed aid flags by township (aggregate counts,
+for anyone) and, for those who review aid (``aid_flags.review``), the oldest open flags; never a flag to
+anyone else.
 """
 from __future__ import annotations
 
@@ -52,7 +55,32 @@ def dashboard():
         "strings": dashboard_strings(), "locale": str(get_locale()),
         "reasonWords": wording.reason_words_by_profile(request_context().standards),
     }
-    return render_template("dashboard.html", settings=settings)
+    return render_template("dashboard.html", settings=settings, aid=aid_board(actor_may("aid_flags.review")))
+
+
+def aid_board(reviewer: bool) -> dict:
+    """Aid flags at a glance: unresolved flags by township and kind (aggregate counts, for anyone), and for
+    those who review aid the oldest unresolved flags (household, purpose, since) linking to their chain.
+    Never a flag to anyone else."""
+    from relief.services import aid_chain
+    from relief.services.incident_lookup import area_names
+    from relief.web.aid_pages import flag_view, kind_labels
+
+    ctx = request_context()
+    board = aid_chain.counts(ctx, oldest=10 if reviewer else 0)
+    oldest = [flag_view(f, False) for f in board.get("oldest", ())] if reviewer else []
+    townships = board.get("by_township", [])
+    codes = {t["township_code"] for t in townships if t.get("township_code")} | \
+        {f["village_code"] for f in oldest if f.get("village_code")}
+    names = area_names(ctx, codes)
+
+    def name(code):
+        return wording.in_language(names.get(code), code) if code else _("outside known areas")
+
+    rows = sorted(({**t, "code": t.get("township_code"), "name": name(t.get("township_code"))} for t in townships),
+                  key=lambda r: (-r["total"], r["name"]))
+    return {"townships": rows, "oldest": oldest, "kinds": kind_labels(), "name": name, "reviewer": reviewer,
+            "total": board.get("open", 0)}
 
 
 @bp.app_context_processor

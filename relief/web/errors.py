@@ -12,8 +12,9 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from relief.errors import ReliefError
+from relief.errors import DuplicateAid, ReliefError
 from relief.web.json import dumps
+from relief.web.wording import duplicate_aid_message
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ def error_response(code: str, message: str, status: int, field: str | None = Non
 def init_app(app) -> None:
     @app.errorhandler(ReliefError)
     def _relief_error(error: ReliefError):
-        response = jsonify({"error": error.to_dict()})
+        body = error.to_dict()
+        if isinstance(error, DuplicateAid):  # its findings in the reader's language
+            body["message"] = duplicate_aid_message(error.household_id, error.findings)
+        response = jsonify({"error": body})
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)

@@ -17,6 +17,6 @@ from relief.web.context import request_context
 
 
 def answer_once(operation: str, body: Mapping[str, Any], work: Callable[[Context], dict[str, Any]], *,
-                scope: Any = None, status: int = 201):
-    submission = resend.once(request_context(), operation, body, work, scope=scope)
+                scope: Any = None, status: int = 201, keep: resend.Keeping | None = None):
+    submission = resend.once(request_context(), operation, body, work, scope=scope, keep=keep)
     return jsonify(submission.body), status if submission.created else 200

@@ -141,3 +141,46 @@ def in_language(names: Mapping[str, Any] | None, fallback: str = "") -> str:
     names = names or {}
     first, second = ("zh", "en") if str(get_locale() or "zh") == "zh" else ("en", "zh")
     return names.get(first) or names.get(second) or fallback
+
+
+# --- duplicate aid at the moment of giving ---------------------------------------------------------
+
+def aid_purpose_word(purpose: str | None) -> str:
+    """An aid purpose (``relief.domain.vocabulary.PurposeClass``) in the request's language; unknown as given."""
+    words = {
+        "food": _("food aid"), "water": _("drinking water aid"), "clothing": _("clothing and bedding aid"),
+        "housing": _("shelter aid"), "medical": _("medical aid"), "living_cash": _("living assistance cash"),
+        "reconstruction": _("reconstruction subsidy"),
+    }
+    return words.get(purpose or "", purpose or "")
+
+
+def _aid_list(values: Any) -> str:
+    return ", ".join(str(v) for v in values or ()) or "—"
+
+
+def aid_finding_words(finding: Mapping[str, Any]) -> str:
+    """One duplicate-aid finding (``{"reason", ...}`` as :class:`relief.errors.DuplicateAid` carries it) as a
+    sentence naming the earlier aid, its sources and the overlap or the entitlement."""
+    from relief.web.times import local_time
+
+    purpose = aid_purpose_word(finding.get("purpose"))
+    aids = _aid_list(finding.get("earlier_aid_ids"))
+    if finding.get("reason") == "over_entitlement":
+        return _("%(purpose)s: %(received)s yuan received already (%(aids)s); %(amount)s yuan more exceeds the "
+                 "entitlement of %(entitlement)s yuan by %(excess)s yuan",
+                 purpose=purpose, aids=aids, received=_number(finding.get("received") or 0),
+                 amount=_number(finding.get("amount") or 0), entitlement=_number(finding.get("entitlement") or 0),
+                 excess=_number(finding.get("excess") or 0))
+    return _("%(purpose)s given already by %(sources)s over an overlapping period (%(start)s to %(end)s): %(aids)s",
+             purpose=purpose, sources=_aid_list(finding.get("sources")), aids=aids,
+             start=local_time(finding.get("overlap_start")), end=local_time(finding.get("overlap_end")))
+
+
+def duplicate_aid_message(household_id: str, findings: Any) -> str:
+    """The 409 ``duplicate_aid`` refusal in the request's language: what the household had already, and how
+    to give it anyway (an ``override_reason``)."""
+    said = "; ".join(aid_finding_words(f) for f in findings or ())
+    return _("Household %(household)s would be aided twice for the same need — %(findings)s. Nothing was given; "
+             "to give it anyway, state an override reason (override_reason).", household=household_id,
+             findings=said)

@@ -107,6 +107,26 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
+  /* Writes answered once: write(key, method, url, body) sends the body with a client_id kept for ``key`` (what
+   * the write is) until it is answered, so pressing again after a lost answer repeats the same request. */
+  function onceWriter() {
+    const pending = new Map();  // what a write is → its client_id, until it is answered
+    return async function write(key, method, url, body) {
+      if (!pending.has(key)) pending.set(key, newId());
+      const answer = await sendJSON(method, url, Object.assign({ client_id: pending.get(key) }, body || {}));
+      pending.delete(key);
+      return answer;
+    };
+  }
+
+  /* say(text, error) for a page's notice element: the text, marked as an error or not. */
+  function noticeSayer(notice) {
+    return function say(text, error) {
+      notice.textContent = text;
+      notice.classList.toggle("error", Boolean(error));
+    };
+  }
+
   /* An outbox in IndexedDB (database ``name``, store "outbox", keyed by client_id): what a page
    * could not send yet survives a reload or a closed tab, and is resent with the same id. */
   function outbox(name) {
@@ -179,6 +199,6 @@
 
   const relief = window.relief = Object.assign(window.relief || {}, {
     zh, locale, timeZone, el, csrfToken, getJSON, postJSON, sendJSON, fmtNumber, fmtTime, debounce, loadStyles,
-    newId, outbox, styles: null,
+    newId, onceWriter, noticeSayer, outbox, styles: null,
   });
 })();

@@ -39,6 +39,8 @@
     const code = (error && error.code) || "error";
     const field = (error && error.field) || "";
     const detail = (error && error.detail) || {};
+    // Duplicate aid: the server words what the household had already, and from whom, in the page's language.
+    if (code === "duplicate_aid") return (error && error.message) || fill(t.error_other, { code });
     if (code === "insufficient_stock") {
       const unit = unitWord(itemOf(detail.item_code).unit);
       return fill(t.error_stock, { requested: `${fmtNumber(detail.requested)} ${unit}`.trim(),
@@ -257,6 +259,8 @@
       if (!household) return { field: "household_id", message: t.error_required };
       Object.assign(body, { household_id: household, holder_kind: here.kind, holder_id: here.id,
         distributed_at: new Date().toISOString() });
+      const override = $("override");
+      if (override && !override.hidden) body.override_reason = text("override_reason");
     }
     if (kind === "adjustment") {
       if (!text("reason")) return { field: "reason", message: t.error_reason };
@@ -328,6 +332,7 @@
       if (form.elements[name]) form.elements[name].value = "";
     });
     if (form.elements.consent_public) form.elements.consent_public.checked = false;
+    showOverride(form, null);
     pickHousehold(null);
     firstField(form).focus();
   }
@@ -357,11 +362,23 @@
       // Refused while the form is still on screen: the person corrects it here, so it leaves the outbox.
       await dropEntry(entry.client_id);
       render();
+      if (done.error.code === "duplicate_aid") { showOverride(form, done.reason); return; }
       showError(form, done.error.field || "", done.reason);
       return;
     }
     result(done.status === "sent" ? resultText(done) : t.saved_offline);
     resetForm(form);
+  }
+
+  /* A hand-out refused as duplicate aid: the reason stays on screen, and a reason field lets the keeper give
+   * it anyway (sent as override_reason, recorded and reviewed); null hides and empties it. */
+  function showOverride(form, message) {
+    const box = form.querySelector("#override");
+    if (!box) return;
+    box.hidden = message === null;
+    $("duplicate-aid").textContent = message || "";
+    if (message === null) { form.elements.override_reason.value = ""; return; }
+    form.elements.override_reason.focus();
   }
 
   /* Scan-friendly: Enter moves to the next field (a scanner ends each code with Enter); on the last, it sends. */
@@ -479,6 +496,7 @@
       household.addEventListener("input", () => {
         chosenHousehold = null;
         $("household-chosen").textContent = "";
+        showOverride($("form-distribution"), null);  // another household: the refusal was not about it
         search(household.value.trim());
       });
     }

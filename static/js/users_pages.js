@@ -9,24 +9,11 @@
   const settings = JSON.parse(document.getElementById("users-settings").textContent);
   const S = settings.strings, URLS = settings.urls;
   const roleName = Object.fromEntries(settings.roles.map((r) => [r.code, r.label]));
-  const pending = new Map();  // what a write is → its client_id, until it is answered
   const notice = document.getElementById("users-notice");
   const U = R.usersPage = { users: [], tokens: {}, open: new Set() };
 
   const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.replace(`{${k}}`, v), text);
-  function clientId(key) {
-    if (!pending.has(key)) pending.set(key, window.relief.newId());
-    return pending.get(key);
-  }
-  async function write(key, method, url, body) {
-    const answer = await R.sendJSON(method, url, Object.assign({ client_id: clientId(key) }, body || {}));
-    pending.delete(key);
-    return answer;
-  }
-  function say(text, error) {
-    notice.textContent = text;
-    notice.classList.toggle("error", Boolean(error));
-  }
+  const write = R.onceWriter(), say = R.noticeSayer(notice);
 
   /* ---- the list ---------------------------------------------------------------------------- */
   function lastUsed(tokens) {

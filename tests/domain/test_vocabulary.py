@@ -60,6 +60,17 @@ COLUMN_WORDS = {
     ("inspections", "result"): vocabulary.INSPECTION_RESULTS,
     ("subscriptions", "mode"): vocabulary.DELIVERY_MODES,
     ("webhook_deliveries", "status"): vocabulary.DELIVERY_STATUSES,
+    ("sms_subscriptions", "mode"): vocabulary.DELIVERY_MODES,
+    ("sms_messages", "mode"): vocabulary.DELIVERY_MODES,
+    ("sms_messages", "status"): vocabulary.SMS_STATUSES,
+    ("sms_messages", "kind"): vocabulary.SMS_KINDS,
+    ("partner_aid", "purpose"): vocabulary.PURPOSE_CLASSES,
+    ("partner_aid", "match_verdict"): vocabulary.MATCH_VERDICTS,
+    ("aid_flags", "kind"): vocabulary.AID_FLAG_KINDS,
+    ("aid_flags", "purpose"): vocabulary.PURPOSE_CLASSES,
+    ("aid_flags", "status"): vocabulary.AID_FLAG_STATUSES,
+    ("aid_flag_steps", "from_status"): vocabulary.AID_FLAG_STATUSES,
+    ("aid_flag_steps", "to_status"): vocabulary.AID_FLAG_STATUSES,
 }
 
 
@@ -130,6 +141,7 @@ def test_each_tuple_is_its_enum_in_order():
     pairs += [(v.AID_SOURCE_KINDS, v.AidSourceKind), (v.AID_FLAG_KINDS, v.AidFlagKind),
               (v.AID_FLAG_STATUSES, v.AidFlagStatus), (v.MATCH_VERDICTS, v.MatchVerdict)]
     pairs += [(v.DELIVERY_MODES, v.DeliveryMode), (v.DELIVERY_STATUSES, v.DeliveryStatus)]
+    pairs += [(v.SMS_STATUSES, v.SmsStatus), (v.SMS_KINDS, v.SmsKind)]
     assert len(pairs) == inspect.getsource(vocabulary).count(" = values("), "a word tuple without its pair here"
     for words, enum in pairs:
         assert issubclass(enum, StrEnum)

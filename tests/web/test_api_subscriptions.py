@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
+from relief.store.tables import ResendRecord
+
 
 def cid() -> str:
     return str(uuid.uuid4())
@@ -74,3 +78,15 @@ def test_the_gate_and_owners(client, make_user):
     assert client.get("/api/webhooks/endpoints", headers=other.headers).get_json()["endpoints"] == []
     assert client.post("/api/webhooks/deliveries/12345/replay", json={"client_id": cid()},
                        headers=owner.headers).status_code == 404
+
+
+def test_a_lost_creation_answer_is_sent_again_with_its_secret_which_is_kept_encrypted(client, make_user, ctx):
+    admin = make_user("admin")
+    body = {"client_id": cid(), "url": "http://127.0.0.1:9/hook", "allow_private_host": True}
+    secret = client.post("/api/webhooks/endpoints", json=body, headers=admin.headers).get_json()["secret"]
+    again = client.post("/api/webhooks/endpoints", json=body, headers=admin.headers)
+    assert again.status_code == 200 and again.get_json()["secret"] == secret
+    with ctx.reading() as session:
+        kept = session.scalars(select(ResendRecord.answer).where(ResendRecord.client_id == body["client_id"])).one()
+    assert "secret" not in kept and secret not in str(kept)
+    assert kept["endpoint"] == again.get_json()["endpoint"]

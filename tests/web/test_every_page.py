@@ -18,10 +18,12 @@ AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 
 #: Pages anyone may open.
-PUBLIC = ("/", "/dashboard", "/report", "/reports/overdue", "/public/donations", "/login")
-#: Pages for staff; ``{household}``, ``{site}``, ``{incident}`` and ``{plan}`` are filled from the demo.
+PUBLIC = ("/", "/dashboard", "/report", "/reports/overdue", "/public/donations", "/login", "/api/docs")
+#: Pages for staff; ``{household}``, ``{site}``, ``{incident}`` and ``{plan}`` are filled from the demo, ``{endpoint}``
+#: is a webhook endpoint the fixture adds.
 STAFF = ("/households", "/households/{household}", "/sites", "/sites/{site}", "/stock", "/donations/new",
-         "/dispatch", "/users", "/incidents/{incident}", "/reconstruction")
+         "/dispatch", "/users", "/incidents/{incident}", "/reconstruction", "/subscriptions",
+         "/subscriptions/endpoints/{endpoint}", "/aid-flags", "/households/{household}/aid")
 
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 CRITICAL = """async () => {
@@ -44,7 +46,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ids(server) -> dict[str, str]:
-    """The first household, site and incident of the demo, by the API."""
+    """The first household, site and incident of the demo, by the API, and a webhook endpoint."""
     headers = {"Authorization": f"Bearer {server['token']}"}
     base = server["base"]
 
@@ -57,6 +59,9 @@ def ids(server) -> dict[str, str]:
         "household": first("/api/guarantees?limit=1", lambda a: a["households"][0]["household_id"]),
         "site": first("/api/sites", lambda a: a["features"][0]["id"]),
         "incident": first("/api/incidents", lambda a: a["features"][0]["id"]),
+        "endpoint": str(requests.post(base + "/api/webhooks/endpoints", headers=headers, timeout=30, json={
+            "url": "https://93.184.216.34/hook", "description": "every page", "client_id": "every-page-endpoint"})
+            .json()["endpoint"]["id"]),
     }
 
 

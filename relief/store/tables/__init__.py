@@ -4,6 +4,7 @@ A column holding words names them as ``info={"choices": …}``, always a tuple f
 :mod:`relief.domain.vocabulary`: the words are defined there, never here.
 """
 from .accounts import ApiToken, AuditEntry, Event, StandardsVersion, User
+from .aid import AidFlag, AidFlagStep, PartnerAid, PartnerAidImport
 from .areas import Area
 from .assistance import (
     AssistanceCase,
@@ -22,6 +23,7 @@ from .reconstruction import House, HousePayment, HouseTransition, Inspection, In
 from .resends import ResendRecord
 from .schedule import OverdueAnnouncement, SchedulerLease
 from .sitrep import Sitrep
+from .sms import SmsMessage, SmsMessageEvent, SmsSubscription
 from .stock import DispatchPlan, Distribution, Donation, Item, StockBalance, StockMovement
 from .webhooks import (
     Subscription,
@@ -44,4 +46,6 @@ __all__ = [
     "Sitrep",
     "Subscription", "WebhookAttempt", "WebhookCursor", "WebhookDelivery", "WebhookDeliveryEvent",
     "WebhookEndpoint",
+    "AidFlag", "AidFlagStep", "PartnerAid", "PartnerAidImport",
+    "SmsMessage", "SmsMessageEvent", "SmsSubscription",
 ]

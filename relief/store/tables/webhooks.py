@@ -51,7 +51,23 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class WebhookDelivery(Base):
+class OutboxSend:
+    """The columns an outbox send shares, a webhook delivery or a text message: the events folded into it
+    (under ``fold_key``, from ``first_seq`` on), its attempts, and the lease a sender holds it under while
+    sending (until ``lease_until``; a sender that dies lets the lease lapse)."""
+
+    fold_key: Mapped[str | None] = mapped_column(String(120))
+    first_seq: Mapped[int] = mapped_column(Integer)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    lease_holder: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(OutboxSend, Base):
     """One notification to one subscription: the events folded into it and its attempts.
 
     ``webhook_id`` is fixed when the row is made, so every retry and replay carries the same id. A worker
@@ -69,17 +85,8 @@ class WebhookDelivery(Base):
     webhook_id: Mapped[str] = mapped_column(String(64), unique=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
-    first_seq: Mapped[int] = mapped_column(Integer)
-    fold_key: Mapped[str | None] = mapped_column(String(120))
-    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), info={"choices": DELIVERY_STATUSES})
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column()
-    lease_holder: Mapped[str | None] = mapped_column(String(120))
-    lease_until: Mapped[datetime | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(String(500))
     response_code: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
 
 
