@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
 from relief.domain import aid_chain as domain
+from relief.domain import assistance as assistance_domain
+from relief.domain.standards import Standards
 from relief.errors import NotFound, TransitionRefused, ValidationFailed
 from relief.services import aid_chain as service
 from relief.services.context import Actor
@@ -242,3 +245,20 @@ def test_the_scheduler_announces_missed_aid_at_its_deadline_and_wakes_for_it(wor
     overdue = [e for e in published if e["kind"] == "aid_flag.overdue" and e["payload"]["household_id"] == "HH3"]
     assert len(overdue) == 1 and after.aid_overdue["announced"] >= 1
     assert "missed aid overdue" in after.describe()
+
+
+def test_a_programme_makes_each_admitted_household_due_from_its_own_last_change_or_the_publication():
+    transitional = assistance_domain.Figures.of(Standards.bundled()).programmes["transitional"]
+    published = pd.Timestamp("2026-06-01T00:00:00Z")
+    households = pd.DataFrame({
+        "household_id": ["A", "B", "C", "D"], "members": [3, 5, 2, 3],
+        "house_damage": ["none", "collapsed", "general", "collapsed"],
+        "shelter": ["home", "site", "home", "site"], "assistance_category": [None, "dibao", None, "dibao"],
+        "updated_at": pd.to_datetime(["2026-06-09T00:00:00Z", "2026-06-05T00:00:00Z", "2026-06-07T00:00:00Z",
+                                      "2026-05-01T00:00:00Z"])})
+    due = service._programme_due(households, [(published.to_pydatetime(), transitional)])
+    since = dict(zip(due["household_id"], pd.DatetimeIndex(due["since"])))
+    # B and D are admitted: B from its own change (after the publication), D from the publication (its
+    # change came first); A's later change does not lend B its date.
+    assert since == {"B": pd.Timestamp("2026-06-05T00:00:00Z"), "D": published}
+    assert set(due["basis"]) == {"programme:transitional"} and set(due["purpose"]) == {transitional.purpose}
