@@ -35,7 +35,7 @@ from relief.web import params
 from relief.web.context import request_context
 from relief.web.gate import actor_may, browsers_log_in_first, requires
 from relief.web.times import local_time
-from relief.web.wording import in_language
+from relief.web.wording import aid_list, aid_source_words, in_language
 
 bp = Blueprint("aid_pages", __name__)
 
@@ -100,21 +100,6 @@ def needs_reason() -> dict[str, list[str]]:
     return out
 
 
-def source_words(source: Any) -> str:
-    """Who gave: a depot, a site, a programme, a partner agency (``kind:name``), in the page's language."""
-    text = str(source or "")
-    kind, _sep, rest = text.partition(":")
-    if kind == "agency":
-        return rest
-    if kind == "depot":
-        return _("depot %(id)s", id=rest)
-    if kind == "site":
-        return _("relocation site %(id)s", id=rest)
-    if kind == "programme":
-        return _("reconstruction programme") if rest == "reconstruction" else _("programme %(code)s", code=rest)
-    return text
-
-
 def basis_words(basis: Any) -> str:
     """Why a household was due aid: a failing guarantee, or a programme it is eligible for."""
     text = str(basis or "")
@@ -129,10 +114,6 @@ def basis_words(basis: Any) -> str:
     return guarantees.get(text, text)
 
 
-def _list(values: Iterable[Any] | None) -> str:
-    return ", ".join(str(v) for v in values or ()) or "—"
-
-
 def _yuan(value: Any) -> str:
     try:
         return f"{float(value):,.2f}"
@@ -144,19 +125,20 @@ def evidence_words(flag: Mapping[str, Any]) -> str:
     """The flag's evidence as a sentence, from its reason code and figures."""
     evidence = flag.get("evidence") or {}
     purpose = purpose_labels().get(flag.get("purpose"), flag.get("purpose") or "")
-    sources = ", ".join(source_words(s) for s in flag.get("sources") or ()) or "—"
+    sources = ", ".join(aid_source_words(s) for s in flag.get("sources") or ()) or "—"
     reason = flag.get("reason")
     if reason == domain.OVERLAPPING:
         return _("%(purpose)s given by %(sources)s over overlapping days (%(start)s to %(end)s): this aid "
                  "%(aid)s, earlier %(earlier)s.", purpose=purpose, sources=sources,
                  start=local_time(flag.get("period_start")), end=local_time(flag.get("period_end")),
-                 aid=flag.get("aid_id") or "—", earlier=_list(flag.get("earlier_aid_ids")))
+                 aid=flag.get("aid_id") or "—", earlier=aid_list(flag.get("earlier_aid_ids")))
     if reason == domain.OVER_ENTITLEMENT:
         return _("%(purpose)s: %(received)s yuan received from %(sources)s against an entitlement of "
                  "%(entitlement)s yuan, %(excess)s yuan above it (%(aids)s).", purpose=purpose, sources=sources,
                  received=_yuan(evidence.get("received")), entitlement=_yuan(flag.get("entitlement")),
                  excess=_yuan(evidence.get("excess")),
-                 aids=_list([*(flag.get("earlier_aid_ids") or ()), *([flag["aid_id"]] if flag.get("aid_id") else [])]))
+                 aids=aid_list([*(flag.get("earlier_aid_ids") or ()),
+                                *([flag["aid_id"]] if flag.get("aid_id") else [])]))
     if reason == domain.NO_AID:
         return _("%(purpose)s due since %(since)s (%(basis)s); no aid of any source by the deadline %(deadline)s.",
                  purpose=purpose, since=local_time(flag.get("since")), basis=basis_words(evidence.get("basis")),
@@ -204,7 +186,7 @@ def flag_view(flag: Mapping[str, Any], may_review: bool) -> dict[str, Any]:
     return {**flag, "id": flag_id, "kind": kind, "evidence_text": evidence_words({**flag, "kind": kind}),
             "kind_label": kind_labels().get(kind, kind), "status_label": status_labels().get(status, status),
             "purpose_label": purpose_labels().get(flag.get("purpose"), flag.get("purpose")),
-            "source_labels": [source_words(s) for s in flag.get("sources") or ()],
+            "source_labels": [aid_source_words(s) for s in flag.get("sources") or ()],
             "steps": [{"status": t, "label": step_labels().get(kind, {}).get(t, t),
                        "needs_reason": t in needs_reason().get(kind, [])} for t in targets]}
 
@@ -262,7 +244,7 @@ def household_aid(household_id: str):
     kinds = {"distribution": _("Hand-out"), "assistance": _("Assistance"), "reconstruction": _("Reconstruction"),
              "donation": _("Donation"), "partner": _("Partner agency")}
     rows = [{**link, "purpose_label": purposes.get(link.get("purpose"), link.get("purpose")),
-             "source_label": source_words(link.get("source")),
+             "source_label": aid_source_words(link.get("source")),
              "kind_label": kinds.get(link.get("source_kind"), link.get("source_kind") or "")} for link in links]
     flags = [flag_view(f, False) for f in chain["flags"] if not domain.is_resolved(f["flag"], f["status"])]
     return render_template("aid/household.html", chain=chain, household_id=household_id, links=rows, flags=flags)

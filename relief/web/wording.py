@@ -155,8 +155,23 @@ def aid_purpose_word(purpose: str | None) -> str:
     return words.get(purpose or "", purpose or "")
 
 
-def _aid_list(values: Any) -> str:
+def aid_list(values: Any) -> str:
     return ", ".join(str(v) for v in values or ()) or "—"
+
+
+def aid_source_words(source: Any) -> str:
+    """Who gave: a depot, a site, a programme, a partner agency (``kind:name``), in the page's language."""
+    text = str(source or "")
+    kind, _sep, rest = text.partition(":")
+    if kind == "agency":
+        return rest
+    if kind == "depot":
+        return _("depot %(id)s", id=rest)
+    if kind == "site":
+        return _("relocation site %(id)s", id=rest)
+    if kind == "programme":
+        return _("reconstruction programme") if rest == "reconstruction" else _("programme %(code)s", code=rest)
+    return text
 
 
 def aid_finding_words(finding: Mapping[str, Any]) -> str:
@@ -165,7 +180,7 @@ def aid_finding_words(finding: Mapping[str, Any]) -> str:
     from relief.web.times import local_time
 
     purpose = aid_purpose_word(finding.get("purpose"))
-    aids = _aid_list(finding.get("earlier_aid_ids"))
+    aids = aid_list(finding.get("earlier_aid_ids"))
     if finding.get("reason") == "over_entitlement":
         return _("%(purpose)s: %(received)s yuan received already (%(aids)s); %(amount)s yuan more exceeds the "
                  "entitlement of %(entitlement)s yuan by %(excess)s yuan",
@@ -173,7 +188,8 @@ def aid_finding_words(finding: Mapping[str, Any]) -> str:
                  amount=_number(finding.get("amount") or 0), entitlement=_number(finding.get("entitlement") or 0),
                  excess=_number(finding.get("excess") or 0))
     return _("%(purpose)s given already by %(sources)s over an overlapping period (%(start)s to %(end)s): %(aids)s",
-             purpose=purpose, sources=_aid_list(finding.get("sources")), aids=aids,
+             purpose=purpose, sources=", ".join(aid_source_words(s) for s in finding.get("sources") or ()) or "—",
+             aids=aids,
              start=local_time(finding.get("overlap_start")), end=local_time(finding.get("overlap_end")))
 
 
