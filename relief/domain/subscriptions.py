@@ -1,9 +1,11 @@
 """Who is told of which event, when, and how often a failed webhook is tried again.
 
 A subscription's filter is the AND of its parts (area, topic, event kind,
-minimum response level); an empty part places no condition. Amendments to
+incident kind (hazard), minimum response level); an empty part places no
+condition. Amendments to
 one incident within a window fold into one notification; digests fold a
-whole hour or day. A subscriber only ever receives what its audience may
+whole hour (UTC) or a whole local day (of the configured zone, sent the next
+morning at ``daily_digest_hour``). A subscriber only ever receives what its audience may
 see (:mod:`relief.domain.audience`): a public subscriber gets public events
 only, never one naming a household. Webhook URLs pass the SSRF rule before
 they are stored and again before each delivery.
@@ -16,12 +18,12 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 from relief.domain.audience import Audience, received_by
-from relief.domain.vocabulary import SUBSCRIPTION_TOPICS, DeliveryMode, Topic
+from relief.domain.vocabulary import INCIDENT_KINDS, SUBSCRIPTION_TOPICS, DeliveryMode, Topic
 from relief.errors import ValidationFailed
 
 #: Resolves a host name to its addresses (``socket.getaddrinfo`` in production, a dict in tests).
@@ -60,10 +62,15 @@ class Figures:
     fold_window_minutes: float
     digest_max_events: int
     fan_out_batch: int
+    #: The local hour (of ``RELIEF_TIMEZONE``) a daily digest goes out, the morning after its day.
+    daily_digest_hour: int
 
     @classmethod
     def of(cls, section: Mapping[str, Any]) -> "Figures":
         figures = section_figures(cls, section, "webhooks")
+        hour = figures.daily_digest_hour
+        if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+            raise ValidationFailed("webhooks: daily_digest_hour must be a whole hour from 0 to 23", field="webhooks")
         if not 0 <= figures.jitter < 1 or figures.backoff_factor < 1 or figures.max_attempts < 2:
             raise ValidationFailed("webhooks: jitter must be in [0, 1), backoff_factor ≥ 1, max_attempts ≥ 2",
                                    field="webhooks")
@@ -114,16 +121,21 @@ def should_disable(figures: Figures, consecutive_failures: int, failing_since: d
 
 @dataclass(frozen=True)
 class Filter:
-    """area ∩ topic ∩ kind ∩ minimum level; an empty part is no condition."""
+    """area ∩ topic ∩ kind ∩ hazard ∩ minimum level; an empty part is no condition.
+
+    ``hazards`` are incident kinds (landslide, flood, …): an event carrying no incident kind matches no
+    filter that names some.
+    """
 
     areas: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     min_level: str | None = None
+    hazards: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"areas": list(self.areas), "topics": list(self.topics), "kinds": list(self.kinds),
-                "min_level": self.min_level}
+                "hazards": list(self.hazards), "min_level": self.min_level}
 
 
 @dataclass(frozen=True)
@@ -138,10 +150,11 @@ class Subscription:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _words(body: Mapping[str, Any], name: str, allowed: Sequence[str] | None, max_length: int) -> tuple[str, ...]:
+def _words(body: Mapping[str, Any], name: str, allowed: Sequence[str] | None, max_length: int,
+           max_items: int = MAX_FILTER_ITEMS) -> tuple[str, ...]:
     raw = body.get(name) or []
-    if isinstance(raw, str) or not isinstance(raw, list) or len(raw) > MAX_FILTER_ITEMS:
-        raise ValidationFailed(f"{name} must be a list of at most {MAX_FILTER_ITEMS} strings", field=name)
+    if isinstance(raw, str) or not isinstance(raw, list) or len(raw) > max_items:
+        raise ValidationFailed(f"{name} must be a list of at most {max_items} strings", field=name)
     out = []
     for word in raw:
         if not isinstance(word, str) or not 0 < len(word) <= max_length:
@@ -158,7 +171,8 @@ def parse_filter(body: Mapping[str, Any], levels: Sequence[str]) -> Filter:
     if min_level is not None and min_level not in levels:
         raise ValidationFailed(f"min_level must be one of {', '.join(levels)}", field="min_level")
     return Filter(areas=_words(body, "areas", None, 24), topics=_words(body, "topics", SUBSCRIPTION_TOPICS, 24),
-                  kinds=_words(body, "kinds", None, 48), min_level=min_level)
+                  kinds=_words(body, "kinds", None, 48), min_level=min_level,
+                  hazards=_words(body, "hazards", INCIDENT_KINDS, 24, len(INCIDENT_KINDS)))
 
 
 def parse_mode(value: Any) -> DeliveryMode:
@@ -186,16 +200,26 @@ def event_level(event: Mapping[str, Any]) -> str | None:
     return level if isinstance(level, str) else None
 
 
+def event_hazard(event: Mapping[str, Any]) -> str | None:
+    """The incident kind an incident or report event is about (its payload's ``kind``); None for other events."""
+    if event.get("topic") not in (Topic.INCIDENTS, Topic.REPORTS):
+        return None
+    kind = _properties(event).get("kind")
+    return kind if isinstance(kind, str) and kind in INCIDENT_KINDS else None
+
+
 def at_least(level: str | None, minimum: str, levels: Sequence[str]) -> bool:
     """Whether ``level`` is ``minimum`` or more severe (``levels`` run from most severe); no level is below all."""
     return level in levels and levels.index(level) <= levels.index(minimum)
 
 
 def matches(flt: Filter, event: Mapping[str, Any], levels: Sequence[str]) -> bool:
-    """Every non-empty part must hold (AND): area, topic, kind and minimum level."""
+    """Every non-empty part must hold (AND): area, topic, kind, hazard and minimum level."""
     if flt.topics and event.get("topic") not in flt.topics:
         return False
     if flt.kinds and event.get("kind") not in flt.kinds:
+        return False
+    if flt.hazards and event_hazard(event) not in flt.hazards:
         return False
     if flt.areas and not event_areas(event) & set(flt.areas):
         return False
@@ -217,13 +241,15 @@ def recipients(subscriptions: Iterable[Subscription], event: Mapping[str, Any],
 
 # --- folding and digests ------------------------------------------------------
 
-def fold_key(event: Mapping[str, Any], mode: DeliveryMode, at: datetime) -> str | None:
-    """What an event folds under: its digest period, or for an immediate subscription the incident it amends.
+def fold_key(event: Mapping[str, Any], mode: DeliveryMode, at: datetime,
+             zone: tzinfo = timezone.utc) -> str | None:
+    """What an event folds under: its digest period (a daily one a day of ``zone``), or for an immediate
+    subscription the incident it amends.
 
     None: the event is its own notification.
     """
     if mode is not DeliveryMode.IMMEDIATE:
-        return f"digest:{mode}:{digest_period_start(mode, at).isoformat()}"
+        return f"digest:{mode}:{digest_period_start(mode, at, zone).isoformat()}"
     if event.get("topic") not in (Topic.INCIDENTS, Topic.REPORTS):
         return None
     payload = event.get("payload") or {}
@@ -231,17 +257,21 @@ def fold_key(event: Mapping[str, Any], mode: DeliveryMode, at: datetime) -> str 
     return None if incident is None else f"incident:{incident}"
 
 
-def digest_period_start(mode: DeliveryMode, at: datetime) -> datetime:
-    at = at.astimezone(timezone.utc)
+def digest_period_start(mode: DeliveryMode, at: datetime, zone: tzinfo = timezone.utc) -> datetime:
+    """The start (UTC) of the digest period holding ``at``: its UTC hour, or its day in ``zone``."""
     if mode is DeliveryMode.HOURLY:
-        return at.replace(minute=0, second=0, microsecond=0)
-    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+        return at.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    day = at.astimezone(zone).date()
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
 
 
-def digest_due_at(mode: DeliveryMode, at: datetime) -> datetime:
-    """When the digest holding an event made at ``at`` goes out: the end of its hour or (UTC) day."""
-    start = digest_period_start(mode, at)
-    return start + (timedelta(hours=1) if mode is DeliveryMode.HOURLY else timedelta(days=1))
+def digest_due_at(mode: DeliveryMode, at: datetime, zone: tzinfo = timezone.utc, hour: int = 0) -> datetime:
+    """When the digest holding an event made at ``at`` goes out (UTC): the end of its hour, or for a daily
+    digest ``hour`` o'clock in ``zone`` the morning after its local day."""
+    if mode is DeliveryMode.HOURLY:
+        return digest_period_start(mode, at) + timedelta(hours=1)
+    day = at.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -263,18 +293,20 @@ class Placement:
     due_at: datetime
 
 
-def place(mode: DeliveryMode, key: str | None, at: datetime, held: Sequence[Held], figures: Figures) -> Placement:
+def place(mode: DeliveryMode, key: str | None, at: datetime, held: Sequence[Held], figures: Figures,
+          zone: tzinfo = timezone.utc) -> Placement:
     """Fold or not.
 
     Immediate: the first event of an incident goes out at once; amendments within the fold window after it
     wait for the window's end in one further notification (later ones join it while it is untried).
-    Digests: every event of the period joins the period's one delivery, sent when the period ends.
+    Digests: every event of the period joins the period's one delivery, sent when the hour ends, or for a
+    daily digest (a day of ``zone``) at ``daily_digest_hour`` the next morning.
     """
     if mode is not DeliveryMode.IMMEDIATE:
         for h in held:
             if not h.tried and h.events < figures.digest_max_events:
                 return Placement(h.id, h.due_at)
-        return Placement(None, max(digest_due_at(mode, at), at))
+        return Placement(None, max(digest_due_at(mode, at, zone, figures.daily_digest_hour), at))
     if key is None:
         return Placement(None, at)
     recent = [h for h in held if at - h.created_at < figures.fold_window]

@@ -53,7 +53,7 @@ def zone(ctx: Context):
 def subscription_view(row: "SmsSubscription") -> dict[str, Any]:
     return {"id": row.id, "owner_id": row.owner_id, "phone": texts.mask_phone(row.phone),
             "filter": {"areas": row.areas or [], "topics": row.topics or [], "kinds": row.kinds or [],
-                       "min_level": row.min_level},
+                       "hazards": row.hazards or [], "min_level": row.min_level},
             "mode": row.mode, "active": row.active, "created_at": moment(row.created_at)}
 
 
@@ -70,8 +70,8 @@ def create_subscription(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]
         raise NotAuthenticated("an SMS subscription belongs to a signed-in user")
     with ctx.transaction() as unit:
         row = store.add_subscription(unit.session, owner_id=ctx.actor.id, phone=phone, areas=list(flt.areas),
-                                     topics=list(flt.topics), kinds=list(flt.kinds), min_level=flt.min_level,
-                                     mode=mode, now=unit.now)
+                                     topics=list(flt.topics), kinds=list(flt.kinds), hazards=list(flt.hazards),
+                                     min_level=flt.min_level, mode=mode, now=unit.now)
         unit.audit("sms_subscription.create", "sms_subscription", row.id,
                    detail=flt.as_dict() | {"mode": mode, "phone": texts.mask_phone(phone)})
         return {"subscription": subscription_view(row)}
@@ -97,7 +97,8 @@ def _subscriber(target: Mapping[str, Any]) -> rules.Subscription:
     return rules.Subscription(
         id=target["id"], mode=DeliveryMode(target["mode"]), audience=audience_of(target["role"]),
         filter=rules.Filter(areas=tuple(target["areas"]), topics=tuple(target["topics"]),
-                            kinds=tuple(target["kinds"]), min_level=target["min_level"]),
+                            kinds=tuple(target["kinds"]), min_level=target["min_level"],
+                            hazards=tuple(target.get("hazards") or ())),
         extra={"phone": target["phone"]})
 
 
@@ -124,7 +125,7 @@ def fan_out(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
         if not events:
             return {"events": 0, "messages": 0, "folded": 0, "overflowed": 0, "cursor": since}
         targets = [_subscriber(t) for t in store.fan_out_targets(session)]
-        plan = [(event, sub, rules.fold_key(event, sub.mode, now))
+        plan = [(event, sub, rules.fold_key(event, sub.mode, now, tz))
                 for event in events for sub in rules.recipients(targets, event, order)]
         if not plan:
             store.set_cursor(session, events[-1]["seq"])
@@ -146,7 +147,7 @@ def fan_out(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
             phone = sub.extra["phone"]
             mine = held.get((sub.id, key), []) if key is not None else []
             window = [h for h in mine if now - h.created_at < _reach(sub.mode, hooks)]
-            spot = rules.place(sub.mode, key, now, window, hooks)
+            spot = rules.place(sub.mode, key, now, window, hooks, tz)
             if spot.fold_into is not None:
                 if spot.fold_into < 0:
                     row = new[-spot.fold_into - 1]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from relief.config import time_zone
 from relief.domain import subscriptions as rules
 from relief.domain.audience import Audience
 from relief.domain.roles import ROLES
@@ -114,7 +115,7 @@ def endpoint_view(row: "WebhookEndpoint") -> dict[str, Any]:
 def subscription_view(row: "Subscription") -> dict[str, Any]:
     return {"id": row.id, "owner_id": row.owner_id, "owner_role": row.owner_role, "endpoint_id": row.endpoint_id,
             "filter": {"areas": row.areas or [], "topics": row.topics or [], "kinds": row.kinds or [],
-                       "min_level": row.min_level},
+                       "hazards": row.hazards or [], "min_level": row.min_level},
             "mode": row.mode, "active": row.active, "created_at": moment(row.created_at)}
 
 
@@ -206,7 +207,8 @@ def create_subscription(ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]
         endpoint = _own_endpoint(ctx, unit.session, body.get("endpoint_id"))
         row = store.add_subscription(unit.session, owner_id=owner_id, owner_role=for_role, endpoint_id=endpoint.id,
                                      areas=list(flt.areas), topics=list(flt.topics), kinds=list(flt.kinds),
-                                     min_level=flt.min_level, mode=mode, created_by=ctx.actor.id, now=unit.now)
+                                     hazards=list(flt.hazards), min_level=flt.min_level, mode=mode,
+                                     created_by=ctx.actor.id, now=unit.now)
         unit.audit("subscription.create", "subscription", row.id, detail=flt.as_dict() | {"mode": mode})
         return {"subscription": subscription_view(row)}
 
@@ -271,7 +273,8 @@ def _subscriber(target: Mapping[str, Any]) -> rules.Subscription:
         id=target["id"], endpoint_id=target["endpoint_id"], mode=DeliveryMode(target["mode"]),
         audience=audience_of(target["role"]),
         filter=rules.Filter(areas=tuple(target["areas"]), topics=tuple(target["topics"]),
-                            kinds=tuple(target["kinds"]), min_level=target["min_level"]))
+                            kinds=tuple(target["kinds"]), min_level=target["min_level"],
+                            hazards=tuple(target.get("hazards") or ())))
 
 
 def fan_out(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
@@ -282,6 +285,7 @@ def fan_out(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
     """
     fig = figures(ctx)
     order = levels(ctx)
+    tz = time_zone(ctx.settings.get("TIMEZONE"))   # a daily digest is a day of RELIEF_TIMEZONE
     with ctx.transaction() as unit:
         session, now = unit.session, unit.now
         since = store.lock_cursor(session)
@@ -289,7 +293,7 @@ def fan_out(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
         if not events:
             return {"events": 0, "deliveries": 0, "folded": 0, "cursor": since}
         targets = [_subscriber(t) for t in store.fan_out_targets(session)]
-        plan = [(event, sub, rules.fold_key(event, sub.mode, now))
+        plan = [(event, sub, rules.fold_key(event, sub.mode, now, tz))
                 for event in events for sub in rules.recipients(targets, event, order)]
         reach = max((_fold_reach(sub.mode, fig) for _, sub, key in plan if key is not None), default=timedelta(0))
         stored = store.held(session, {key for _, _, key in plan if key is not None}, now - reach)
@@ -301,7 +305,7 @@ def fan_out(ctx: Context, *, limit: int | None = None) -> dict[str, int]:
         for event, sub, key in plan:
             mine = held.get((sub.id, key), []) if key is not None else []
             window = [h for h in mine if now - h.created_at < _fold_reach(sub.mode, fig)]
-            spot = rules.place(sub.mode, key, now, window, fig)
+            spot = rules.place(sub.mode, key, now, window, fig, tz)
             if spot.fold_into is None:
                 new.append({"webhook_id": "msg_" + secrets.token_hex(16), "subscription_id": sub.id,
                             "endpoint_id": sub.endpoint_id, "fold_key": key, "events": [event],

@@ -24,9 +24,10 @@ _M = SmsMessage.__table__
 # --- subscriptions ------------------------------------------------------------------
 
 def add_subscription(session: Session, *, owner_id: int, phone: str, areas: list[str], topics: list[str],
-                     kinds: list[str], min_level: str | None, mode: str, now: datetime) -> SmsSubscription:
+                     kinds: list[str], min_level: str | None, mode: str, now: datetime,
+                     hazards: list[str] | None = None) -> SmsSubscription:
     row = SmsSubscription(owner_id=owner_id, phone=phone, areas=areas, topics=topics, kinds=kinds,
-                          min_level=min_level, mode=mode, active=True, created_at=now)
+                          hazards=hazards or None, min_level=min_level, mode=mode, active=True, created_at=now)
     session.add(row)
     session.flush()
     return row
@@ -53,7 +54,8 @@ def fan_out_targets(session: Session) -> list[dict[str, Any]]:
     query = (select(SmsSubscription, User.role).join(User, User.id == SmsSubscription.owner_id)
              .where(SmsSubscription.active.is_(True), User.active.is_(True)).order_by(SmsSubscription.id))
     return [{"id": row.id, "phone": row.phone, "areas": row.areas or [], "topics": row.topics or [],
-             "kinds": row.kinds or [], "min_level": row.min_level, "mode": row.mode, "role": role}
+             "kinds": row.kinds or [], "hazards": row.hazards or [], "min_level": row.min_level,
+             "mode": row.mode, "role": role}
             for row, role in session.execute(query)]
 
 

@@ -64,9 +64,10 @@ def endpoints(session: Session, *, owner_id: int | None = None) -> list[WebhookE
 
 def add_subscription(session: Session, *, owner_id: int | None, owner_role: str | None, endpoint_id: int,
                      areas: list[str], topics: list[str], kinds: list[str], min_level: str | None, mode: str,
-                     created_by: int | None, now: datetime) -> Subscription:
+                     created_by: int | None, now: datetime, hazards: list[str] | None = None) -> Subscription:
     row = Subscription(owner_id=owner_id, owner_role=owner_role, endpoint_id=endpoint_id, areas=areas,
-                       topics=topics, kinds=kinds, min_level=min_level, mode=mode, active=True,
+                       topics=topics, kinds=kinds, hazards=hazards or None, min_level=min_level, mode=mode,
+                       active=True,
                        created_by=created_by, created_at=now)
     session.add(row)
     session.flush()
@@ -101,7 +102,8 @@ def fan_out_targets(session: Session) -> list[dict[str, Any]]:
         if row.owner_id is not None and not user_active:
             continue
         out.append({"id": row.id, "endpoint_id": row.endpoint_id, "areas": row.areas or [],
-                    "topics": row.topics or [], "kinds": row.kinds or [], "min_level": row.min_level,
+                    "topics": row.topics or [], "kinds": row.kinds or [], "hazards": row.hazards or [],
+                    "min_level": row.min_level,
                     "mode": row.mode, "role": user_role if row.owner_id is not None else row.owner_role})
     return out
 

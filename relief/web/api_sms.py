@@ -1,7 +1,7 @@
 """SMS subscriptions and the gateway's delivery receipts.
 
 - ``GET /api/sms/subscriptions``: the caller's SMS subscriptions (an admin: all), numbers masked.
-- ``POST /api/sms/subscriptions``: ``{phone, areas?, topics?, kinds?, min_level?, mode?}``, resend-safe by
+- ``POST /api/sms/subscriptions``: ``{phone, areas?, topics?, kinds?, hazards?, min_level?, mode?}``, resend-safe by
   ``client_id``; a bad field is a 400 naming it.
 - ``DELETE /api/sms/subscriptions/<id>``: stop one.
 - ``POST /api/sms/receipts``: the gateway's callback, ``{message_id, status, error?}`` or

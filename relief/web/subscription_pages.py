@@ -16,11 +16,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from relief.domain.roles import ROLES
+from relief.domain.vocabulary import INCIDENT_KINDS
 from relief.errors import NotFound
 from relief.services import subscription_pages
 from relief.web.context import request_context
 from relief.web.gate import browsers_log_in_first, requires
-from relief.web.pages import role_label
+from relief.web.pages import map_strings, role_label
 
 bp = Blueprint("subscription_pages", __name__)
 browsers_log_in_first(bp)
@@ -61,6 +62,7 @@ def shared_strings() -> dict[str, str]:
 def page_strings() -> dict[str, str]:
     return shared_strings() | {
         "endpoint": _("Endpoint"), "topics": _("Topics"), "areas": _("Areas"), "kinds": _("Event kinds"),
+        "hazards": _("Hazards"),
         "min_level": _("Lowest response level"), "mode": _("Delivery"), "owner": _("For"),
         "me": _("me"), "system": _("an outside system (public events)"), "role_of": _("role: %(role)s", role="{role}"),
         "delete": _("Stop"), "confirm_delete": _("Stop this subscription? Nothing more is sent for it."),
@@ -83,6 +85,7 @@ def settings_for(ctx) -> dict:
         "counties": [{"code": c["code"], "label": c["name_zh"] if zh else (c["name_en"] or c["name_zh"])}
                      for c in choices["counties"]],
         "roles": [{"code": r, "label": role_label(r)} for r in ROLES],
+        "hazards": [{"code": k, "label": map_strings().get(k, k)} for k in INCIDENT_KINDS],
     }
 
 

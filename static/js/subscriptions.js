@@ -10,7 +10,7 @@
   const S = settings.strings, URLS = settings.urls;
   const label = (list) => Object.fromEntries(list.map((x) => [x.code, x.label]));
   const topicName = label(settings.topics), modeName = label(settings.modes), roleName = label(settings.roles);
-  const countyName = label(settings.counties);
+  const countyName = label(settings.counties), hazardName = label(settings.hazards);
   const notice = document.getElementById("subscriptions-notice");
   const P = R.subscriptionsPage = { subscriptions: [], endpoints: [] };
 
@@ -43,7 +43,8 @@
       table.dataset.ready = "1";
       return;
     }
-    const head = el("thead", {}, [el("tr", {}, [S.endpoint, S.topics, S.areas, S.kinds, S.min_level, S.mode,
+    const head = el("thead", {}, [el("tr", {}, [S.endpoint, S.topics, S.areas, S.hazards, S.kinds, S.min_level,
+      S.mode,
       ...(settings.admin ? [S.owner] : []), S.created, ""].map((t) => el("th", {}, t)))]);
     const rows = live.map((sub) => {
       const stop = el("button", { type: "button", class: "button small", "data-action": "delete" }, S.delete);
@@ -60,6 +61,7 @@
         el("td", { "data-label": S.endpoint, class: "wrap" }, endpointName(sub.endpoint_id)),
         el("td", { "data-label": S.topics }, words(sub.filter.topics, topicName)),
         el("td", { "data-label": S.areas }, words(sub.filter.areas, countyName)),
+        el("td", { "data-label": S.hazards }, words(sub.filter.hazards, hazardName)),
         el("td", { "data-label": S.kinds }, words(sub.filter.kinds)),
         el("td", { "data-label": S.min_level }, sub.filter.min_level || S.any),
         el("td", { "data-label": S.mode }, modeName[sub.mode] || sub.mode),
@@ -116,6 +118,7 @@
     const data = new FormData(subscribe);
     const body = {
       endpoint_id: Number(data.get("endpoint_id")), topics: data.getAll("topics"), areas: data.getAll("areas"),
+      hazards: data.getAll("hazards"),
       kinds: String(data.get("kinds") || "").split(",").map((k) => k.trim()).filter(Boolean),
       mode: data.get("mode"),
     };

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +15,7 @@ from relief.errors import ValidationFailed
 
 LEVELS = ["I", "II", "III", "IV"]
 NOW = datetime(2026, 12, 2, 1, 30, tzinfo=timezone.utc)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIGURES = rules.Figures.of(Standards.bundled().webhooks)
 
 
@@ -55,6 +57,34 @@ def test_the_area_matches_the_county_or_the_township():
     assert rules.matches(flt(areas=["422801"]), incident_event(), LEVELS)
     assert rules.matches(flt(areas=["422801100"]), incident_event(), LEVELS)
     assert not rules.matches(flt(areas=["422802"]), incident_event(), LEVELS)
+
+
+def test_the_hazards_part_takes_only_events_of_those_incident_kinds():
+    landslides = flt(hazards=[IncidentKind.LANDSLIDE, IncidentKind.DEBRIS_FLOW])
+    assert rules.matches(landslides, incident_event(), LEVELS)
+    assert rules.matches(landslides, incident_event(hazard=IncidentKind.DEBRIS_FLOW), LEVELS)
+    assert not rules.matches(landslides, incident_event(hazard=IncidentKind.FLOOD), LEVELS)
+    report = {**incident_event(), "kind": "report.added", "topic": Topic.REPORTS}
+    assert rules.matches(landslides, report, LEVELS)
+    # an event carrying no incident kind is not about a landslide
+    assert not rules.matches(landslides, incident_event(hazard=None), LEVELS)
+    assert not rules.matches(landslides, {"seq": 2, "kind": "stock.changed", "topic": Topic.STOCK,
+                                          "payload": {"kind": "landslide"}}, LEVELS)
+    # ANDed with the other parts, and no hazards at all is no condition
+    township = flt(areas=["422801100"], hazards=[IncidentKind.LANDSLIDE])
+    assert not rules.matches(township, incident_event(township="422801200", county="422802"), LEVELS)
+    assert rules.matches(flt(hazards=[]), incident_event(hazard=IncidentKind.FLOOD), LEVELS)
+
+
+def test_parse_filter_takes_hazards_of_the_vocabulary_only():
+    parsed = rules.parse_filter({"hazards": ["flood", "landslide", "flood"]}, LEVELS)
+    assert parsed.hazards == ("flood", "landslide")
+    assert parsed.as_dict()["hazards"] == ["flood", "landslide"]
+    assert rules.parse_filter({}, LEVELS).hazards == () == rules.parse_filter({"hazards": None}, LEVELS).hazards
+    for bad in (["tornado"], "landslide", [7], ["landslide"] * (len(list(IncidentKind)) + 1)):
+        with pytest.raises(ValidationFailed) as refused:
+            rules.parse_filter({"hazards": bad}, LEVELS)
+        assert refused.value.field == "hazards", bad
 
 
 def test_a_public_subscriber_never_gets_a_staff_event():
@@ -143,9 +173,30 @@ def test_a_digest_folds_its_period_and_goes_at_its_end():
     assert spot == rules.Placement(None, datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc))
     joined = rules.place(DeliveryMode.HOURLY, key, NOW, [rules.Held(5, NOW, spot.due_at, False, 3)], FIGURES)
     assert joined.fold_into == 5
-    daily = rules.place(DeliveryMode.DAILY, rules.fold_key(incident_event(), DeliveryMode.DAILY, NOW), NOW, [],
-                        FIGURES)
-    assert daily.due_at == datetime(2026, 12, 3, tzinfo=timezone.utc)
+    daily = rules.place(DeliveryMode.DAILY, rules.fold_key(incident_event(), DeliveryMode.DAILY, NOW, SHANGHAI),
+                        NOW, [], FIGURES, SHANGHAI)
+    assert daily.due_at == datetime(2026, 12, 3, 8, 0, tzinfo=SHANGHAI)
+
+
+def test_a_daily_digest_gathers_a_local_day_and_goes_the_next_local_morning():
+    assert FIGURES.daily_digest_hour == 8
+    day = rules.fold_key(incident_event(), DeliveryMode.DAILY, NOW, SHANGHAI)   # 09:30 on 2 December in Beijing
+    assert rules.digest_period_start(DeliveryMode.DAILY, NOW, SHANGHAI) == datetime(2026, 12, 2, tzinfo=SHANGHAI)
+    # 07:30 the same local morning is the same day although it is 1 December in UTC; 00:30 local the next
+    # night is the next day although it is still 2 December in UTC
+    early, late = datetime(2026, 12, 1, 23, 30, tzinfo=timezone.utc), datetime(2026, 12, 2, 16, 30, tzinfo=timezone.utc)
+    assert rules.fold_key(incident_event(), DeliveryMode.DAILY, early, SHANGHAI) == day
+    assert rules.fold_key(incident_event(), DeliveryMode.DAILY, late, SHANGHAI) != day
+    assert rules.digest_due_at(DeliveryMode.DAILY, early, SHANGHAI, 8) == datetime(2026, 12, 3, 8, tzinfo=SHANGHAI)
+    assert rules.digest_due_at(DeliveryMode.DAILY, late, SHANGHAI, 8) == datetime(2026, 12, 4, 8, tzinfo=SHANGHAI)
+    # west of Greenwich too; the hour is the zone's, and hourly digests keep to the UTC hour
+    quito = timezone(timedelta(hours=-5))
+    assert rules.digest_due_at(DeliveryMode.DAILY, NOW, quito, 6) == datetime(2026, 12, 2, 6, tzinfo=quito)
+    assert rules.digest_due_at(DeliveryMode.HOURLY, NOW, SHANGHAI, 8) == datetime(2026, 12, 2, 2, tzinfo=timezone.utc)
+    for hour in (24, -1, 7.5, "8", True):
+        with pytest.raises(ValidationFailed) as refused:
+            rules.Figures.of(dict(Standards.bundled().webhooks, daily_digest_hour=hour))
+        assert refused.value.field == "webhooks"
 
 
 def test_messages_carry_the_latest_state_and_what_was_folded():

@@ -116,6 +116,28 @@ def test_a_township_head_gets_one_sms_when_a_landslide_there_is_verified(as_role
     assert [m.status for m in messages(head)] == [SmsStatus.SENT]
 
 
+def test_a_daily_digest_text_gathers_a_local_day_and_goes_at_the_morning_hour(as_role, gateway, clock):
+    ctx = as_role("commander")
+    ctx = replace(ctx, settings={**ctx.settings, "TIMEZONE": "Asia/Shanghai"})
+    sms.create_subscription(ctx, {"phone": PHONE, "topics": ["incidents"], "mode": "daily"})
+    beijing = timezone(timedelta(hours=8))
+    # 07:30 and 17:00 on 2 December in Beijing (the first still 1 December in UTC); 00:30 on the 3rd
+    for n, moment in enumerate([datetime(2026, 12, 2, 7, 30, tzinfo=beijing), datetime(2026, 12, 2, 17, tzinfo=beijing),
+                                datetime(2026, 12, 3, 0, 30, tzinfo=beijing)]):
+        clock.at = moment
+        emit(ctx, 1, first_incident=20 + n)
+        drain(ctx, gateway, clock)
+    clock.at = datetime(2026, 12, 3, 7, 59, tzinfo=beijing)
+    drain(ctx, gateway, clock)
+    assert gateway.lines() == []
+    clock.at = datetime(2026, 12, 3, 8, 0, tzinfo=beijing)
+    drain(ctx, gateway, clock)
+    lines = gateway.lines()
+    assert len(lines) == 1 and "2条" in lines[0]["text"], lines
+    digests = sorted((m.quota_day, m.status, len(m.events)) for m in messages(ctx))
+    assert digests == [(date(2026, 12, 3), SmsStatus.SENT, 2), (date(2026, 12, 4), SmsStatus.PENDING, 1)]
+
+
 def test_fan_out_keeps_its_own_cursor_and_makes_each_message_once(as_role, gateway, clock):
     ctx = as_role("commander")
     sms.create_subscription(ctx, {"phone": PHONE, "topics": ["incidents"]})

@@ -250,6 +250,42 @@ def test_amendments_fold_and_a_digest_goes_at_the_end_of_its_hour(admin_ctx, clo
     assert [e["seq"] for e in digests[0]["data"]["events"]] == [1, 2, 3, 4]
 
 
+def test_a_daily_digest_gathers_a_local_day_and_goes_at_the_morning_hour(admin_ctx, clock):
+    ctx = replace(admin_ctx, settings={**admin_ctx.settings, "TIMEZONE": "Asia/Shanghai"})
+    sent = []
+
+    def ok(url, body, headers, timeout):
+        import json
+        sent.append(json.loads(body))
+        return 200
+
+    with ctx.transaction() as unit:
+        daily_ep = store.add_endpoint(unit.session, url="http://93.184.216.34/daily", description=None,
+                                      secret_encrypted=webhooks.encrypt_secret(ctx, webhooks.new_secret()),
+                                      owner_id=ctx.actor.id, private_host_allowed=False, now=clock.at).id
+    webhooks.create_subscription(ctx, {"endpoint_id": daily_ep, "mode": "daily"})
+    resolve = {"93.184.216.34": ["93.184.216.34"]}.get
+    assert webhooks.figures(ctx).daily_digest_hour == 8
+
+    def at(hour: int, minute: int = 0, day: int = 2) -> datetime:   # Beijing time (UTC+8) in December 2026
+        return datetime(2026, 12, day, hour, minute, tzinfo=timezone(timedelta(hours=8)))
+
+    # 07:30 and 17:00 on 2 December in Beijing: one local day, though the first is 1 December in UTC;
+    # 00:30 on 3 December in Beijing: the next local day, though still 2 December in UTC
+    for n, moment in enumerate([at(7, 30), at(17), at(0, 30, day=3)]):
+        clock.at = moment
+        emit(ctx, 1, first_incident=10 + n)
+        webhooks.run_once(ctx, "w", send=ok, resolve=resolve)
+    clock.at = at(7, 59, day=3)                    # midnight UTC has passed, the local morning hour has not
+    webhooks.run_once(ctx, "w", send=ok, resolve=resolve)
+    assert sent == []
+    clock.at = at(8, day=3)
+    webhooks.run_once(ctx, "w", send=ok, resolve=resolve)
+    assert [(m["type"], [e["seq"] for e in m["data"]["events"]]) for m in sent] == [("digest.daily", [1, 2])]
+    assert pending(ctx) == 1                       # 3 December's digest waits for the 4th at 08:00
+    assert next_due(ctx, clock.at) == at(8, day=4)
+
+
 def test_a_public_subscriber_gets_no_staff_event(admin_ctx, clock):
     ctx = admin_ctx
     sent = []

@@ -18,16 +18,18 @@ def cid() -> str:
 def test_subscription_lifecycle_masks_the_number_and_is_resend_safe(client, make_user):
     head = make_user("township_clerk")
     body = {"client_id": cid(), "phone": "13800138000", "areas": ["422801101"], "topics": ["incidents"],
-            "kinds": ["incident.transitioned"], "min_level": "III", "mode": "immediate"}
+            "kinds": ["incident.transitioned"], "hazards": ["landslide"], "min_level": "III", "mode": "immediate"}
     made = client.post("/api/sms/subscriptions", json=body, headers=head.headers)
     assert made.status_code == 201, made.get_json()
     sub = made.get_json()["subscription"]
     assert sub["phone"] == "138****8000" and sub["filter"]["areas"] == ["422801101"]
+    assert sub["filter"]["hazards"] == ["landslide"]
     again = client.post("/api/sms/subscriptions", json=body, headers=head.headers)
     assert again.status_code == 200 and again.get_json()["subscription"]["id"] == sub["id"]
     listed = client.get("/api/sms/subscriptions", headers=head.headers)
     assert listed.status_code == 200 and "13800138000" not in listed.get_data(as_text=True)
-    assert [s["id"] for s in listed.get_json()["subscriptions"]] == [sub["id"]]
+    assert [(s["id"], s["filter"]["hazards"]) for s in listed.get_json()["subscriptions"]] == [
+        (sub["id"], ["landslide"])]
     stop = {"client_id": cid()}
     gone = client.delete(f"/api/sms/subscriptions/{sub['id']}", json=stop, headers=head.headers)
     assert gone.status_code == 200 and gone.get_json()["subscription"]["active"] is False
@@ -45,6 +47,8 @@ def test_subscription_lifecycle_masks_the_number_and_is_resend_safe(client, make
     ({"phone": "13800138000", "topics": ["weather"]}, "topics"),
     ({"phone": "13800138000", "min_level": "V"}, "min_level"),
     ({"phone": "13800138000", "areas": "422801"}, "areas"),
+    ({"phone": "13800138000", "hazards": ["tornado"]}, "hazards"),
+    ({"phone": "13800138000", "hazards": ["flood"] * 20}, "hazards"),
 ])
 def test_bad_input_names_the_field_and_writes_nothing(client, make_user, body, field):
     viewer = make_user("viewer")

@@ -27,13 +27,16 @@ def test_endpoint_and_subscription_lifecycle(client, make_user):
     assert [e["id"] for e in listed.get_json()["endpoints"]] == [endpoint_id]
 
     sub = {"client_id": cid(), "endpoint_id": endpoint_id, "areas": ["422801100"], "topics": ["incidents"],
-           "kinds": ["incident.transitioned"], "min_level": "III", "mode": "immediate"}
+           "kinds": ["incident.transitioned"], "hazards": ["landslide", "debris_flow"], "min_level": "III",
+           "mode": "immediate"}
     created = client.post("/api/subscriptions", json=sub, headers=admin.headers)
     assert created.status_code == 201, created.get_json()
     sub_id = created.get_json()["subscription"]["id"]
     assert created.get_json()["subscription"]["filter"]["min_level"] == "III"
-    assert [s["id"] for s in client.get("/api/subscriptions", headers=admin.headers).get_json()["subscriptions"]] \
-        == [sub_id]
+    assert created.get_json()["subscription"]["filter"]["hazards"] == ["debris_flow", "landslide"]
+    assert [(s["id"], s["filter"]["hazards"]) for s in
+            client.get("/api/subscriptions", headers=admin.headers).get_json()["subscriptions"]] \
+        == [(sub_id, ["debris_flow", "landslide"])]
     gone = client.delete(f"/api/subscriptions/{sub_id}", headers=admin.headers)
     assert gone.status_code == 200 and gone.get_json()["subscription"]["active"] is False
     assert client.get("/api/subscriptions", headers=admin.headers).get_json()["subscriptions"] == []
@@ -57,6 +60,8 @@ def test_bad_input_names_the_field(client, make_user):
         ("/api/subscriptions", {"endpoint_id": 1, "mode": "weekly"}, 400, "mode"),
         ("/api/subscriptions", {"endpoint_id": 1, "topics": ["weather"]}, 400, "topics"),
         ("/api/subscriptions", {"endpoint_id": 1, "min_level": "V"}, 400, "min_level"),
+        ("/api/subscriptions", {"endpoint_id": 1, "hazards": ["tornado"]}, 400, "hazards"),
+        ("/api/subscriptions", {"endpoint_id": 1, "hazards": ["flood"] * 20}, 400, "hazards"),
         ("/api/subscriptions", {"endpoint_id": 1, "for_role": "admin"}, 403, "for_role"),
     ]
     for path, body, status, field in cases:

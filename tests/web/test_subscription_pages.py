@@ -34,6 +34,7 @@ def test_the_pages_need_a_login_and_speak_the_users_language(client, make_user):
     viewer = make_user("viewer")
     html = client.get("/subscriptions", headers={**viewer.headers, "Accept-Language": "zh"}).get_data(as_text=True)
     assert "subscriptions.js" in html and "订阅" in html and "每日汇总" in html
+    assert "灾种" in html and 'name="hazards" value="landslide"' in html and "滑坡" in html
     assert 'name="owner"' not in html and 'name="allow_private_host"' not in html  # admin choices only
     admin = make_user("admin")
     html = client.get("/subscriptions", headers={**admin.headers, "Accept-Language": "en"}).get_data(as_text=True)
@@ -96,8 +97,8 @@ def dead_letter(server, endpoint_id: int, subscription_id: int) -> int:
         store.dispose()
 
 
-WORDS = {"zh": {"secret": "只显示这一次", "dead": "放弃", "pending": "等待"},
-         "en": {"secret": "shown this once", "dead": "given up", "pending": "waiting"}}
+WORDS = {"zh": {"secret": "只显示这一次", "dead": "放弃", "pending": "等待", "landslide": "滑坡"},
+         "en": {"secret": "shown this once", "dead": "given up", "pending": "waiting", "landslide": "landslide"}}
 
 
 @pytest.mark.browser
@@ -131,6 +132,7 @@ def test_an_admin_adds_an_endpoint_subscribes_stops_and_replays_a_dead_letter(br
 
         page.select_option("#new-subscription select[name=endpoint_id]", str(endpoint_id))
         page.check("#new-subscription input[name=topics][value=incidents]")
+        page.check("#new-subscription input[name=hazards][value=landslide]")
         page.select_option("#new-subscription select[name=min_level]", "IV")
         page.select_option("#new-subscription select[name=mode]", "hourly")
         page.click("#new-subscription button[type=submit]")
@@ -141,6 +143,9 @@ def test_an_admin_adds_an_endpoint_subscribes_stops_and_replays_a_dead_letter(br
         [subscription] = mine()
         assert subscription["filter"]["topics"] == ["incidents"] and subscription["filter"]["min_level"] == "IV"
         assert subscription["mode"] == "hourly" and subscription["active"]
+        assert subscription["filter"]["hazards"] == ["landslide"]
+        row = page.inner_text(f"tr[data-subscription='{subscription['id']}']")
+        assert WORDS[lang]["landslide"] in row, row
 
         delivery = dead_letter(server, endpoint_id, subscription["id"])
         page.locator(f"tr[data-subscription='{subscription['id']}'] button[data-action=delete]").click()

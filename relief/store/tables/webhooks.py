@@ -43,6 +43,8 @@ class Subscription(Base):
     areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Incident kinds (hazards) the subscription is limited to; null or empty: any.
+    hazards: Mapped[list[str] | None] = mapped_column(JSON)
     min_level: Mapped[str | None] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(16), info={"choices": DELIVERY_MODES})
     #: False once deleted: its deliveries stay in the endpoint's log, no new ones are made.

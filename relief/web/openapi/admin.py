@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from relief.domain.roles import ROLES
-from relief.domain.vocabulary import TOPICS
+from relief.domain.vocabulary import INCIDENT_KINDS, TOPICS
 from relief.web.openapi.parts import (
     PAGING,
     array,
@@ -26,6 +26,13 @@ from relief.web.openapi.parts import (
 TAG = "admin"
 USER = obj({"id": {"type": "integer"}, "name": {"type": "string"}, "role": enum(ROLES)})
 NO_FIELDS = body(obj(), required=False)
+#: The incident kinds a subscription is limited to (none: any).
+HAZARDS = array(enum(INCIDENT_KINDS), maxItems=len(INCIDENT_KINDS),
+                description="incident kinds (hazards) the subscription is limited to; empty or absent: any")
+#: A subscription as answered: its filter always lists its hazards.
+SUBSCRIPTION = obj({"subscription": obj({"filter": obj({"hazards": array(enum(INCIDENT_KINDS))},
+                                                       required=["hazards"])}, required=["filter"])},
+                   required=["subscription"])
 
 OPERATIONS = {
     "api_admin.create_user": op(
@@ -66,7 +73,8 @@ OPERATIONS = {
                                                tag="subscriptions", responses=json(keys("subscriptions"))),
     "api_subscriptions.create_subscription": op(
         "Subscribe to events of some topics", tag="subscriptions",
-        request=body(obj({"topics": array(enum(TOPICS))})), responses=once(obj(), "the subscription")),
+        request=body(obj({"topics": array(enum(TOPICS)), "hazards": HAZARDS})),
+        responses=once(SUBSCRIPTION, "the subscription")),
     "api_subscriptions.delete_subscription": op("End a subscription", tag="subscriptions", request=NO_FIELDS,
                                                 responses=once(obj(), status=200)),
     "api_subscriptions.list_endpoints": op("Webhook endpoints", tag="subscriptions", responses=json(keys("endpoints"))),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from relief.domain.vocabulary import SMS_RECEIPT_STATUSES, TOPICS
+from relief.web.openapi.admin import HAZARDS, SUBSCRIPTION
 from relief.web.openapi.parts import array, body, code, enum, header, json, obj, once, op, query, text
 
 TAG = "text messages"
@@ -15,8 +16,9 @@ OPERATIONS = {
     "api_sms.create_subscription": op(
         "Subscribe a phone number to alerts", tag=TAG,
         request=body(obj({"phone": text(40), "areas": array(code(24)), "topics": array({"enum": list(TOPICS)}),
-                          "kinds": array(text(80)), "min_level": {}, "mode": text(40)}, required=["phone"])),
-        responses=once(obj(), "the subscription")),
+                          "kinds": array(text(80)), "hazards": HAZARDS, "min_level": {}, "mode": text(40)},
+                         required=["phone"])),
+        responses=once(SUBSCRIPTION, "the subscription")),
     "api_sms.delete_subscription": op("Stop a text-message subscription", tag=TAG,
                                       request=body(obj(), required=False), responses=once(obj(), status=200)),
     "api_sms.receipts": op(
