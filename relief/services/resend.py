@@ -13,7 +13,10 @@ The work runs inside one outer transaction that the service's own
 with the write or not at all. Two racing sends of one id: on SQLite the
 write lock serialises them and the second finds the record; on PostgreSQL
 the second's insert waits for the first's commit, finds the conflict, rolls
-its own work back and answers with the first's record.
+its own work back and answers with the first's record — and when its work,
+having waited on the first's rows, sees their change and refuses (a step
+already taken, a row already gone), the refusal is rolled back and the
+first's record answers too.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
-from relief.errors import ResendMismatch, ValidationFailed
+from relief.errors import ReliefError, ResendMismatch, ValidationFailed
 from relief.jsonable import jsonable
 from relief.services.context import Context
 from relief.store import resends as store
@@ -90,6 +93,14 @@ def once(ctx: Context, operation: str, body: Mapping[str, Any] | None, work: Cal
     except _LostRace:
         with ctx.reading() as session:
             return _replay(store.find(session, key), key, mark, keep)
+    except ReliefError:
+        # A twin of this send, holding the rows first, may have committed between our look for a kept answer
+        # and our work (PostgreSQL's READ COMMITTED lets the work see its change and refuse): its answer is ours.
+        with ctx.reading() as session:
+            seen = store.find(session, key)
+        if seen is None:
+            raise
+        return _replay(seen, key, mark, keep)
     return Submission(True, answer)
 
 

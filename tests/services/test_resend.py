@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from relief.errors import ResendMismatch
+from relief.errors import Conflict, ResendMismatch
 from relief.services import resend, stock
 from relief.store.tables import ResendRecord, StockMovement
 from tests import world
@@ -84,3 +84,34 @@ def test_racing_sends_of_one_id_write_once(place):
     assert sorted(a.created for a in answers) == [False] * 5 + [True]
     assert len({a.body["movement"]["id"] for a in answers}) == 1
     assert count(place, StockMovement) == 1 and count(place, ResendRecord) == 1
+
+
+def _refuse(_ctx):
+    raise Conflict("the change was made already")
+
+
+def _find_late(monkeypatch):
+    """The first look for a kept answer misses, as when a twin commits just after it."""
+    real, looks = resend.store.find, []
+
+    def find(session, key):
+        looks.append(key)
+        return None if len(looks) == 1 else real(session, key)
+
+    monkeypatch.setattr(resend.store, "find", find)
+
+
+def test_a_send_whose_work_refuses_after_its_twin_committed_answers_with_the_twins_answer(place, monkeypatch):
+    body = {**RECEIPT, "client_id": "r-twin"}
+    first = receive_once(place, body)
+    _find_late(monkeypatch)
+    again = resend.once(world.context(place), "stock.receipt", body, _refuse)
+    assert not again.created and again.body == first.body
+    assert count(place, StockMovement) == 1 and count(place, ResendRecord) == 1
+
+
+def test_a_refusal_with_no_twin_behind_it_stays_a_refusal(place, monkeypatch):
+    _find_late(monkeypatch)
+    with pytest.raises(Conflict):
+        resend.once(world.context(place), "stock.receipt", {**RECEIPT, "client_id": "r-alone"}, _refuse)
+    assert count(place, ResendRecord) == 0
