@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
-from shapely.geometry import MultiPolygon, box
 
 from relief.domain.audience import Audience
 from relief.domain.vocabulary import SmsKind, SmsStatus, Topic
@@ -18,7 +17,7 @@ from relief.errors import NotAuthenticated, NotFound, ValidationFailed
 from relief.services import incidents, sms
 from relief.sms_gateways import FileGateway, GatewayError
 from relief.store import sms as store
-from relief.store.tables import Area
+from tests import township_world
 
 START = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)   # 16:00 in Beijing
 PHONE = "13800138000"
@@ -53,15 +52,7 @@ def as_role(ctx, make_user, clock, tmp_path):
 
 @pytest.fixture
 def townships(store):
-    with store.write() as session:
-        session.add_all([
-            Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county",
-                 geom=MultiPolygon([box(109.2, 30.0, 109.8, 30.6)])),
-            Area(code="422801101", name_zh="沙地乡", name_en="Shadi", level="township", parent_code="422801",
-                 geom=MultiPolygon([box(109.4, 30.2, 109.5, 30.4)])),
-            Area(code="422801102", name_zh="白杨坪镇", name_en="Baiyangping", level="township",
-                 parent_code="422801", geom=MultiPolygon([box(109.5, 30.2, 109.6, 30.4)])),
-        ])
+    township_world.add(store)
 
 
 def emit(ctx, n: int, *, first_incident: int = 1, township="422801101", public=True, kind="incident.created",

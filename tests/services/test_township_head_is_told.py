@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from shapely.geometry import MultiPolygon, box
 
 from relief.config import time_zone
 from relief.domain.vocabulary import DeliveryStatus, SmsStatus
@@ -22,12 +21,12 @@ from relief.services import incidents, sms, webhooks
 from relief.sms_gateways import FileGateway
 from relief.sms_worker import SmsWorker
 from relief.store import sms as sms_store
-from relief.store.tables import Area
 from relief.webhooks_worker import DeliveryWorker
+from tests import township_world
 from tests.webhook_receiver import Receiver
 
 START = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)   # 16:00 in Beijing
-SHADI, BAIYANGPING = "422801101", "422801102"
+SHADI, BAIYANGPING = township_world.SHADI, township_world.BAIYANGPING
 PHONE = "13800138000"
 HOOK_HOST = "hooks.shadi.example"
 #: The head's receiver host as the SSRF rule sees it (a public address); the sender reaches it on loopback.
@@ -62,15 +61,7 @@ def as_role(ctx, make_user, clock, tmp_path):
 
 @pytest.fixture
 def townships(store):
-    with store.write() as session:
-        session.add_all([
-            Area(code="422801", name_zh="恩施市", name_en="Enshi", level="county",
-                 geom=MultiPolygon([box(109.2, 30.0, 109.8, 30.6)])),
-            Area(code=SHADI, name_zh="沙地乡", name_en="Shadi", level="township", parent_code="422801",
-                 geom=MultiPolygon([box(109.4, 30.2, 109.5, 30.4)])),
-            Area(code=BAIYANGPING, name_zh="白杨坪镇", name_en="Baiyangping", level="township",
-                 parent_code="422801", geom=MultiPolygon([box(109.5, 30.2, 109.6, 30.4)])),
-        ])
+    township_world.add(store)
 
 
 @pytest.fixture
